@@ -1,0 +1,214 @@
+/* What a fault installs: zeros, bytes of a file, or a poison marker.
+ * Runs on the helper threads (and, in user-mode-only mode, in the thread
+ * about to make a system call), so invariant I1 holds here: no malloc, no
+ * stdio, no lock but the rule's own poison spinlock (helpers only), and no
+ * read of memory the library serves: file bytes come through a bounce
+ * buffer of the library's own, zeros from a mapping nobody writes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lf.h"
+
+/* LF_MAX_WINDOW of anonymous memory that is never written: reading it maps
+ * the shared zero page, so it costs no memory and is a COPY source of zeros. */
+static const void *zero_buf;
+/* Each thread that loads file bytes keeps a bounce buffer (never freed:
+ * helpers live as long as the process). */
+static __thread void *bounce __attribute__((tls_model("initial-exec")));
+
+void lf_fill_init(void)
+{
+	void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	zero_buf = p == MAP_FAILED ? NULL : p;
+}
+
+static void *bounce_buffer(void)
+{
+	if (!bounce) {
+		void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		bounce = p == MAP_FAILED ? NULL : p;
+	}
+	return bounce;
+}
+
+/* Install `len` bytes at dst and make sure the faulting page's thread is
+ * woken even when the fill could not be done (it then retries the access
+ * and meets whatever the kernel says: SIGSEGV for an unmapped page). */
+static size_t install(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
+		      uintptr_t fault, bool *fault_done)
+{
+	long n = lf_uffd_fill(op, dst, len, src, fault, fault_done);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Zeros: a write fault gets real pages (COPY of zeros); a read fault the
+ * shared zero page (ZEROPAGE, no memory).  Outside a stream only the
+ * faulting page gets a real page, the rest of the window the zero page, so
+ * that memory stays proportional to what the program touches. */
+static size_t fill_zero(const struct lf_fault_plan *p, bool write, struct lf_rule_rt *rt,
+			bool *done)
+{
+	size_t n;
+	enum lf_fill_op op = write && zero_buf ? LF_OP_COPY : LF_OP_ZEROPAGE;
+	if (p->sequential || p->window == LF_PAGE || op == LF_OP_ZEROPAGE) {
+		n = install(op, p->addr, p->window, zero_buf, p->addr, done);
+	} else {
+		n = install(op, p->addr, LF_PAGE, zero_buf, p->addr, done);
+		bool unused;
+		n += install(LF_OP_ZEROPAGE, p->addr + LF_PAGE, p->window - LF_PAGE, NULL, 0, &unused);
+	}
+	atomic_fetch_add_explicit(&rt->pages_zeroed, n / LF_PAGE, memory_order_relaxed);
+	return n;
+}
+
+static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
+			const char *why, bool *done);
+
+/* File bytes.  Region byte X is file byte offset + X.  A read that comes
+ * short is the end of the file: for a file mapping, the rest of that page
+ * reads as zeros and the pages after it raise SIGBUS, as the kernel does;
+ * for memory loaded from a `source`, everything past the end is zeros. */
+static size_t fill_load(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
+			bool *done)
+{
+	char *buf = bounce_buffer();
+	if (!buf)
+		return 0;
+	uint64_t off = p->r.offset + (p->addr - p->r.start);
+	size_t got = 0;
+	int err = 0;
+	while (got < p->window) {
+		ssize_t n = syscall(SYS_pread64, p->r.fd, buf + got, p->window - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = errno;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	atomic_fetch_add_explicit(&rt->bytes_read, got, memory_order_relaxed);
+	size_t len = p->window;
+	if (p->r.kind == LF_MATCH_FILE) {
+		len = lf_page_up(got);
+		if (len == 0) {
+			char why[128];
+			if (err)
+				snprintf(why, sizeof why, "read error at file offset %llu: %s",
+					 (unsigned long long)off, strerror(err));
+			else
+				snprintf(why, sizeof why, "file offset %llu is past the end of the file",
+					 (unsigned long long)off);
+			poison_page(p, rt, tid, why, done);
+			return 0;
+		}
+	}
+	if (got < len)
+		memset(buf + got, 0, len - got);
+	size_t n = install(LF_OP_COPY, p->addr, len, buf, p->addr, done);
+	atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
+	return n;
+}
+
+/* ---- poison -------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static bool page_listed(const struct lf_rule *r, uint64_t index, uint64_t last)
+{
+	if (r->pages_all)
+		return true;
+	for (size_t i = 0; i < r->npages; i++) {
+		uint64_t a = r->pages[i].first, b = r->pages[i].last;
+		if (a == LF_PAGE_LAST)
+			a = b = last;
+		if (index >= a && index <= b)
+			return true;
+	}
+	return false;
+}
+
+/* SPEC's order: a listed page is poisoned; otherwise the triggers decide
+ * on the rule's fault number; a rule with neither poisons every page.
+ * The counters are the rule's, under its spinlock, so that the numbering
+ * is the order in which faults are served. */
+static bool decide_poison(struct lf_rule_rt *rt, uint64_t index, uint64_t last)
+{
+	const struct lf_rule *r = rt->rule;
+	const unsigned triggers = LF_KEY_PROBABILITY | LF_KEY_AFTER | LF_KEY_EVERY | LF_KEY_TIMES;
+	while (atomic_exchange_explicit(&rt->poison_lock, 1, memory_order_acquire))
+		;
+	uint64_t n = ++rt->poison_faults;
+	bool poison;
+	if (page_listed(r, index, last)) {
+		poison = true;
+	} else if (r->given & triggers) {
+		poison = n > r->after && (n - r->after) % r->every == 0 &&
+			 (r->times < 0 || rt->poisoned < (uint64_t)r->times);
+		if (poison && r->probability < 1)
+			poison = (double)(splitmix64(&rt->rng) >> 11) * 0x1.0p-53 < r->probability;
+	} else {
+		poison = !(r->given & LF_KEY_PAGES);
+	}
+	if (poison)
+		rt->poisoned++;
+	atomic_store_explicit(&rt->poison_lock, 0, memory_order_release);
+	return poison;
+}
+
+static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
+			const char *why, bool *done)
+{
+	const struct lf_region *r = &p->r;
+	uint64_t index = (p->addr - r->base) / LF_PAGE;
+	char where[512] = "";
+	if (r->fd >= 0) {
+		char link[64], path[400];
+		snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
+		ssize_t n = readlink(link, path, sizeof path - 1);
+		path[n > 0 ? n : 0] = 0;
+		snprintf(where, sizeof where, ", %s offset %llu", path,
+			 (unsigned long long)(r->offset + (p->addr - r->start)));
+	}
+	if (!r->poison_ok) {
+		lf_error("rule '%s': cannot poison %#lx: this kernel has no UFFDIO_POISON for it",
+			 rt->rule->name, (unsigned long)p->addr);
+		return;
+	}
+	install(LF_OP_POISON, p->addr, LF_PAGE, NULL, p->addr, done);
+	atomic_fetch_add_explicit(&rt->pages_poisoned, 1, memory_order_relaxed);
+	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %#lx-%#lx%s), thread %u%s%s",
+		rt->rule->name, (unsigned long)p->addr, (unsigned long long)index,
+		(unsigned long)r->base, (unsigned long)r->base_end, where, tid, why ? ": " : "",
+		why ? why : "");
+}
+
+size_t lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid)
+{
+	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
+	bool done = false;
+	size_t n = 0;
+	if (rt->rule->action == LF_ACTION_POISON &&
+	    decide_poison(rt, (p->addr - p->r.base) / LF_PAGE,
+			  (p->r.base_end - p->r.base) / LF_PAGE - 1)) {
+		poison_page(p, rt, tid, NULL, &done);
+	} else if (p->r.src == LF_SRC_FILE) {
+		n = fill_load(p, rt, tid, &done);
+	} else {
+		n = fill_zero(p, write, rt, &done);
+	}
+	if (!done)
+		lf_uffd_wake(p->addr, LF_PAGE);
+	return n;
+}

@@ -1,0 +1,204 @@
+/* liblazyfault internals, shared by the files of preload/.
+ *
+ * The library's invariants (each file repeats the ones it relies on):
+ *  I1. The helper threads never touch memory they serve, never use it as a
+ *      COPY source, and never take a lock that a faulting thread may hold:
+ *      no malloc, no stdio, no loader lock.  The only lock they take is the
+ *      region table's, which nobody holds across an access to user memory
+ *      and which is taken with all signals blocked (a handler that faults
+ *      cannot run while it is held).
+ *  I2. Every wrapper works before the constructor, inside the library's own
+ *      allocations and in any thread: the thread-local guard `lf_busy`
+ *      (initial-exec TLS, never allocates) sends nested calls straight to
+ *      the real functions.
+ *  I3. After fork, the child closes the inherited userfaultfd (its ioctls act
+ *      on the parent's memory), opens its own, registers every region again
+ *      and starts its own helpers, before fork() returns in the child.
+ */
+#ifndef LF_H
+#define LF_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rules.h"
+
+#define LF_API __attribute__((visibility("default")))
+#define LF_PAGE 4096UL
+#define LF_MAX_WORKERS 64
+#define LF_MAX_WINDOW (4UL << 20) /* largest window served per fault */
+
+static inline uintptr_t lf_page_down(uintptr_t a) { return a & ~(LF_PAGE - 1); }
+static inline uintptr_t lf_page_up(uintptr_t a) { return (a + LF_PAGE - 1) & ~(LF_PAGE - 1); }
+
+/* ---- guard.c: per-thread recursion guard ---------------------------- */
+extern __thread int lf_busy;
+
+/* ---- log.c ---------------------------------------------------------- */
+void lf_log_setup(const char *dest, enum lf_level level);
+void lf_log(enum lf_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool lf_log_enabled(enum lf_level level);
+#define lf_error(...) lf_log(LF_LEVEL_ERROR, __VA_ARGS__)
+#define lf_warn(...) lf_log(LF_LEVEL_WARN, __VA_ARGS__)
+#define lf_info(...) lf_log(LF_LEVEL_INFO, __VA_ARGS__)
+#define lf_debug(...) lf_log(LF_LEVEL_DEBUG, __VA_ARGS__)
+
+/* ---- real.c: the functions the wrappers stand in front of ----------- */
+void *lf_real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int lf_real_munmap(void *addr, size_t len);
+void *lf_real_mremap(void *old, size_t oldlen, size_t newlen, int flags, void *newaddr);
+int lf_real_madvise(void *addr, size_t len, int advice);
+void *lf_real_sym(const char *name); /* dlsym(RTLD_NEXT, name), cached by callers */
+
+/* ---- state.c: initialisation and the process-wide state ------------- */
+enum lf_state { LF_UNINIT = 0, LF_INITIALISING, LF_OFF, LF_ON };
+enum lf_mode { LF_MODE_FULL, LF_MODE_USER };
+
+/* Per-rule runtime: the parsed rule, its statistics and its poison state. */
+struct lf_rule_rt {
+	const struct lf_rule *rule;
+	int source_fd;                  /* load from `source`, else -1 */
+	/* statistics (stats.c) */
+	_Atomic uint64_t regions, bytes_registered, faults;
+	_Atomic uint64_t pages_zeroed, pages_loaded, bytes_read, pages_poisoned;
+	_Atomic uint64_t lat_hist[64 * 8];
+	/* poison decisions (fill.c), under `poison_lock` */
+	_Atomic int poison_lock;
+	uint64_t poison_faults, poisoned, rng;
+	uint64_t seed;
+};
+
+struct lf_global {
+	_Atomic int state;              /* enum lf_state */
+	enum lf_mode mode;
+	int uffd;                       /* -1 when none */
+	uint64_t features;              /* what UFFDIO_API granted */
+	struct lf_rules rules;
+	struct lf_rule_rt *rt;          /* rules.nrules entries */
+	char stats_path[4096];          /* empty: no statistics file */
+	unsigned workers;
+	bool abort_on_error;
+};
+extern struct lf_global lf;
+
+/* True when the library serves memory (rules loaded, userfaultfd open).
+ * Initialises on first call; cheap afterwards. */
+bool lf_active(void);
+void lf_init(void);
+/* Called when something the rules need fails: log, then follow on_error. */
+void lf_setup_failed(const char *why);
+
+/* ---- uffd.c: the userfaultfd --------------------------------------- */
+int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whylen);
+/* Register [start, start+len) for missing faults; returns 0 or -errno. */
+int lf_uffd_register(uintptr_t start, size_t len, uint64_t *ioctls);
+int lf_uffd_unregister(uintptr_t start, size_t len);
+enum lf_fill_op { LF_OP_COPY, LF_OP_ZEROPAGE, LF_OP_POISON };
+/* Fill [dst, dst+len) (COPY from src).  Handles EEXIST, partial EAGAIN and
+ * ENOENT (a window that crosses a VMA end is cut to the pages before it).
+ * Returns the number of bytes this call installed; *fault_done tells
+ * whether the faulting page `fault` is now present (so its thread is
+ * awake); -1 with errno ESRCH when the process is exiting. */
+long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
+		  uintptr_t fault, bool *fault_done);
+void lf_uffd_wake(uintptr_t start, size_t len);
+
+/* ---- regions.c: the table of registered regions --------------------- */
+enum lf_src { LF_SRC_ZERO, LF_SRC_FILE };
+struct lf_region {
+	uintptr_t start, end;           /* page aligned, end exclusive */
+	uintptr_t base, base_end;       /* the whole mapping it came from:
+					   `pages` index from base */
+	uint32_t rule;                  /* index in lf.rt */
+	uint8_t kind;                   /* enum lf_match */
+	uint8_t src;                    /* enum lf_src: what unfilled pages hold */
+	uint8_t poison_ok;              /* UFFDIO_POISON allowed on this range */
+	int fd;                         /* LF_SRC_FILE: the file */
+	uint64_t offset;                /* file offset of `start` */
+	uint64_t file_end;              /* bytes of file available from offset 0 */
+	/* readahead state, owned by the helpers */
+	uintptr_t ra_next;              /* a fault here continues a stream */
+	uint64_t ra_window;
+};
+/* Snapshot of the region that holds `addr` plus the window to serve. */
+struct lf_fault_plan {
+	struct lf_region r;
+	uintptr_t addr;                 /* the faulting page */
+	size_t window;                  /* bytes to serve from addr */
+	bool sequential;
+};
+
+void lf_regions_lock(void);
+void lf_regions_unlock(void);
+void lf_regions_fork_child(void);
+/* Add a region that has just been registered.  Caller holds nothing. */
+int lf_regions_add(const struct lf_region *r);
+/* Forget [start, end): the range is gone (munmap, MAP_FIXED over it). */
+void lf_regions_remove(uintptr_t start, uintptr_t end);
+/* The pages [start,end) now read as zeros when refilled (MADV_DONTNEED on
+ * anonymous memory that was loaded from a source). */
+void lf_regions_set_zero(uintptr_t start, uintptr_t end);
+/* mremap moved [old, old+len) to new. */
+void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr);
+/* mremap grew or shrank a region in place. */
+void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen);
+bool lf_regions_overlap(uintptr_t start, uintptr_t end);
+bool lf_regions_empty(void);
+/* Look up the region of addr and decide the window; false: no region. */
+bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan);
+/* Visit every region (fork child, user-mode prefault). Lock held by caller. */
+size_t lf_regions_count_locked(void);
+const struct lf_region *lf_regions_at_locked(size_t i);
+/* Wait until no fill that began before this call is still running, so that
+ * no stale fill lands in memory whose meaning just changed. */
+void lf_regions_quiesce(void);
+void lf_inflight_begin(void);
+void lf_inflight_end(void);
+
+/* ---- server.c: the helper threads ---------------------------------- */
+int lf_server_start(void);          /* idempotent; 0 or -1 */
+void lf_server_fork_child(void);    /* the child has no helpers yet */
+/* Serve one fault: find its region, fill, wake, count.  Used by the helpers
+ * and by the user-mode prefault path. */
+void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid);
+
+/* ---- fill.c: what a fault installs ---------------------------------- */
+/* Fill the plan's window; returns bytes served from plan->addr on. */
+size_t lf_fill(const struct lf_fault_plan *plan, bool write, uint32_t tid);
+void lf_fill_init(void);
+
+/* ---- stats.c -------------------------------------------------------- */
+void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);
+void lf_stats_reset(void);
+void lf_stats_write(void);          /* async-signal-safe; once per pid */
+void lf_stats_fork_child(void);
+uint64_t lf_now_ns(void);
+
+/* ---- exitpath.c: statistics however the program ends --------------- */
+void lf_exitpath_init(void);
+
+/* ---- prefault.c: user-mode-only mode -------------------------------- */
+/* Make sure the registered pages of [buf, buf+len) are filled before the
+ * kernel touches them (it cannot ask us in user-mode-only mode). */
+void lf_prefault(const void *buf, size_t len);
+static inline bool lf_user_mode(void)
+{
+	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON &&
+	       lf.mode == LF_MODE_USER;
+}
+
+/* ---- match.c and caller.c: which rule takes a region ---------------- */
+/* Index of the first rule that takes the region, or -1.  `path` is the
+ * mapped file's absolute path or NULL. */
+int lf_match_region(enum lf_match kind, size_t len, const char *path, bool shared);
+struct lf_frames {
+	int n;                          /* -1: not taken yet */
+	uintptr_t pc[64];
+};
+bool lf_caller_matches(size_t rule, struct lf_frames *f);
+void lf_caller_init(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* User-mode-only mode: the kernel does not ask us to fill a registered page
+ * that a system call touches; the call fails with EFAULT instead (or comes
+ * short).  So before such a call we fill, in the calling thread, every page
+ * of its buffers that is registered and not yet present (mincore tells),
+ * exactly as the helper would have served the fault. */
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lf.h"
+
+#define CHUNK 256 /* pages per mincore call */
+
+void lf_prefault(const void *buf, size_t len)
+{
+	if (!buf || !len || lf_regions_empty())
+		return;
+	uintptr_t a = lf_page_down((uintptr_t)buf), e = lf_page_up((uintptr_t)buf + len);
+	if (e < a || !lf_regions_overlap(a, e))
+		return;
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	unsigned char vec[CHUNK];
+	while (a < e) {
+		size_t pages = (e - a) / LF_PAGE;
+		if (pages > CHUNK)
+			pages = CHUNK;
+		if (mincore((void *)a, pages * LF_PAGE, vec) < 0) {
+			/* Part of the range is not mapped: the call will fail
+			 * on its own, as it would without us. */
+			return;
+		}
+		for (size_t i = 0; i < pages; i++) {
+			uintptr_t page = a + i * LF_PAGE;
+			if (!(vec[i] & 1) && lf_regions_overlap(page, page + LF_PAGE))
+				lf_serve_fault(page, true, tid);
+		}
+		a += pages * LF_PAGE;
+	}
+}

@@ -1,0 +1,339 @@
+/* The table of registered regions: a sorted array of non-overlapping
+ * ranges, each with the rule that took it and what its unfilled pages hold.
+ *
+ * The library keeps the table itself, through its wrappers of mmap, munmap,
+ * mremap and madvise, rather than through userfaultfd's UNMAP/REMAP/REMOVE
+ * events: those events make the program's thread wait for a helper, and a
+ * helper that is busy (or a worker that must read the event before any fill
+ * can succeed) turns into stalls and deadlocks (KERNEL-NOTES).  What bypasses
+ * the PLT is not seen; README "Limits" says what that means.
+ *
+ * Invariants:
+ *  - The table lock is taken with every signal blocked and is never held
+ *    across an access to memory the library serves, nor across a call that
+ *    may wait for a helper; so a helper may take it (I1).
+ *  - The array lives in a private mapping of the library's own (no malloc).
+ *  - After a change that alters what a range must read as (unmapped, moved,
+ *    now zeros), lf_regions_quiesce() waits out fills that planned with the
+ *    old table, so that none lands afterwards.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "lf.h"
+
+#define MAX_REGIONS (1u << 18)
+
+static struct lf_region *table;
+static size_t nregions;
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread sigset_t saved_mask __attribute__((tls_model("initial-exec")));
+
+void lf_regions_lock(void)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved_mask);
+	pthread_mutex_lock(&table_lock);
+}
+
+void lf_regions_unlock(void)
+{
+	pthread_mutex_unlock(&table_lock);
+	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
+/* The child of fork is single-threaded: a fresh lock is the right one
+ * (the parent held it across fork through pthread_atfork's prepare). */
+static void inflight_reset(void);
+void lf_regions_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	table_lock = fresh;
+	inflight_reset(); /* the parent's helpers do not exist here */
+	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
+static int ensure_table(void)
+{
+	if (table)
+		return 0;
+	void *p = lf_real_mmap(NULL, MAX_REGIONS * sizeof *table, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	table = p;
+	return 0;
+}
+
+/* First index whose region ends after addr. */
+static size_t lower_bound(uintptr_t addr)
+{
+	size_t lo = 0, hi = nregions;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (table[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct lf_region *find(uintptr_t addr)
+{
+	size_t i = lower_bound(addr);
+	return i < nregions && table[i].start <= addr ? &table[i] : NULL;
+}
+
+static int insert_at(size_t i, const struct lf_region *r)
+{
+	if (nregions >= MAX_REGIONS)
+		return -1;
+	memmove(&table[i + 1], &table[i], (nregions - i) * sizeof *table);
+	table[i] = *r;
+	nregions++;
+	return 0;
+}
+
+static void delete_at(size_t i)
+{
+	memmove(&table[i], &table[i + 1], (nregions - i - 1) * sizeof *table);
+	nregions--;
+}
+
+/* Make sure no region straddles addr, by cutting the one that does. */
+static int split_at(uintptr_t addr)
+{
+	struct lf_region *r = find(addr);
+	if (!r || r->start == addr)
+		return 0;
+	struct lf_region tail = *r;
+	tail.start = addr;
+	tail.offset += addr - r->start;
+	tail.ra_next = 0;
+	r->end = addr;
+	return insert_at((size_t)(r - table) + 1, &tail);
+}
+
+int lf_regions_add(const struct lf_region *r)
+{
+	lf_regions_lock();
+	int rc = ensure_table();
+	if (rc == 0) {
+		/* Whatever the table still held there is stale (unmapped behind
+		 * our back, e.g. by a raw system call): the new region wins. */
+		split_at(r->start);
+		split_at(r->end);
+		size_t i = lower_bound(r->start);
+		while (i < nregions && table[i].start < r->end)
+			delete_at(i);
+		rc = insert_at(i, r);
+	}
+	lf_regions_unlock();
+	return rc;
+}
+
+void lf_regions_remove(uintptr_t start, uintptr_t end)
+{
+	if (!table || start >= end)
+		return;
+	lf_regions_lock();
+	split_at(start);
+	split_at(end);
+	size_t i = lower_bound(start);
+	while (i < nregions && table[i].start < end)
+		delete_at(i);
+	lf_regions_unlock();
+	lf_regions_quiesce();
+}
+
+void lf_regions_set_zero(uintptr_t start, uintptr_t end)
+{
+	if (!table || start >= end)
+		return;
+	lf_regions_lock();
+	split_at(start);
+	split_at(end);
+	for (size_t i = lower_bound(start); i < nregions && table[i].start < end; i++) {
+		if (table[i].kind != LF_MATCH_FILE)
+			table[i].src = LF_SRC_ZERO;
+		table[i].ra_next = 0;
+	}
+	lf_regions_unlock();
+	lf_regions_quiesce();
+}
+
+void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
+{
+	if (!table)
+		return;
+	struct lf_region moved[64];
+	size_t n = 0;
+	lf_regions_lock();
+	split_at(old);
+	split_at(old + len);
+	size_t i = lower_bound(old);
+	while (i < nregions && table[i].start < old + len && n < 64) {
+		moved[n] = table[i];
+		moved[n].start = moved[n].start - old + new_addr;
+		moved[n].end = moved[n].end - old + new_addr;
+		moved[n].base = moved[n].base - old + new_addr;
+		moved[n].base_end = moved[n].base_end - old + new_addr;
+		moved[n].ra_next = 0;
+		n++;
+		delete_at(i);
+	}
+	lf_regions_unlock();
+	lf_regions_quiesce();
+	/* The kernel drops the registration of a moved range (no REMAP event
+	 * asked for): register it again.  Nobody else knows the new address
+	 * before mremap returns, so nothing can touch it in between. */
+	for (size_t k = 0; k < n; k++) {
+		uint64_t ioctls;
+		if (lf_uffd_register(moved[k].start, moved[k].end - moved[k].start, &ioctls) == 0)
+			lf_regions_add(&moved[k]);
+		else
+			lf_info("region moved by mremap to %#lx could not be registered again",
+				(unsigned long)moved[k].start);
+	}
+}
+
+void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen)
+{
+	if (!table)
+		return;
+	uintptr_t old_end = start + lf_page_up(oldlen), new_end = start + lf_page_up(newlen);
+	if (new_end < old_end) {
+		lf_regions_remove(new_end, old_end);
+		return;
+	}
+	if (new_end == old_end)
+		return;
+	/* Grown in place: the kernel extends the VMA with its registration.
+	 * New anonymous pages are zeros; a file mapping goes on with the file. */
+	lf_regions_lock();
+	struct lf_region *r = find(old_end - 1);
+	if (r && r->end == old_end) {
+		if (r->kind == LF_MATCH_FILE || r->src == LF_SRC_ZERO) {
+			r->end = new_end;
+			r->base_end = new_end;
+		} else {
+			struct lf_region grown = *r;
+			grown.start = old_end;
+			grown.end = new_end;
+			grown.src = LF_SRC_ZERO;
+			grown.offset += old_end - r->start;
+			grown.ra_next = 0;
+			insert_at((size_t)(r - table) + 1, &grown);
+		}
+	}
+	lf_regions_unlock();
+}
+
+bool lf_regions_overlap(uintptr_t start, uintptr_t end)
+{
+	if (!table || lf_regions_empty())
+		return false;
+	lf_regions_lock();
+	size_t i = lower_bound(start);
+	bool hit = i < nregions && table[i].start < end;
+	lf_regions_unlock();
+	return hit;
+}
+
+bool lf_regions_empty(void) { return __atomic_load_n(&nregions, __ATOMIC_RELAXED) == 0; }
+
+size_t lf_regions_count_locked(void) { return nregions; }
+const struct lf_region *lf_regions_at_locked(size_t i) { return &table[i]; }
+
+/* Decide the window: a fault where the last window ended continues a
+ * stream, and the window doubles (up to LF_MAX_WINDOW); anything else
+ * starts over from the rule's readahead.  Poison rules serve one page. */
+bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
+{
+	if (!table)
+		return false;
+	lf_regions_lock();
+	struct lf_region *r = find(addr);
+	if (!r) {
+		lf_regions_unlock();
+		return false;
+	}
+	const struct lf_rule *rule = lf.rt[r->rule].rule;
+	size_t min = rule->action == LF_ACTION_POISON ? LF_PAGE : lf_page_up(rule->readahead);
+	if (min == 0)
+		min = LF_PAGE;
+	size_t win = min;
+	plan->sequential = false;
+	if (rule->action != LF_ACTION_POISON && r->ra_next == addr && r->ra_window) {
+		win = r->ra_window * 2;
+		if (win > LF_MAX_WINDOW)
+			win = LF_MAX_WINDOW;
+		if (win < min)
+			win = min;
+		plan->sequential = true;
+	}
+	if (win > r->end - addr)
+		win = r->end - addr;
+	r->ra_next = addr + win;
+	r->ra_window = win;
+	plan->r = *r;
+	plan->addr = addr;
+	plan->window = win;
+	lf_regions_unlock();
+	return true;
+}
+
+/* ---- fills in flight ------------------------------------------------
+ * Each fill records the epoch it began in a slot; quiesce() bumps the
+ * epoch and waits for every slot that holds an older one. */
+#define SLOTS 128
+static _Atomic uint64_t epoch = 1;
+static _Atomic uint64_t slot[SLOTS];
+static __thread int my_slot __attribute__((tls_model("initial-exec"))) = -1;
+
+void lf_inflight_begin(void)
+{
+	for (;;) {
+		for (int i = 0; i < SLOTS; i++) {
+			uint64_t zero = 0;
+			uint64_t e = atomic_load(&epoch);
+			if (atomic_compare_exchange_strong(&slot[i], &zero, e)) {
+				my_slot = i;
+				return;
+			}
+		}
+		sched_yield();
+	}
+}
+
+void lf_inflight_end(void)
+{
+	atomic_store(&slot[my_slot], 0);
+	my_slot = -1;
+}
+
+static void inflight_reset(void)
+{
+	for (int i = 0; i < SLOTS; i++)
+		atomic_store(&slot[i], 0);
+}
+
+void lf_regions_quiesce(void)
+{
+	uint64_t e = atomic_fetch_add(&epoch, 1);
+	for (int i = 0; i < SLOTS; i++) {
+		if (i == my_slot)
+			continue;
+		for (;;) {
+			uint64_t s = atomic_load(&slot[i]);
+			if (s == 0 || s > e)
+				break;
+			sched_yield();
+		}
+	}
+}

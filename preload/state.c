@@ -1,0 +1,220 @@
+/* Initialisation: read the environment and the rules, open the
+ * userfaultfd, and get ready; done once, lazily, by whichever comes first of
+ * the constructor and a wrapper (another library's constructor may call
+ * malloc or mmap before ours runs: I2).  Also fork handling (I3). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lf.h"
+
+struct lf_global lf = {.uffd = -1};
+
+size_t lf_expand_pid(const char *tmpl, char *out, size_t outlen);
+
+static void exit_now(int status) { syscall(SYS_exit_group, status); }
+
+void lf_setup_failed(const char *why)
+{
+	if (lf.abort_on_error) {
+		lf_error("%s; on_error = abort: exiting with status 127", why);
+		exit_now(127);
+	}
+	lf_error("%s; running the program untouched (on_error = passthrough)", why);
+}
+
+static int parse_level(const char *s, enum lf_level *out)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum lf_level)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void setup_log(void)
+{
+	const char *dest = getenv("LAZYFAULT_LOG");
+	const char *lvl = getenv("LAZYFAULT_LOG_LEVEL");
+	enum lf_level level = lf.rules.file ? lf.rules.log_level : LF_LEVEL_WARN;
+	bool bad_level = lvl && *lvl && parse_level(lvl, &level) < 0;
+	lf_log_setup(dest && *dest ? dest : lf.rules.log, level);
+	if (bad_level)
+		lf_warn("LAZYFAULT_LOG_LEVEL=%s is not error, warn, info or debug: ignored", lvl);
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof s, GRND_NONBLOCK) != sizeof s)
+		s = lf_now_ns() ^ ((uint64_t)getpid() << 32);
+	return s;
+}
+
+static int setup_rules(void)
+{
+	size_t n = lf.rules.nrules;
+	void *p = lf_real_mmap(NULL, lf_page_up(n * sizeof *lf.rt + 1), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	lf.rt = p;
+	for (size_t i = 0; i < n; i++) {
+		const struct lf_rule *r = &lf.rules.rule[i];
+		struct lf_rule_rt *rt = &lf.rt[i];
+		rt->rule = r;
+		rt->source_fd = -1;
+		if (r->source) {
+			rt->source_fd = open(r->source, O_RDONLY | O_CLOEXEC);
+			if (rt->source_fd < 0) {
+				char why[4200];
+				snprintf(why, sizeof why, "%s:%d: rule '%s': cannot open source %s: %s",
+					 lf.rules.file, r->line, r->name, r->source, strerror(errno));
+				lf_setup_failed(why);
+				return -1;
+			}
+		}
+		rt->seed = (r->given & LF_KEY_SEED) ? r->seed : random_seed();
+		rt->rng = rt->seed;
+		if (r->action == LF_ACTION_POISON && r->probability < 1 && !(r->given & LF_KEY_SEED))
+			lf_info("rule '%s': seed = %llu (chosen; put it in the rule to replay this run)",
+				r->name, (unsigned long long)rt->seed);
+	}
+	return 0;
+}
+
+static void fork_prepare(void) { lf_regions_lock(); }
+static void fork_parent(void) { lf_regions_unlock(); }
+
+/* I3: the child's copy of every registered range is unregistered (no
+ * EVENT_FORK), and the descriptor it inherited acts on the parent's memory.
+ * Open our own, register everything again, start our own helpers. */
+static void fork_child(void)
+{
+	lf_regions_fork_child();
+	lf_stats_fork_child();
+	lf_server_fork_child();
+	close(lf.uffd);
+	char why[1024];
+	enum lf_mode mode = lf.mode;
+	uint64_t features;
+	lf.uffd = lf_uffd_open(&mode, &features, why, sizeof why);
+	if (lf.uffd < 0) {
+		lf_error("after fork: cannot open a userfaultfd (%s): this process is no longer served",
+			 why);
+		return;
+	}
+	lf_regions_lock();
+	size_t n = lf_regions_count_locked();
+	for (size_t i = 0; i < n; i++) {
+		const struct lf_region *r = lf_regions_at_locked(i);
+		int rc = lf_uffd_register(r->start, r->end - r->start, NULL);
+		if (rc < 0)
+			lf_debug("after fork: register %#lx-%#lx: %s", (unsigned long)r->start,
+				 (unsigned long)r->end, strerror(-rc));
+	}
+	lf_regions_unlock();
+	if (n)
+		lf_server_start();
+}
+
+static void do_init(void)
+{
+	const char *path = getenv("LAZYFAULT_RULES");
+	if (!path || !*path) {
+		atomic_store(&lf.state, LF_OFF);
+		return;
+	}
+	char err[2048];
+	if (lf_rules_load(path, &lf.rules, err, sizeof err) < 0) {
+		memset(&lf.rules, 0, sizeof lf.rules);
+		setup_log();
+		lf_error("%s", err);
+		lf_setup_failed("the rule file cannot be used");
+		atomic_store(&lf.state, LF_OFF);
+		return;
+	}
+	lf.abort_on_error = lf.rules.on_error == LF_ON_ERROR_ABORT;
+	lf.workers = lf.rules.workers ? lf.rules.workers : 1;
+	if (lf.workers > LF_MAX_WORKERS)
+		lf.workers = LF_MAX_WORKERS;
+	setup_log();
+	const char *stats = getenv("LAZYFAULT_STATS");
+	if (!stats)
+		stats = lf.rules.stats;
+	if (stats && *stats)
+		snprintf(lf.stats_path, sizeof lf.stats_path, "%s", stats);
+
+	if (setup_rules() < 0) {
+		atomic_store(&lf.state, LF_OFF);
+		return;
+	}
+	const char *uffd_env = getenv("LAZYFAULT_UFFD");
+	lf.mode = uffd_env && !strcmp(uffd_env, "user") ? LF_MODE_USER : LF_MODE_FULL;
+	if (uffd_env && *uffd_env && strcmp(uffd_env, "user") && strcmp(uffd_env, "auto"))
+		lf_warn("LAZYFAULT_UFFD=%s is not auto or user: using auto", uffd_env);
+	char why[1024];
+	lf.uffd = lf_uffd_open(&lf.mode, &lf.features, why, sizeof why);
+	lf_exitpath_init();
+	if (lf.uffd < 0) {
+		char msg[1400];
+		snprintf(msg, sizeof msg,
+			 "no userfaultfd can be opened (%s); a container or seccomp filter may forbid "
+			 "it: run on the host, or allow the userfaultfd system call",
+			 why);
+		lf_setup_failed(msg);
+		atomic_store(&lf.state, LF_OFF);
+		return;
+	}
+	if (lf.mode == LF_MODE_USER)
+		lf_warn("running in user-mode-only mode: the kernel cannot fill pages for system "
+			"calls, so the library fills them before each read/write-family call; for the "
+			"full mode run `sysctl vm.unprivileged_userfaultfd=1` or give access to "
+			"/dev/userfaultfd");
+	lf_fill_init();
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		if (lf.rules.rule[i].caller) {
+			lf_caller_init();
+			break;
+		}
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	lf_info("%zu rule(s) from %s, %s mode, %u worker(s)", lf.rules.nrules, lf.rules.file,
+		lf.mode == LF_MODE_FULL ? "full" : "user-mode-only", lf.workers);
+	atomic_store(&lf.state, LF_ON);
+}
+
+void lf_init(void)
+{
+	int expect = LF_UNINIT;
+	if (atomic_compare_exchange_strong(&lf.state, &expect, LF_INITIALISING)) {
+		lf_busy++;
+		do_init();
+		lf_busy--;
+	}
+}
+
+bool lf_active(void)
+{
+	int s = atomic_load_explicit(&lf.state, memory_order_acquire);
+	if (s == LF_ON)
+		return true;
+	if (s == LF_OFF || lf_busy)
+		return false;
+	if (s == LF_UNINIT)
+		lf_init();
+	while ((s = atomic_load(&lf.state)) == LF_INITIALISING)
+		sched_yield();
+	return s == LF_ON;
+}
+
+__attribute__((constructor)) static void lf_constructor(void) { lf_active(); }

@@ -1,0 +1,216 @@
+/* The userfaultfd: opening it in SPEC's order, probing what the kernel
+ * offers, registering ranges, and the fill ioctls with every result the
+ * kernel can give (KERNEL-NOTES "Filling pages"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lf.h"
+#include "uffd_compat.h"
+
+/* Features we ask for when the kernel has them.  No events: the library
+ * keeps its region table itself through its wrappers (see regions.c), so
+ * that no mm operation of the program ever waits for a helper. */
+#define WANTED_FEATURES (UFFD_FEATURE_POISON | UFFD_FEATURE_THREAD_ID | \
+			 UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MISSING_HUGETLBFS)
+
+static int open_dev(int flags)
+{
+	int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -1;
+	int fd = ioctl(dev, USERFAULTFD_IOC_NEW, flags);
+	int e = errno;
+	close(dev);
+	errno = e;
+	return fd;
+}
+
+static int open_mode(enum lf_mode mode, int *via_dev, char *why, size_t whylen)
+{
+	int flags = O_CLOEXEC; /* blocking reads: helpers sleep in read(2) */
+	int fd;
+	*via_dev = 0;
+	if (mode == LF_MODE_USER) {
+		fd = (int)syscall(SYS_userfaultfd, flags | UFFD_USER_MODE_ONLY);
+		if (fd < 0)
+			snprintf(why, whylen, "userfaultfd(UFFD_USER_MODE_ONLY): %s", strerror(errno));
+		return fd;
+	}
+	fd = open_dev(flags);
+	if (fd >= 0) {
+		*via_dev = 1;
+		return fd;
+	}
+	int e1 = errno;
+	fd = (int)syscall(SYS_userfaultfd, flags);
+	if (fd >= 0)
+		return fd;
+	snprintf(why, whylen, "/dev/userfaultfd: %s; userfaultfd(2): %s", strerror(e1),
+		 strerror(errno));
+	return -1;
+}
+
+/* UFFDIO_API with features 0 on a throw-away fd tells what the kernel
+ * supports; a second UFFDIO_API on one fd is EINVAL, hence two fds. */
+static int api(int fd, uint64_t want, uint64_t *got)
+{
+	struct uffdio_api a = {.api = UFFD_API, .features = want};
+	if (ioctl(fd, UFFDIO_API, &a) < 0)
+		return -1;
+	*got = a.features;
+	return 0;
+}
+
+int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whylen)
+{
+	int via_dev;
+	enum lf_mode m = *mode;
+	int fd = open_mode(m, &via_dev, why, whylen);
+	if (fd < 0 && m == LF_MODE_FULL) {
+		char first[512];
+		snprintf(first, sizeof first, "%s", why);
+		m = LF_MODE_USER;
+		fd = open_mode(m, &via_dev, why, whylen);
+		if (fd < 0) {
+			char second[512];
+			snprintf(second, sizeof second, "%s", why);
+			snprintf(why, whylen, "%s; %s", first, second);
+		}
+	}
+	if (fd < 0)
+		return -1;
+	uint64_t supported = 0;
+	int probe = m == LF_MODE_USER ? (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY)
+		    : via_dev ? open_dev(O_CLOEXEC) : (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (probe >= 0) {
+		if (api(probe, 0, &supported) < 0)
+			supported = 0;
+		close(probe);
+	}
+	if (api(fd, supported & WANTED_FEATURES, features) < 0) {
+		snprintf(why, whylen, "UFFDIO_API: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*mode = m;
+	return fd;
+}
+
+int lf_uffd_register(uintptr_t start, size_t len, uint64_t *ioctls)
+{
+	struct uffdio_register reg = {
+		.range = {.start = start, .len = len},
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(lf.uffd, UFFDIO_REGISTER, &reg) < 0)
+		return -errno;
+	if (ioctls)
+		*ioctls = reg.ioctls;
+	return 0;
+}
+
+int lf_uffd_unregister(uintptr_t start, size_t len)
+{
+	struct uffdio_range r = {.start = start, .len = len};
+	return ioctl(lf.uffd, UFFDIO_UNREGISTER, &r) < 0 ? -errno : 0;
+}
+
+void lf_uffd_wake(uintptr_t start, size_t len)
+{
+	struct uffdio_range r = {.start = start, .len = len};
+	ioctl(lf.uffd, UFFDIO_WAKE, &r);
+}
+
+/* One fill ioctl; returns 0 when [dst, dst+len) was done, else -1 with
+ * errno and *progress = bytes done before the error. */
+static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
+		     long *progress)
+{
+	int rc;
+	*progress = 0;
+	switch (op) {
+	case LF_OP_COPY: {
+		struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len};
+		rc = ioctl(lf.uffd, UFFDIO_COPY, &c);
+		*progress = c.copy;
+		break;
+	}
+	case LF_OP_ZEROPAGE: {
+		struct uffdio_zeropage z = {.range = {.start = dst, .len = len}};
+		rc = ioctl(lf.uffd, UFFDIO_ZEROPAGE, &z);
+		*progress = z.zeropage;
+		break;
+	}
+	default: {
+		struct uffdio_poison p = {.range = {.start = dst, .len = len}};
+		rc = ioctl(lf.uffd, UFFDIO_POISON, &p);
+		*progress = p.updated;
+		break;
+	}
+	}
+	if (rc == 0)
+		*progress = (long)len;
+	return rc;
+}
+
+long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
+		  uintptr_t fault, bool *fault_done)
+{
+	size_t done = 0;
+	long installed = 0;
+	int again = 0;
+	*fault_done = false;
+	while (done < len) {
+		long progress;
+		const char *s = op == LF_OP_COPY ? (const char *)src + done : NULL;
+		if (fill_once(op, dst + done, len - done, s, &progress) == 0) {
+			installed += (long)(len - done);
+			if (fault >= dst + done && fault < dst + len)
+				*fault_done = true;
+			done = len;
+			break;
+		}
+		int e = errno;
+		if (progress > 0) { /* partial progress (EAGAIN): go on after it */
+			if (fault >= dst + done && fault < dst + done + progress)
+				*fault_done = true;
+			done += progress;
+			installed += progress;
+			continue;
+		}
+		switch (e) {
+		case EEXIST: /* already present: someone else filled it */
+			if (dst + done == fault)
+				lf_uffd_wake(fault, LF_PAGE); /* a failed ioctl does not wake */
+			if (dst + done == fault)
+				*fault_done = true;
+			done += LF_PAGE;
+			break;
+		case EAGAIN: /* transient: retry a bounded number of times */
+			if (++again > 1000)
+				return installed;
+			sched_yield();
+			break;
+		case ENOENT: /* the window crosses a VMA end: serve what is before */
+			if (len - done > LF_PAGE) {
+				len = done + LF_PAGE;
+				break;
+			}
+			return installed;
+		case ESRCH: /* the process is exiting */
+			errno = ESRCH;
+			return -1;
+		default:
+			lf_debug("fill ioctl at %#lx+%zu: %s", (unsigned long)(dst + done), len - done,
+				 strerror(e));
+			return installed;
+		}
+	}
+	return installed;
+}

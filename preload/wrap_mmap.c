@@ -1,0 +1,225 @@
+/* The mmap family, as the program calls it through the PLT.  A mapping that
+ * a rule takes is registered with the userfaultfd and entered in the region
+ * table; munmap, mremap and madvise keep the table true (regions.c says why
+ * we do not use the kernel's events for that).
+ *
+ * A private file mapping cannot be registered for missing faults (only
+ * anonymous, shmem and hugetlb memory can), so a `file` rule emulates it: an
+ * anonymous private mapping at the same place, with the same protection,
+ * whose pages are loaded from the file on first touch, exactly as the
+ * kernel would show them (fill.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lf.h"
+#include "uffd_compat.h"
+
+static bool any_rule(enum lf_match kind)
+{
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		if (lf.rules.rule[i].match == kind)
+			return true;
+	return false;
+}
+
+/* Register a fresh mapping and enter it in the table; false when the
+ * kernel refuses (the mapping then stays the kernel's). */
+bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
+		    enum lf_src src, int fd, uint64_t offset)
+{
+	uint64_t ioctls = 0;
+	len = lf_page_up(len);
+	int rc = lf_uffd_register(start, len, &ioctls);
+	if (rc < 0) {
+		lf_info("rule '%s': cannot register %#lx+%zu (%s): left to the kernel",
+			lf.rules.rule[rule].name, (unsigned long)start, len, strerror(-rc));
+		return false;
+	}
+	struct lf_region r = {
+		.start = start, .end = start + len, .base = start, .base_end = start + len,
+		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
+		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
+	};
+	if (lf_regions_add(&r) < 0) {
+		lf_uffd_unregister(start, len);
+		lf_warn("region table full: %#lx+%zu left to the kernel", (unsigned long)start, len);
+		return false;
+	}
+	struct lf_rule_rt *rt = &lf.rt[rule];
+	atomic_fetch_add_explicit(&rt->regions, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
+	lf_debug("rule '%s' takes %#lx-%#lx", lf.rules.rule[rule].name, (unsigned long)start,
+		 (unsigned long)(start + len));
+	if (lf_server_start() < 0)
+		lf_setup_failed("no helper thread");
+	return true;
+}
+
+/* Flags that keep their meaning on the anonymous mapping we put in place. */
+#define KEEP_FLAGS (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_NORESERVE | MAP_32BIT | MAP_LOCKED)
+
+static void *map_anon(void *addr, size_t len, int prot, int flags)
+{
+	return lf_real_mmap(addr, len, prot, (flags & KEEP_FLAGS) | MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+}
+
+static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	struct stat st;
+	char link[64], path[4096];
+	if (!any_rule(LF_MATCH_FILE) || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof path - 1);
+	if (n <= 0)
+		return NULL;
+	path[n] = 0;
+	bool shared = (flags & MAP_TYPE) != MAP_PRIVATE;
+	int rule = lf_match_region(LF_MATCH_FILE, len, path, shared);
+	if (rule < 0)
+		return NULL;
+	/* The program may close its descriptor: load through our own. */
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (own < 0)
+		return NULL;
+	void *p = map_anon(addr, len, prot, flags);
+	if (p == MAP_FAILED) {
+		close(own);
+		return p;
+	}
+	if (flags & MAP_FIXED)
+		lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
+	if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_FILE, LF_SRC_FILE, own,
+			    (uint64_t)off)) {
+		close(own);
+		/* Put the real file mapping where the emulation would have been. */
+		return lf_real_mmap(p, len, prot, flags | MAP_FIXED, fd, off);
+	}
+	lf_info("rule '%s': %s mapped at %#lx+%zu, offset %lld", lf.rules.rule[rule].name, path,
+		(unsigned long)p, len, (long long)off);
+	return p;
+}
+
+static void *take_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	/* Memory whose behaviour we cannot reproduce stays the kernel's. */
+	if (flags & (MAP_HUGETLB | MAP_GROWSDOWN | MAP_STACK))
+		return NULL;
+	if (!(flags & MAP_ANONYMOUS))
+		return fd >= 0 ? take_file(addr, len, prot, flags, fd, off) : NULL;
+	bool shared = (flags & MAP_TYPE) != MAP_PRIVATE;
+	int rule = lf_match_region(LF_MATCH_ANON, len, NULL, shared);
+	if (rule < 0)
+		return NULL;
+	/* MAP_POPULATE is dropped: pages come from us on first touch, with
+	 * the same bytes the kernel would have put there. */
+	void *p = lf_real_mmap(addr, len, prot, flags & ~MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	if (flags & MAP_FIXED)
+		lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
+	const struct lf_rule_rt *rt = &lf.rt[rule];
+	bool loaded = rt->source_fd >= 0;
+	if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_ANON,
+			    loaded ? LF_SRC_FILE : LF_SRC_ZERO, rt->source_fd,
+			    rt->rule->source_offset) &&
+	    (flags & MAP_POPULATE))
+		lf_real_madvise(p, len, MADV_WILLNEED);
+	return p;
+}
+
+LF_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (lf_busy || !lf_active())
+		return lf_real_mmap(addr, len, prot, flags, fd, off);
+	lf_busy++;
+	void *p = take_mmap(addr, len, prot, flags, fd, off);
+	if (!p) {
+		p = lf_real_mmap(addr, len, prot, flags, fd, off);
+		/* A fixed mapping replaces whatever we had there. */
+		if (p != MAP_FAILED && (flags & MAP_FIXED))
+			lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
+	}
+	lf_busy--;
+	return p;
+}
+
+LF_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+	__attribute__((alias("mmap")));
+
+static bool table_in_use(void)
+{
+	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON &&
+	       !lf_regions_empty();
+}
+
+LF_API int munmap(void *addr, size_t len)
+{
+	int rc = lf_real_munmap(addr, len);
+	if (rc == 0 && table_in_use())
+		lf_regions_remove((uintptr_t)addr, (uintptr_t)addr + lf_page_up(len));
+	return rc;
+}
+
+LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
+{
+	void *want = NULL;
+	if (flags & MREMAP_FIXED) {
+		va_list ap;
+		va_start(ap, flags);
+		want = va_arg(ap, void *);
+		va_end(ap);
+	}
+	uintptr_t o = (uintptr_t)old, old_up = lf_page_up(oldlen), new_up = lf_page_up(newlen);
+	if (!table_in_use() || !lf_regions_overlap(o, o + old_up))
+		return lf_real_mremap(old, oldlen, newlen, flags, want);
+	void *p = lf_real_mremap(old, oldlen, newlen, flags, want);
+	if (p == MAP_FAILED)
+		return p;
+	uintptr_t n = (uintptr_t)p;
+	if (n == o) {
+		lf_regions_resize(o, oldlen, newlen);
+		return p;
+	}
+	size_t kept = old_up < new_up ? old_up : new_up;
+	lf_regions_remove(n, n + new_up); /* MREMAP_FIXED replaced what was there */
+	struct lf_fault_plan before;
+	bool had = lf_regions_plan(o, &before);
+	lf_regions_move(o, kept, n);
+	if (old_up > kept) /* the part not moved is unmapped */
+		lf_regions_remove(o + kept, o + old_up);
+	if (new_up > kept && lf_uffd_register(n + kept, new_up - kept, NULL) == 0)
+		lf_regions_resize(n, kept, new_up);
+	/* MREMAP_DONTUNMAP leaves the old range mapped, registered and empty:
+	 * for anonymous memory that means zeros. */
+	if ((flags & MREMAP_DONTUNMAP) && had) {
+		struct lf_region z = before.r;
+		z.start = z.base = o;
+		z.end = z.base_end = o + kept;
+		z.src = z.kind == LF_MATCH_FILE ? z.src : LF_SRC_ZERO;
+		z.ra_next = 0;
+		lf_regions_add(&z);
+	}
+	return p;
+}
+
+LF_API int madvise(void *addr, size_t len, int advice)
+{
+	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
+	if (!table_in_use() || !lf_regions_overlap(a, e))
+		return lf_real_madvise(addr, len, advice);
+	int rc = lf_real_madvise(addr, len, advice);
+	/* Emptied pages come back as the kernel would refill them: zeros for
+	 * anonymous memory (even if it was loaded from a source), the file's
+	 * bytes for a file mapping. */
+	if (rc == 0 && (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24 /* MADV_DONTNEED_LOCKED */))
+		lf_regions_set_zero(a, e);
+	return rc;
+}

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install the Debian packages that building and testing need, when missing.
+# Runs as root or through sudo; does nothing when everything is present.
+set -e
+need=""
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
+for p in build-essential libinih-dev libelf-dev libcriterion-dev clang \
+	 libclang-rt-14-dev python3 sqlite3 xz-utils git coreutils fiu-utils; do
+	have "$p" || need="$need $p"
+done
+[ -z "$need" ] && exit 0
+echo "install-deps: installing$need"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq $need
