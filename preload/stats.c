@@ -117,11 +117,13 @@ static void put_field(struct out *o, const char *name, uint64_t v)
 
 static _Atomic int written_pid;
 
+/* Fault counters start again; the regions stay counted, since the child
+ * has them too. */
 void lf_stats_reset(void)
 {
 	for (size_t i = 0; i < lf.rules.nrules; i++) {
 		struct lf_rule_rt *rt = &lf.rt[i];
-		rt->regions = rt->bytes_registered = rt->faults = 0;
+		rt->faults = 0;
 		rt->pages_zeroed = rt->pages_loaded = rt->bytes_read = rt->pages_poisoned = 0;
 		memset((void *)rt->lat_hist, 0, sizeof rt->lat_hist);
 	}
