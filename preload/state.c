@@ -93,8 +93,23 @@ static int setup_rules(void)
 	return 0;
 }
 
-static void fork_prepare(void) { lf_regions_lock(); }
-static void fork_parent(void) { lf_regions_unlock(); }
+void lf_malloc_fork_prepare(void);
+void lf_malloc_fork_parent(void);
+void lf_malloc_fork_child(void);
+
+/* No lock of ours may be held by another thread across fork: the child
+ * would inherit it held forever. */
+static void fork_prepare(void)
+{
+	lf_malloc_fork_prepare();
+	lf_regions_lock();
+}
+
+static void fork_parent(void)
+{
+	lf_regions_unlock();
+	lf_malloc_fork_parent();
+}
 
 /* I3: the child's copy of every registered range is unregistered (no
  * EVENT_FORK), and the descriptor it inherited acts on the parent's memory.
@@ -102,6 +117,7 @@ static void fork_parent(void) { lf_regions_unlock(); }
 static void fork_child(void)
 {
 	lf_regions_fork_child();
+	lf_malloc_fork_child();
 	lf_stats_fork_child();
 	lf_server_fork_child();
 	close(lf.uffd);

@@ -1,0 +1,385 @@
+/* The malloc family.  glibc's malloc maps its large chunks with internal
+ * calls that our mmap wrapper never sees, so the library replaces the whole
+ * family: a block that a `malloc` rule takes gets a mapping of its own,
+ * registered and served like any region; everything else goes to glibc
+ * (__libc_malloc and friends), untouched.
+ *
+ * Invariants:
+ *  - Block metadata lives in a table apart from the data (never in a header
+ *    before the block), so that untouched pages stay untouched.
+ *  - Served blocks are page aligned, glibc's blocks never are (their user
+ *    pointer is 16 bytes into a chunk) except from memalign: so free() looks
+ *    up only page-aligned pointers, and the common case costs one test.
+ *  - The helpers never allocate (I1); the block table lock is taken with
+ *    signals blocked by program threads only, and held across no access to
+ *    user memory.
+ *  - Before initialisation and inside the library (lf_busy) every call goes
+ *    to glibc (I2).
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "lf.h"
+
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+/* ---- the block table: open addressing on the block's address ------- */
+struct block {
+	uintptr_t ptr;                  /* 0: free slot; 1: deleted */
+	uintptr_t map;                  /* the mapping that holds it */
+	size_t maplen;
+};
+#define BLOCKS (1u << 20)
+#define DELETED ((uintptr_t)1)
+static struct block *blocks;
+static _Atomic size_t nblocks;
+static pthread_mutex_t block_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread sigset_t block_mask __attribute__((tls_model("initial-exec")));
+
+static void blocks_lock(void)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &block_mask);
+	pthread_mutex_lock(&block_lock);
+}
+
+static void blocks_unlock(void)
+{
+	pthread_mutex_unlock(&block_lock);
+	pthread_sigmask(SIG_SETMASK, &block_mask, NULL);
+}
+
+void lf_malloc_fork_prepare(void) { blocks_lock(); }
+void lf_malloc_fork_parent(void) { blocks_unlock(); }
+void lf_malloc_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	block_lock = fresh;
+	pthread_sigmask(SIG_SETMASK, &block_mask, NULL);
+}
+
+static size_t slot_of(uintptr_t p) { return (size_t)((p >> 12) * 0x9E3779B97F4A7C15ULL >> 44); }
+
+static int blocks_put(uintptr_t ptr, uintptr_t map, size_t maplen)
+{
+	int rc = -1;
+	blocks_lock();
+	if (!blocks) {
+		void *t = lf_real_mmap(NULL, BLOCKS * sizeof *blocks, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		blocks = t == MAP_FAILED ? NULL : t;
+	}
+	if (blocks && nblocks < BLOCKS / 2) {
+		for (size_t i = slot_of(ptr);; i = (i + 1) % BLOCKS)
+			if (blocks[i].ptr <= DELETED) {
+				blocks[i] = (struct block){ptr, map, maplen};
+				nblocks++;
+				rc = 0;
+				break;
+			}
+	}
+	blocks_unlock();
+	return rc;
+}
+
+/* Find (and with `take`, remove) the block at ptr. */
+static bool blocks_get(uintptr_t ptr, struct block *out, bool take)
+{
+	bool found = false;
+	blocks_lock();
+	for (size_t i = slot_of(ptr); blocks && blocks[i].ptr; i = (i + 1) % BLOCKS)
+		if (blocks[i].ptr == ptr) {
+			*out = blocks[i];
+			if (take) {
+				blocks[i].ptr = DELETED;
+				nblocks--;
+			}
+			found = true;
+			break;
+		}
+	blocks_unlock();
+	return found;
+}
+
+static inline bool maybe_ours(const void *p)
+{
+	return p && ((uintptr_t)p & (LF_PAGE - 1)) == 0 && atomic_load_explicit(&nblocks, memory_order_relaxed);
+}
+
+/* ---- served blocks -------------------------------------------------- */
+
+/* Smallest size a malloc rule may take; SIZE_MAX when none can. */
+static size_t threshold(void)
+{
+	static size_t min = 0;
+	if (min)
+		return min;
+	size_t m = SIZE_MAX;
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		if (lf.rules.rule[i].match == LF_MATCH_MALLOC && lf.rules.rule[i].min_size < m)
+			m = lf.rules.rule[i].min_size;
+	min = m ? m : 1;
+	return min;
+}
+
+bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, enum lf_src src,
+		    int fd, uint64_t offset);
+
+/* A served block of `size` bytes aligned to `align`, or NULL when no rule
+ * takes it (the caller then asks glibc).  *failed: a rule took it but the
+ * memory could not be had (ENOMEM). */
+static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
+{
+	*failed = false;
+	if (lf_busy || !lf_active() || size < threshold())
+		return NULL;
+	lf_busy++;
+	void *result = NULL;
+	int rule = lf_match_region(LF_MATCH_MALLOC, size, NULL, false);
+	if (rule < 0)
+		goto out;
+	size_t len = lf_page_up(size ? size : 1);
+	if (len < size || align > (SIZE_MAX - len) / 2) {
+		*failed = true;
+		goto out;
+	}
+	size_t slack = align > LF_PAGE ? align : 0;
+	char *map = lf_real_mmap(NULL, len + slack, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED) {
+		*failed = true;
+		goto out;
+	}
+	uintptr_t p = (uintptr_t)map;
+	if (slack) { /* keep the aligned part, give the rest back */
+		p = (p + align - 1) & ~(uintptr_t)(align - 1);
+		if (p > (uintptr_t)map)
+			lf_real_munmap(map, p - (uintptr_t)map);
+		if ((uintptr_t)map + len + slack > p + len)
+			lf_real_munmap((void *)(p + len), (uintptr_t)map + len + slack - (p + len));
+	}
+	const struct lf_rule_rt *rt = &lf.rt[rule];
+	bool load = rt->source_fd >= 0 && !zeroed; /* calloc's zeros win */
+	if (!lf_take_region(p, len, rule, LF_MATCH_MALLOC, load ? LF_SRC_FILE : LF_SRC_ZERO,
+			    rt->source_fd, rt->rule->source_offset) && load) {
+		/* Unserved, it would read zeros where the source was wanted. */
+		lf_real_munmap((void *)p, len);
+		goto out;
+	}
+	if (blocks_put(p, p, len) < 0) {
+		lf_regions_remove(p, p + len);
+		lf_real_munmap((void *)p, len);
+		goto out;
+	}
+	result = (void *)p;
+out:
+	lf_busy--;
+	return result;
+}
+
+static void release_block(const struct block *b)
+{
+	lf_real_munmap((void *)b->map, b->maplen);
+	lf_regions_remove(b->map, b->map + b->maplen);
+}
+
+static size_t usable(const struct block *b) { return b->map + b->maplen - b->ptr; }
+
+/* ---- the family ----------------------------------------------------- */
+
+LF_API void *malloc(size_t n)
+{
+	bool failed;
+	void *p = serve_block(n, 0, false, &failed);
+	if (p)
+		return p;
+	if (failed) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_malloc(n);
+}
+
+LF_API void free(void *p)
+{
+	if (!maybe_ours(p)) {
+		__libc_free(p);
+		return;
+	}
+	int saved = errno; /* free keeps errno (POSIX 2024, glibc) */
+	struct block b;
+	if (blocks_get((uintptr_t)p, &b, true))
+		release_block(&b);
+	else
+		__libc_free(p);
+	errno = saved;
+}
+
+LF_API void *calloc(size_t n, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	bool failed;
+	void *p = serve_block(total, 0, true, &failed); /* fresh mapping: zeros */
+	if (p)
+		return p;
+	if (failed) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_calloc(n, size);
+}
+
+static size_t usable_of(void *p);
+
+LF_API void *realloc(void *p, size_t n)
+{
+	if (!p)
+		return malloc(n);
+	if (n == 0) { /* glibc: realloc(p, 0) frees and returns NULL */
+		free(p);
+		return NULL;
+	}
+	struct block b;
+	if (maybe_ours(p) && blocks_get((uintptr_t)p, &b, false)) {
+		size_t have = usable(&b);
+		size_t want = lf_page_up(n);
+		if (want < n) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		if (want == b.maplen)
+			return p;
+		/* Grow or shrink the mapping; pages never touched stay so
+		 * (mremap moves page tables, it does not copy). */
+		blocks_get((uintptr_t)p, &b, true);
+		void *q = mremap((void *)b.map, b.maplen, want, MREMAP_MAYMOVE);
+		if (q == MAP_FAILED) {
+			blocks_put(b.ptr, b.map, b.maplen);
+			if (n <= have)
+				return p;
+			errno = ENOMEM;
+			return NULL;
+		}
+		blocks_put((uintptr_t)q, (uintptr_t)q, want);
+		return q;
+	}
+	bool failed;
+	void *q = serve_block(n, 0, false, &failed);
+	if (!q) {
+		if (failed) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return __libc_realloc(p, n);
+	}
+	size_t old = usable_of(p);
+	memcpy(q, p, old < n ? old : n);
+	__libc_free(p);
+	return q;
+}
+
+LF_API void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, total);
+}
+
+static void *aligned(size_t align, size_t n)
+{
+	bool failed;
+	void *p = serve_block(n, align, false, &failed);
+	if (p)
+		return p;
+	if (failed) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_memalign(align, n);
+}
+
+LF_API int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (align < sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	int saved = errno;
+	void *p = aligned(align, n);
+	if (!p && n) {
+		int e = errno;
+		errno = saved;
+		return e ? e : ENOMEM;
+	}
+	*out = p;
+	errno = saved;
+	return 0;
+}
+
+LF_API void *aligned_alloc(size_t align, size_t n)
+{
+	if (align == 0 || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(align, n);
+}
+
+LF_API void *memalign(size_t align, size_t n)
+{
+	/* glibc rounds a non-power-of-two alignment up. */
+	size_t a = align < 16 ? 16 : align;
+	if (a & (a - 1)) {
+		if (a > SIZE_MAX / 2 + 1) {
+			errno = EINVAL;
+			return NULL;
+		}
+		size_t p2 = 1;
+		while (p2 < a)
+			p2 <<= 1;
+		a = p2;
+	}
+	return aligned(a, n);
+}
+
+LF_API void *valloc(size_t n) { return aligned(LF_PAGE, n); }
+
+LF_API void *pvalloc(size_t n)
+{
+	size_t up = lf_page_up(n ? n : 1);
+	if (up < n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned(LF_PAGE, up);
+}
+
+static size_t usable_of(void *p)
+{
+	static size_t (*real)(void *);
+	struct block b;
+	if (maybe_ours(p) && blocks_get((uintptr_t)p, &b, false))
+		return usable(&b);
+	if (!p)
+		return 0;
+	if (!real)
+		real = (size_t (*)(void *))lf_real_sym("malloc_usable_size");
+	return real(p);
+}
+
+LF_API size_t malloc_usable_size(void *p) { return usable_of(p); }
