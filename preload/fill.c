@@ -36,54 +36,66 @@ static void *bounce_buffer(void)
 	return bounce;
 }
 
-/* Install `len` bytes at dst and make sure the faulting page's thread is
- * woken even when the fill could not be done (it then retries the access
- * and meets whatever the kernel says: SIGSEGV for an unmapped page). */
-static size_t install(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
-		      uintptr_t fault, bool *fault_done)
+static size_t install(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src)
 {
-	long n = lf_uffd_fill(op, dst, len, src, fault, fault_done);
+	long n = len ? lf_uffd_fill(op, dst, len, src) : 0;
 	return n > 0 ? (size_t)n : 0;
+}
+
+/* Cut the window to the pages around the faulting one that are still
+ * missing: a window that runs into present pages would read file bytes
+ * for nothing and fail page by page with EEXIST.  mincore only looks at
+ * the page tables; it faults nothing in. */
+static void clip_to_missing(struct lf_fault_plan *p)
+{
+	unsigned char vec[LF_MAX_WINDOW / LF_PAGE];
+	if (p->len <= LF_PAGE || mincore((void *)p->from, p->len, vec) < 0)
+		return;
+	size_t at = (p->addr - p->from) / LF_PAGE, pages = p->len / LF_PAGE, lo = at, hi = at + 1;
+	while (lo > 0 && !(vec[lo - 1] & 1))
+		lo--;
+	while (hi < pages && !(vec[hi] & 1))
+		hi++;
+	p->from += lo * LF_PAGE;
+	p->len = (hi - lo) * LF_PAGE;
 }
 
 /* Zeros: a write fault gets real pages (COPY of zeros); a read fault the
  * shared zero page (ZEROPAGE, no memory).  Outside a stream only the
  * faulting page gets a real page, the rest of the window the zero page, so
  * that memory stays proportional to what the program touches. */
-static size_t fill_zero(const struct lf_fault_plan *p, bool write, struct lf_rule_rt *rt,
-			bool *done)
+static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_rule_rt *rt)
 {
 	size_t n;
 	enum lf_fill_op op = write && zero_buf ? LF_OP_COPY : LF_OP_ZEROPAGE;
-	if (p->sequential || p->window == LF_PAGE || op == LF_OP_ZEROPAGE) {
-		n = install(op, p->addr, p->window, zero_buf, p->addr, done);
+	if (p->stream || op == LF_OP_ZEROPAGE) {
+		n = install(op, p->from, p->len, zero_buf);
 	} else {
-		n = install(op, p->addr, LF_PAGE, zero_buf, p->addr, done);
-		bool unused;
-		n += install(LF_OP_ZEROPAGE, p->addr + LF_PAGE, p->window - LF_PAGE, NULL, 0, &unused);
+		uintptr_t end = p->from + p->len;
+		n = install(LF_OP_ZEROPAGE, p->from, p->addr - p->from, NULL);
+		n += install(op, p->addr, LF_PAGE, zero_buf);
+		n += install(LF_OP_ZEROPAGE, p->addr + LF_PAGE, end - p->addr - LF_PAGE, NULL);
 	}
 	atomic_fetch_add_explicit(&rt->pages_zeroed, n / LF_PAGE, memory_order_relaxed);
-	return n;
 }
 
 static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
-			const char *why, bool *done);
+			const char *why);
 
 /* File bytes.  Region byte X is file byte offset + X.  A read that comes
  * short is the end of the file: for a file mapping, the rest of that page
  * reads as zeros and the pages after it raise SIGBUS, as the kernel does;
  * for memory loaded from a `source`, everything past the end is zeros. */
-static size_t fill_load(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
-			bool *done)
+static void fill_load(struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid)
 {
 	char *buf = bounce_buffer();
 	if (!buf)
-		return 0;
-	uint64_t off = p->r.offset + (p->addr - p->r.start);
+		return;
+	uint64_t off = p->r.offset + (p->from - p->r.start);
 	size_t got = 0;
 	int err = 0;
-	while (got < p->window) {
-		ssize_t n = syscall(SYS_pread64, p->r.fd, buf + got, p->window - got, (off_t)(off + got));
+	while (got < p->len) {
+		ssize_t n = syscall(SYS_pread64, p->r.fd, buf + got, p->len - got, (off_t)(off + got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -93,26 +105,31 @@ static size_t fill_load(const struct lf_fault_plan *p, struct lf_rule_rt *rt, ui
 		got += (size_t)n;
 	}
 	atomic_fetch_add_explicit(&rt->bytes_read, got, memory_order_relaxed);
-	size_t len = p->window;
-	if (p->r.kind == LF_MATCH_FILE) {
+	size_t len = p->len;
+	if (p->r.kind == LF_MATCH_FILE && lf_page_up(got) < len) {
+		/* Short: the end of the file, a truncation, or a read error. */
 		len = lf_page_up(got);
-		if (len == 0) {
-			char why[128];
+		if (p->from + len <= p->addr) {
+			char why[160];
+			uint64_t at = p->r.offset + (p->addr - p->r.start);
 			if (err)
 				snprintf(why, sizeof why, "read error at file offset %llu: %s",
-					 (unsigned long long)off, strerror(err));
+					 (unsigned long long)at, strerror(err));
 			else
-				snprintf(why, sizeof why, "file offset %llu is past the end of the file",
-					 (unsigned long long)off);
-			poison_page(p, rt, tid, why, done);
-			return 0;
+				snprintf(why, sizeof why,
+					 "file offset %llu is past the end of the file (SIGBUS, as "
+					 "the kernel does)", (unsigned long long)at);
+			p->len = len; /* what is below the faulting page */
+			size_t n = install(LF_OP_COPY, p->from, len, buf);
+			atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
+			poison_page(p, rt, tid, why);
+			return;
 		}
 	}
 	if (got < len)
 		memset(buf + got, 0, len - got);
-	size_t n = install(LF_OP_COPY, p->addr, len, buf, p->addr, done);
+	size_t n = install(LF_OP_COPY, p->from, len, buf);
 	atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
-	return n;
 }
 
 /* ---- poison -------------------------------------------------------- */
@@ -168,7 +185,7 @@ static bool decide_poison(struct lf_rule_rt *rt, uint64_t index, uint64_t last)
 }
 
 static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
-			const char *why, bool *done)
+			const char *why)
 {
 	const struct lf_region *r = &p->r;
 	uint64_t index = (p->addr - r->base) / LF_PAGE;
@@ -186,7 +203,8 @@ static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, ui
 			 rt->rule->name, (unsigned long)p->addr);
 		return;
 	}
-	install(LF_OP_POISON, p->addr, LF_PAGE, NULL, p->addr, done);
+	if (install(LF_OP_POISON, p->addr, LF_PAGE, NULL) == 0)
+		return;
 	atomic_fetch_add_explicit(&rt->pages_poisoned, 1, memory_order_relaxed);
 	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %#lx-%#lx%s), thread %u%s%s",
 		rt->rule->name, (unsigned long)p->addr, (unsigned long long)index,
@@ -194,21 +212,18 @@ static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, ui
 		why ? why : "");
 }
 
-size_t lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid)
+void lf_fill(struct lf_fault_plan *p, bool write, uint32_t tid)
 {
 	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
-	bool done = false;
-	size_t n = 0;
 	if (rt->rule->action == LF_ACTION_POISON &&
 	    decide_poison(rt, (p->addr - p->r.base) / LF_PAGE,
 			  (p->r.base_end - p->r.base) / LF_PAGE - 1)) {
-		poison_page(p, rt, tid, NULL, &done);
-	} else if (p->r.src == LF_SRC_FILE) {
-		n = fill_load(p, rt, tid, &done);
-	} else {
-		n = fill_zero(p, write, rt, &done);
+		poison_page(p, rt, tid, NULL);
+		return;
 	}
-	if (!done)
-		lf_uffd_wake(p->addr, LF_PAGE);
-	return n;
+	clip_to_missing(p);
+	if (p->r.src == LF_SRC_FILE)
+		fill_load(p, rt, tid);
+	else
+		fill_zero(p, write, rt);
 }

@@ -97,13 +97,13 @@ int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whyle
 int lf_uffd_register(uintptr_t start, size_t len, uint64_t *ioctls);
 int lf_uffd_unregister(uintptr_t start, size_t len);
 enum lf_fill_op { LF_OP_COPY, LF_OP_ZEROPAGE, LF_OP_POISON };
-/* Fill [dst, dst+len) (COPY from src).  Handles EEXIST, partial EAGAIN and
- * ENOENT (a window that crosses a VMA end is cut to the pages before it).
- * Returns the number of bytes this call installed; *fault_done tells
- * whether the faulting page `fault` is now present (so its thread is
- * awake); -1 with errno ESRCH when the process is exiting. */
-long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
-		  uintptr_t fault, bool *fault_done);
+/* Fill [dst, dst+len) (COPY from src) without waking anyone: the caller
+ * counts, then wakes the range, so that a woken thread never sees figures
+ * that miss its own fault.  Handles EEXIST (skips the page), partial
+ * EAGAIN, and ENOENT (a window that crosses a VMA end is cut to the pages
+ * before it).  Returns the bytes installed, or -1 with errno ESRCH when
+ * the process is exiting. */
+long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src);
 void lf_uffd_wake(uintptr_t start, size_t len);
 
 /* ---- regions.c: the table of registered regions --------------------- */
@@ -119,16 +119,18 @@ struct lf_region {
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t file_end;              /* bytes of file available from offset 0 */
-	/* readahead state, owned by the helpers */
-	uintptr_t ra_next;              /* a fault here continues a stream */
-	uint64_t ra_window;
+	/* readahead state, owned by the helpers: the last window served;
+	 * a fault just above it or just below it continues a stream */
+	uintptr_t ra_lo, ra_hi;
+	uint64_t ra_window;             /* 0: no stream */
 };
 /* Snapshot of the region that holds `addr` plus the window to serve. */
 struct lf_fault_plan {
 	struct lf_region r;
 	uintptr_t addr;                 /* the faulting page */
-	size_t window;                  /* bytes to serve from addr */
-	bool sequential;
+	uintptr_t from;                 /* the window: [from, from+len) holds addr */
+	size_t len;
+	bool stream;                    /* the access is sequential (either way) */
 };
 
 void lf_regions_lock(void);
@@ -146,6 +148,7 @@ void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr);
 /* mremap grew or shrank a region in place. */
 void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen);
 bool lf_regions_overlap(uintptr_t start, uintptr_t end);
+bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
 /* Look up the region of addr and decide the window; false: no region. */
 bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan);
@@ -166,8 +169,8 @@ void lf_server_fork_child(void);    /* the child has no helpers yet */
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid);
 
 /* ---- fill.c: what a fault installs ---------------------------------- */
-/* Fill the plan's window; returns bytes served from plan->addr on. */
-size_t lf_fill(const struct lf_fault_plan *plan, bool write, uint32_t tid);
+/* Fill the plan's window (counting what it installs, waking no one). */
+void lf_fill(struct lf_fault_plan *plan, bool write, uint32_t tid);
 void lf_fill_init(void);
 
 /* ---- stats.c -------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "lf.h"
 
@@ -89,6 +90,34 @@ static struct lf_region *find(uintptr_t addr)
 	return i < nregions && table[i].start <= addr ? &table[i] : NULL;
 }
 
+/* A file region loads through a descriptor of its own (a dup of the
+ * program's), shared by the pieces the region is split into: counted here,
+ * closed with the last piece.  Memory loaded from a rule's `source` uses
+ * the rule's descriptor, which lives as long as the process. */
+#define MAX_FD (1 << 16)
+static uint32_t *fd_refs;
+
+static bool owns_fd(const struct lf_region *r) { return r->kind == LF_MATCH_FILE && r->fd >= 0; }
+
+static void fd_hold(const struct lf_region *r)
+{
+	if (!owns_fd(r) || r->fd >= MAX_FD)
+		return;
+	if (!fd_refs) {
+		void *p = lf_real_mmap(NULL, MAX_FD * sizeof *fd_refs, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		fd_refs = p == MAP_FAILED ? NULL : p;
+	}
+	if (fd_refs)
+		fd_refs[r->fd]++;
+}
+
+static void fd_release(const struct lf_region *r)
+{
+	if (owns_fd(r) && r->fd < MAX_FD && fd_refs && fd_refs[r->fd] && --fd_refs[r->fd] == 0)
+		close(r->fd);
+}
+
 static int insert_at(size_t i, const struct lf_region *r)
 {
 	if (nregions >= MAX_REGIONS)
@@ -96,11 +125,13 @@ static int insert_at(size_t i, const struct lf_region *r)
 	memmove(&table[i + 1], &table[i], (nregions - i) * sizeof *table);
 	table[i] = *r;
 	nregions++;
+	fd_hold(r);
 	return 0;
 }
 
 static void delete_at(size_t i)
 {
+	fd_release(&table[i]);
 	memmove(&table[i], &table[i + 1], (nregions - i - 1) * sizeof *table);
 	nregions--;
 }
@@ -114,7 +145,7 @@ static int split_at(uintptr_t addr)
 	struct lf_region tail = *r;
 	tail.start = addr;
 	tail.offset += addr - r->start;
-	tail.ra_next = 0;
+	tail.ra_window = 0;
 	r->end = addr;
 	return insert_at((size_t)(r - table) + 1, &tail);
 }
@@ -161,7 +192,7 @@ void lf_regions_set_zero(uintptr_t start, uintptr_t end)
 	for (size_t i = lower_bound(start); i < nregions && table[i].start < end; i++) {
 		if (table[i].kind != LF_MATCH_FILE)
 			table[i].src = LF_SRC_ZERO;
-		table[i].ra_next = 0;
+		table[i].ra_window = 0;
 	}
 	lf_regions_unlock();
 	lf_regions_quiesce();
@@ -183,7 +214,8 @@ void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
 		moved[n].end = moved[n].end - old + new_addr;
 		moved[n].base = moved[n].base - old + new_addr;
 		moved[n].base_end = moved[n].base_end - old + new_addr;
-		moved[n].ra_next = 0;
+		moved[n].ra_window = 0;
+		fd_hold(&moved[n]); /* keep the descriptor open across the move */
 		n++;
 		delete_at(i);
 	}
@@ -199,6 +231,9 @@ void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
 		else
 			lf_info("region moved by mremap to %#lx could not be registered again",
 				(unsigned long)moved[k].start);
+		lf_regions_lock();
+		fd_release(&moved[k]);
+		lf_regions_unlock();
 	}
 }
 
@@ -227,11 +262,21 @@ void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen)
 			grown.end = new_end;
 			grown.src = LF_SRC_ZERO;
 			grown.offset += old_end - r->start;
-			grown.ra_next = 0;
+			grown.ra_window = 0;
 			insert_at((size_t)(r - table) + 1, &grown);
 		}
 	}
 	lf_regions_unlock();
+}
+
+bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind)
+{
+	bool hit = false;
+	lf_regions_lock();
+	for (size_t i = table ? lower_bound(start) : 0; table && i < nregions && table[i].start < end; i++)
+		hit |= table[i].kind == kind;
+	lf_regions_unlock();
+	return hit;
 }
 
 bool lf_regions_overlap(uintptr_t start, uintptr_t end)
@@ -250,9 +295,11 @@ bool lf_regions_empty(void) { return __atomic_load_n(&nregions, __ATOMIC_RELAXED
 size_t lf_regions_count_locked(void) { return nregions; }
 const struct lf_region *lf_regions_at_locked(size_t i) { return &table[i]; }
 
-/* Decide the window: a fault where the last window ended continues a
- * stream, and the window doubles (up to LF_MAX_WINDOW); anything else
- * starts over from the rule's readahead.  Poison rules serve one page. */
+/* Decide the window.  A fault just above the last window continues a
+ * forward stream, one just below it a backward stream (memcpy may copy
+ * downwards); the window then doubles, up to LF_MAX_WINDOW.  Anything else
+ * starts over from the rule's readahead, from the faulting page up.
+ * Poison rules serve one page per fault. */
 bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 {
 	if (!table)
@@ -268,22 +315,32 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 	if (min == 0)
 		min = LF_PAGE;
 	size_t win = min;
-	plan->sequential = false;
-	if (rule->action != LF_ACTION_POISON && r->ra_next == addr && r->ra_window) {
+	bool up = r->ra_window && addr == r->ra_hi;
+	bool down = r->ra_window && addr + LF_PAGE == r->ra_lo;
+	plan->stream = rule->action != LF_ACTION_POISON && (up || down);
+	if (plan->stream) {
 		win = r->ra_window * 2;
 		if (win > LF_MAX_WINDOW)
 			win = LF_MAX_WINDOW;
 		if (win < min)
 			win = min;
-		plan->sequential = true;
 	}
-	if (win > r->end - addr)
-		win = r->end - addr;
-	r->ra_next = addr + win;
-	r->ra_window = win;
+	uintptr_t from = addr, to;
+	if (plan->stream && down) {
+		from = addr + LF_PAGE - win;
+		if (from < r->start || from > addr)
+			from = r->start;
+		to = addr + LF_PAGE;
+	} else {
+		to = addr + win > r->end || addr + win < addr ? r->end : addr + win;
+	}
+	r->ra_lo = from;
+	r->ra_hi = to;
+	r->ra_window = to - from;
 	plan->r = *r;
 	plan->addr = addr;
-	plan->window = win;
+	plan->from = from;
+	plan->len = to - from;
 	lf_regions_unlock();
 	return true;
 }

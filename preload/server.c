@@ -38,7 +38,9 @@ void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)
 	}
 	lf_fill(&plan, write, tid);
 	lf_inflight_end();
+	/* Count before waking: the woken thread may end the process. */
 	lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);
+	lf_uffd_wake(plan.from, plan.len);
 }
 
 static void *worker(void *arg)

@@ -127,8 +127,9 @@ void lf_uffd_wake(uintptr_t start, size_t len)
 	ioctl(lf.uffd, UFFDIO_WAKE, &r);
 }
 
-/* One fill ioctl; returns 0 when [dst, dst+len) was done, else -1 with
- * errno and *progress = bytes done before the error. */
+/* One fill ioctl, never waking (the caller wakes once, after counting);
+ * returns 0 when [dst, dst+len) was done, else -1 with errno and
+ * *progress = bytes done before the error. */
 static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
 		     long *progress)
 {
@@ -136,19 +137,22 @@ static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *
 	*progress = 0;
 	switch (op) {
 	case LF_OP_COPY: {
-		struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len};
+		struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len,
+					.mode = UFFDIO_COPY_MODE_DONTWAKE};
 		rc = ioctl(lf.uffd, UFFDIO_COPY, &c);
 		*progress = c.copy;
 		break;
 	}
 	case LF_OP_ZEROPAGE: {
-		struct uffdio_zeropage z = {.range = {.start = dst, .len = len}};
+		struct uffdio_zeropage z = {.range = {.start = dst, .len = len},
+					    .mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE};
 		rc = ioctl(lf.uffd, UFFDIO_ZEROPAGE, &z);
 		*progress = z.zeropage;
 		break;
 	}
 	default: {
-		struct uffdio_poison p = {.range = {.start = dst, .len = len}};
+		struct uffdio_poison p = {.range = {.start = dst, .len = len},
+					  .mode = UFFDIO_POISON_MODE_DONTWAKE};
 		rc = ioctl(lf.uffd, UFFDIO_POISON, &p);
 		*progress = p.updated;
 		break;
@@ -159,37 +163,26 @@ static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *
 	return rc;
 }
 
-long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
-		  uintptr_t fault, bool *fault_done)
+long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src)
 {
 	size_t done = 0;
 	long installed = 0;
 	int again = 0;
-	*fault_done = false;
 	while (done < len) {
 		long progress;
 		const char *s = op == LF_OP_COPY ? (const char *)src + done : NULL;
 		if (fill_once(op, dst + done, len - done, s, &progress) == 0) {
 			installed += (long)(len - done);
-			if (fault >= dst + done && fault < dst + len)
-				*fault_done = true;
-			done = len;
 			break;
 		}
 		int e = errno;
 		if (progress > 0) { /* partial progress (EAGAIN): go on after it */
-			if (fault >= dst + done && fault < dst + done + progress)
-				*fault_done = true;
 			done += progress;
 			installed += progress;
 			continue;
 		}
 		switch (e) {
 		case EEXIST: /* already present: someone else filled it */
-			if (dst + done == fault)
-				lf_uffd_wake(fault, LF_PAGE); /* a failed ioctl does not wake */
-			if (dst + done == fault)
-				*fault_done = true;
 			done += LF_PAGE;
 			break;
 		case EAGAIN: /* transient: retry a bounded number of times */

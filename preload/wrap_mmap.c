@@ -204,7 +204,7 @@ LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 		z.start = z.base = o;
 		z.end = z.base_end = o + kept;
 		z.src = z.kind == LF_MATCH_FILE ? z.src : LF_SRC_ZERO;
-		z.ra_next = 0;
+		z.ra_window = 0;
 		lf_regions_add(&z);
 	}
 	return p;
@@ -215,6 +215,12 @@ LF_API int madvise(void *addr, size_t len, int advice)
 	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
 	if (!table_in_use() || !lf_regions_overlap(a, e))
 		return lf_real_madvise(addr, len, advice);
+	/* MADV_FREE is for anonymous memory only: on a file mapping the kernel
+	 * refuses it, and so must the emulation. */
+	if (advice == MADV_FREE && lf_regions_has_kind(a, e, LF_MATCH_FILE)) {
+		errno = EINVAL;
+		return -1;
+	}
 	int rc = lf_real_madvise(addr, len, advice);
 	/* Emptied pages come back as the kernel would refill them: zeros for
 	 * anonymous memory (even if it was loaded from a source), the file's
