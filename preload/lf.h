@@ -167,6 +167,7 @@ void lf_server_fork_child(void);    /* the child has no helpers yet */
 /* Serve one fault: find its region, fill, wake, count.  Used by the helpers
  * and by the user-mode prefault path. */
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid);
+void lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid);
 
 /* ---- fill.c: what a fault installs ---------------------------------- */
 /* Fill the plan's window (counting what it installs, waking no one). */

@@ -32,7 +32,7 @@ void lf_prefault(const void *buf, size_t len)
 		for (size_t i = 0; i < pages; i++) {
 			uintptr_t page = a + i * LF_PAGE;
 			if (!(vec[i] & 1) && lf_regions_overlap(page, page + LF_PAGE))
-				lf_serve_fault(page, true, tid);
+				lf_serve_fault_sync(page, true, tid);
 		}
 		a += pages * LF_PAGE;
 	}

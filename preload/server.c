@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/syscall.h>
@@ -18,11 +19,11 @@
 #include "uffd_compat.h"
 
 static _Atomic int started;
+static bool has_delay; /* some rule has a delay: set before the helpers start */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)
+static void serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 {
-	uint64_t t0 = lf_now_ns();
 	struct lf_fault_plan plan;
 	addr = lf_page_down(addr);
 	lf_inflight_begin();
@@ -41,6 +42,126 @@ void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)
 	/* Count before waking: the woken thread may end the process. */
 	lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);
 	lf_uffd_wake(plan.from, plan.len);
+}
+
+/* ---- delayed faults ------------------------------------------------
+ * A rule's `delay` holds each of its faults that long.  The worker does not
+ * sleep (that would stall faults of other rules): it queues the fault for
+ * the delay thread, which serves each when it falls due.  The queue's lock
+ * and condition are taken by helper threads only (I1). */
+#define DELAYED 4096
+struct delayed {
+	uintptr_t addr;
+	uint64_t t0, due;
+	uint32_t tid;
+	bool write;
+};
+static struct delayed queue[DELAYED];
+static size_t queued;
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_cond;
+static bool delay_thread_running;
+
+static void *delay_thread(void *arg)
+{
+	lf_busy = 1;
+	pthread_mutex_lock(&queue_lock);
+	for (;;) {
+		if (!queued) {
+			pthread_cond_wait(&queue_cond, &queue_lock);
+			continue;
+		}
+		size_t first = 0;
+		for (size_t i = 1; i < queued; i++)
+			if (queue[i].due < queue[first].due)
+				first = i;
+		uint64_t now = lf_now_ns();
+		if (queue[first].due > now) {
+			struct timespec until = {(time_t)(queue[first].due / 1000000000u),
+						 (long)(queue[first].due % 1000000000u)};
+			pthread_cond_timedwait(&queue_cond, &queue_lock, &until);
+			continue;
+		}
+		struct delayed d = queue[first];
+		queue[first] = queue[--queued];
+		pthread_mutex_unlock(&queue_lock);
+		serve(d.addr, d.write, d.tid, d.t0);
+		pthread_mutex_lock(&queue_lock);
+	}
+	return arg;
+}
+
+static void serve_later(uintptr_t addr, bool write, uint32_t tid, uint64_t t0, uint64_t delay)
+{
+	pthread_mutex_lock(&queue_lock);
+	if (queued < DELAYED && delay_thread_running) {
+		queue[queued++] = (struct delayed){addr, t0, t0 + delay, tid, write};
+		pthread_cond_signal(&queue_cond);
+		pthread_mutex_unlock(&queue_lock);
+		return;
+	}
+	pthread_mutex_unlock(&queue_lock);
+	/* No room: hold this worker rather than serve early. */
+	struct timespec ts = {(time_t)(delay / 1000000000u), (long)(delay % 1000000000u)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	serve(addr, write, tid, t0);
+}
+
+static bool any_delay(void)
+{
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		if (lf.rules.rule[i].delay_ns)
+			return true;
+	return false;
+}
+
+/* The rule of the region that holds addr, or NULL. */
+static const struct lf_rule *rule_at(uintptr_t addr)
+{
+	const struct lf_rule *rule = NULL;
+	lf_regions_lock();
+	size_t n = lf_regions_count_locked(), lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct lf_region *r = lf_regions_at_locked(mid);
+		if (r->end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && lf_regions_at_locked(lo)->start <= addr)
+		rule = lf.rt[lf_regions_at_locked(lo)->rule].rule;
+	lf_regions_unlock();
+	return rule;
+}
+
+void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)
+{
+	uint64_t t0 = lf_now_ns();
+	if (has_delay) {
+		const struct lf_rule *rule = rule_at(addr);
+		if (rule && rule->delay_ns) {
+			serve_later(addr, write, tid, t0, rule->delay_ns);
+			return;
+		}
+	}
+	serve(addr, write, tid, t0);
+}
+
+/* For a thread that must have the page before it goes on (user-mode-only
+ * prefault): the delay is slept here. */
+void lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid)
+{
+	uint64_t t0 = lf_now_ns();
+	const struct lf_rule *rule = has_delay ? rule_at(addr) : NULL;
+	if (rule && rule->delay_ns) {
+		struct timespec ts = {(time_t)(rule->delay_ns / 1000000000u),
+				      (long)(rule->delay_ns % 1000000000u)};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	serve(addr, write, tid, t0);
 }
 
 static void *worker(void *arg)
@@ -84,6 +205,17 @@ int lf_server_start(void)
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 256 << 10);
+		has_delay = any_delay();
+		if (has_delay) {
+			pthread_condattr_t ca;
+			pthread_condattr_init(&ca);
+			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+			pthread_cond_init(&queue_cond, &ca);
+			pthread_t t;
+			delay_thread_running = pthread_create(&t, &attr, delay_thread, NULL) == 0;
+			if (delay_thread_running)
+				pthread_setname_np(t, "lazyfault-delay");
+		}
 		for (unsigned i = 0; i < lf.workers; i++) {
 			pthread_t t;
 			int e = pthread_create(&t, &attr, worker, NULL);
@@ -108,5 +240,8 @@ void lf_server_fork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 	start_lock = fresh;
+	queue_lock = fresh;
+	queued = 0; /* the parent's delayed faults are the parent's */
+	delay_thread_running = false;
 	atomic_store(&started, 0);
 }
