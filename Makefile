@@ -36,6 +36,7 @@ deps:
 
 include tests/tests.mk
 include bench/bench.mk
+include tests/fuzz/fuzz.mk
 
 demo: deps all
 	@examples/demo.sh

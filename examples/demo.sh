@@ -1,0 +1,40 @@
+#!/bin/sh
+# `make demo`: each action on real programs, with the statistics it produced.
+set -u
+B=build
+LF=$B/lazyfault
+D=/tmp/lazyfault-demo
+mkdir -p $D $B/examples
+for p in zero_fill sparse_read survive_sigbus; do
+	cc -O2 -o $B/examples/$p examples/$p.c || exit 1
+done
+
+step() { printf '\n=== %s\n$ %s\n' "$1" "$2"; }
+
+step "zero-fill: a C program's 256 MiB buffer served by the library" \
+	"lazyfault run -v -r examples/zero.ini -- zero_fill 256"
+$LF run -v -r examples/zero.ini -- $B/examples/zero_fill 256
+
+step "zero-fill: python3 under the same rules" \
+	"lazyfault run -v -r examples/zero.ini -- python3 -c 'mmap 64 MiB, sum it'"
+$LF run -v -r examples/zero.ini -- /usr/bin/python3 -c \
+	'import mmap; m = mmap.mmap(-1, 64 << 20, flags=mmap.MAP_PRIVATE); m[1 << 20] = 7; print("python3: sum =", sum(m[::4096]))'
+
+head -c $((256 << 20)) /dev/urandom > $D/data.bin
+step "lazy loading: 200 random records from a 256 MiB file" \
+	"lazyfault run -v -r examples/load.ini -- sparse_read $D/data.bin 200"
+$LF run -v -r examples/load.ini -- $B/examples/sparse_read $D/data.bin 200
+echo "(bytes_read above is what was read of the 268435456-byte file)"
+
+step "poison: a program that survives a poisoned page" \
+	"lazyfault run -v -r examples/poison.ini -- survive_sigbus"
+$LF run -v -r examples/poison.ini -- $B/examples/survive_sigbus
+
+head -c 65536 /dev/urandom > $D/small.bin
+step "poison: a storage error under a file mapping: python3 reads it all and dies of SIGBUS" \
+	"lazyfault run -v -r examples/poison-file.ini -- python3 -c 'mmap small.bin, read it all'"
+$LF run -v -r examples/poison-file.ini -- /usr/bin/python3 -c \
+	'import mmap; f = open("/tmp/lazyfault-demo/small.bin", "rb"); m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY); print(len(m[:]))'
+echo "exit status $? (128 + 7: SIGBUS)"
+rm -rf $D
+exit 0
