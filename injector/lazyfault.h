@@ -1,0 +1,71 @@
+/* The lazyfault command: declarations shared by its source files.
+ * One file per concern: main.c (arguments, usage), run.c (`run`),
+ * check.c (`check`), progcheck.c (finding and checking PROGRAM),
+ * locate.c (finding liblazyfault.so), stats.c (the -v summary). */
+#ifndef LAZYFAULT_CMD_H
+#define LAZYFAULT_CMD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "elfsyms.h"
+
+#ifndef LF_VERSION
+#define LF_VERSION "unknown"
+#endif
+#ifndef LF_LIBDIR
+#define LF_LIBDIR "/usr/local/lib/lazyfault"
+#endif
+
+/* Exit statuses of the command itself (run passes the program's through). */
+#define LF_EXIT_OK 0
+#define LF_EXIT_PROBLEM 1   /* check: the program or a caller has a problem */
+#define LF_EXIT_USAGE 2     /* usage error, bad rule file, program refused */
+#define LF_EXIT_NOEXEC 126  /* run: PROGRAM found but not executable */
+#define LF_EXIT_NOTFOUND 127 /* run: PROGRAM not found */
+
+/* main.c */
+void lf_usage(FILE *out);
+/* Print "lazyfault: MSG" and the usage to stderr; returns LF_EXIT_USAGE. */
+int lf_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* run.c, check.c: argv[0] is the command's name ("run", "check"). */
+int lf_cmd_run(int argc, char **argv);
+int lf_cmd_check(int argc, char **argv);
+
+/* progcheck.c */
+/* Find PROGRAM as execvp(3) would (PATH when it has no slash).  Returns 0
+ * with the path in out, LF_EXIT_NOEXEC or LF_EXIT_NOTFOUND with a message. */
+int lf_resolve_program(const char *prog, char *out, size_t outlen,
+		       char *err, size_t errlen);
+
+struct lf_progcheck {
+	bool have_elf;          /* elf/info describe the ELF image that will run */
+	char elf[PATH_MAX];     /* PROGRAM, or the interpreter of a #! script */
+	struct lf_elf_info info;
+	int scripts;            /* how many #! levels led to elf */
+	bool native;            /* elf is of our architecture (when have_elf) */
+};
+/* Check that the program at `path` can run under the library: a dynamically
+ * linked ELF executable of our architecture, not set-uid/set-gid, no file
+ * capabilities; for a #! script, its interpreter.  Returns 0, or -1 with the
+ * reason in err (pc is filled as far as the check got). */
+int lf_check_program(const char *path, struct lf_progcheck *pc, char *err, size_t errlen);
+/* "ELF 64-bit x86-64" and the like. */
+void lf_describe_elf(const struct lf_elf_info *in, char *buf, size_t len);
+
+/* locate.c: the absolute path of liblazyfault.so, or -1 with a message. */
+int lf_locate_library(char *out, size_t outlen, char *err, size_t errlen);
+
+/* stats.c: print a summary of the statistics file `tmpl` (%p = pid) of
+ * process `pid`.  Returns 0, or -1 when there was nothing (complete) to read,
+ * after saying so. */
+int lf_stats_summary(const char *tmpl, pid_t pid, FILE *out);
+/* tmpl with every %p replaced by pid. */
+void lf_subst_pid(const char *tmpl, pid_t pid, char *out, size_t outlen);
+
+#endif
