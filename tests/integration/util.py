@@ -1,0 +1,355 @@
+"""Helpers of the integration suite: run a program natively and under
+liblazyfault, collect what it printed and the statistics files it wrote, and
+assert on them.
+
+Every run gets a fresh temporary directory (readable and writable by
+everyone, so that runs as uid 65534 work): the rules go to `rules.ini`, the
+statistics to `stats.<pid>.json` (LAZYFAULT_STATS=.../stats.%p.json).
+
+Each subprocess has a timeout and runs in its own session; on timeout the
+whole process group is killed and the test fails: a hang never blocks the
+suite.
+
+The suite's tests derive from `LFTestCase`:
+
+    n, l = self.both([prog("anon_zero")], ZERO_RULES)   # same output, rc 0
+    self.assertServed(l, "big", zeroed=True)            # the rule did work
+"""
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+LIB = BUILD / "liblazyfault.so"
+PROGS = BUILD / "tests" / "progs"
+# Programs under test run with Debian's python, never a pyenv shim (a shim is
+# a shell script that execs something else, under the library too).
+SYS_PYTHON = "/usr/bin/python3"
+NOBODY = 65534
+DEFAULT_TIMEOUT = 60
+MiB = 1 << 20
+
+# The environment variables that change what the library does: removed from
+# every run, then set as each run asks.
+LIB_ENV = ("LD_PRELOAD", "LAZYFAULT_RULES", "LAZYFAULT_STATS", "LAZYFAULT_LOG",
+           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD")
+
+ZERO_RULES = """\
+[big]
+match = anon
+min_size = 1M
+action = zero
+"""
+
+# The test programs' source regions are exactly 3 MiB (SOURCE_REGION in
+# tests/progs/lftest.h); every other mapping they make is taken by `big`.
+SOURCE_RULES = """\
+[src]
+match = anon
+min_size = 3M
+max_size = 3M
+action = load
+source = {path}
+source_offset = {offset}
+
+[big]
+match = anon
+min_size = 1M
+action = zero
+"""
+SOURCE_OFFSET = 8192
+SOURCE_SIZE = 2560 * 1024 + 123  # the 3 MiB region reads past its end
+
+
+def prog(name):
+    """Path of a test program of tests/progs/ (built by `make test-build`)."""
+    p = PROGS / name
+    if not os.access(p, os.X_OK):
+        raise AssertionError(f"{p} is not built: run `make test-build`")
+    return str(p)
+
+
+def make_tmp():
+    """A fresh temporary directory that every user may use."""
+    d = Path(tempfile.mkdtemp(prefix="lf-it-"))
+    d.chmod(0o777)
+    return d
+
+
+def write_file(path, data, mode=0o644):
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode()
+    path.write_bytes(data)
+    path.chmod(mode)
+    return path
+
+
+def make_source(path, size=SOURCE_SIZE, seed=1):
+    """A file of `size` pseudo-random bytes (no zero bytes, so that a page
+    of zeros where file bytes belong is always seen)."""
+    rnd = random.Random(seed)
+    data = bytes(b | 1 for b in rnd.randbytes(size))
+    return write_file(path, data)
+
+
+def source_rules(path, offset=SOURCE_OFFSET):
+    return SOURCE_RULES.format(path=path, offset=offset)
+
+
+class Run:
+    """What one run gave: rc (negative: killed by that signal), stdout and
+    stderr (str), the statistics files by pid, and the library's log lines."""
+
+    def __init__(self, argv, rc, stdout, stderr, tmp, pid, lib):
+        self.argv = argv
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.tmp = tmp
+        self.pid = pid
+        self.lib = lib
+        self.stats = {}          # pid -> parsed JSON
+        self.stats_errors = []   # (file, error, raw text)
+        if lib:
+            self._load_stats()
+
+    def _load_stats(self):
+        for f in sorted(self.tmp.glob("stats.*.json")):
+            raw = f.read_text(errors="replace")
+            try:
+                doc = json.loads(raw)
+                pid = int(f.name.split(".")[1])
+                if doc.get("pid") != pid:
+                    raise ValueError(f"pid {doc.get('pid')} in a file named for {pid}")
+                self.stats[pid] = doc
+            except (ValueError, IndexError) as e:
+                self.stats_errors.append((f.name, str(e), raw))
+
+    @property
+    def log_lines(self):
+        return [l for l in self.stderr.splitlines() if re.match(r"lazyfault\[\d+\]: ", l)]
+
+    @property
+    def main_stats(self):
+        """The statistics of the process that was started (not its children)."""
+        return self.stats.get(self.pid)
+
+    def child_pids(self):
+        return sorted(p for p in self.stats if p != self.pid)
+
+    def rule(self, name, pid=None):
+        doc = self.stats.get(self.pid if pid is None else pid)
+        if doc is None:
+            return None
+        for r in doc.get("rules", []):
+            if r.get("name") == name:
+                return r
+        return None
+
+    def describe(self):
+        s = [f"argv: {' '.join(map(str, self.argv))}", f"rc: {self.rc}"]
+        s.append("stdout (tail):\n" + "\n".join(self.stdout.splitlines()[-25:]))
+        s.append("stderr (tail):\n" + "\n".join(self.stderr.splitlines()[-25:]))
+        if self.lib:
+            s.append(f"stats files: {sorted(self.stats)} errors: {self.stats_errors}")
+            for pid, doc in sorted(self.stats.items()):
+                s.append(f"  {pid}: {json.dumps(doc)}")
+        return "\n".join(s)
+
+
+def _clean_env(extra=None):
+    env = {k: v for k, v in os.environ.items() if k not in LIB_ENV}
+    env.setdefault("LC_ALL", "C")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _run(argv, env, timeout, input, cwd, tmp, lib, user=None, stdout_file=None):
+    kw = {}
+    if user is not None:
+        kw.update(user=user, group=user, extra_groups=[])
+    out_f = open(stdout_file, "wb") if stdout_file else None
+    try:
+        p = subprocess.Popen([str(a) for a in argv], env=env, cwd=str(cwd or tmp),
+                             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                             stdout=out_f or subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True, **kw)
+    finally:
+        if out_f:
+            out_f.close()
+    try:
+        out, err = p.communicate(input=input, timeout=timeout)
+        out = out or b""
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = p.communicate()
+        out = out or b""
+        raise AssertionError(
+            f"timed out after {timeout} s (a hang?): {' '.join(map(str, argv))}\n"
+            f"stdout tail: {out[-2000:]!r}\nstderr tail: {err[-2000:]!r}")
+    finally:
+        # Whatever is left of the group (a daemonised grandchild, say).
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return Run(argv, p.returncode, out.decode(errors="replace"),
+               err.decode(errors="replace"), tmp, p.pid, lib)
+
+
+def run_native(argv, *, env=None, timeout=DEFAULT_TIMEOUT, input=None, cwd=None,
+               tmp=None, prefix=(), user=None, stdout_file=None):
+    """Run argv without the library.  stdout_file: the program's standard
+    output goes to that file (binary output), Run.stdout is then empty."""
+    tmp = tmp or make_tmp()
+    return _run(list(prefix) + list(argv), _clean_env(env), timeout, input, cwd, tmp, False,
+                user, stdout_file)
+
+
+def run_lib(argv, rules, *, env=None, uffd=None, log_level=None, timeout=DEFAULT_TIMEOUT,
+            input=None, cwd=None, tmp=None, prefix=(), user=None, stats=True, stdout_file=None):
+    """Run argv under liblazyfault with the given rules text.
+
+    prefix: a launcher put before the program (noufd, setpriv, ...); the
+    library's variables are then given through /usr/bin/env after it, so
+    that the launcher itself runs without the library.
+    user: run as this uid/gid (no supplementary groups).
+    """
+    tmp = tmp or make_tmp()
+    rules_path = write_file(tmp / "rules.ini", rules)
+    lenv = {"LD_PRELOAD": str(LIB), "LAZYFAULT_RULES": str(rules_path)}
+    if stats:
+        lenv["LAZYFAULT_STATS"] = str(tmp / "stats.%p.json")
+    if uffd:
+        lenv["LAZYFAULT_UFFD"] = uffd
+    if log_level:
+        lenv["LAZYFAULT_LOG_LEVEL"] = log_level
+    if prefix:
+        argv = list(prefix) + ["/usr/bin/env"] + [f"{k}={v}" for k, v in lenv.items()] + list(argv)
+        return _run(argv, _clean_env(env), timeout, input, cwd, tmp, True, user, stdout_file)
+    return _run(argv, _clean_env({**(env or {}), **lenv}), timeout, input, cwd, tmp, True, user,
+                stdout_file)
+
+
+STAT_FIELDS = ("regions", "bytes_registered", "faults", "pages_zeroed", "pages_loaded",
+               "bytes_read", "pages_poisoned", "seed", "fault_ns_p50", "fault_ns_p99")
+
+
+class LFTestCase(unittest.TestCase):
+    """Base of the suite's tests: temporary directories, runs, assertions."""
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        if not LIB.exists():
+            raise AssertionError(f"{LIB} is not built: run `make`")
+
+    def tmpdir(self):
+        d = make_tmp()
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        return d
+
+    def native(self, argv, **kw):
+        kw.setdefault("tmp", self.tmpdir())
+        return run_native(argv, **kw)
+
+    def lib(self, argv, rules, **kw):
+        kw.setdefault("tmp", self.tmpdir())
+        return run_lib(argv, rules, **kw)
+
+    def both(self, argv, rules, *, rc=0, native_kw=None, compare=True, **kw):
+        """Run natively and under the library; both must exit with `rc` and,
+        unless compare is False, print the same stdout.  Returns both runs."""
+        n = self.native(argv, **(native_kw if native_kw is not None else
+                                 {k: v for k, v in kw.items()
+                                  if k in ("env", "timeout", "input", "cwd", "prefix", "user")}))
+        self.assertEqual(n.rc, rc, "native run:\n" + n.describe())
+        l = self.lib(argv, rules, **kw)
+        self.assertEqual(l.rc, rc, "run under the library:\n" + l.describe())
+        if compare:
+            self.assertEqual(n.stdout, l.stdout, "output differs from the native run:\n" + l.describe())
+        return n, l
+
+    # ---- statistics ------------------------------------------------------
+
+    def assertStatsValid(self, run, pids=None, mode=None):
+        """Every statistics file is complete JSON with every field; at least
+        the started process wrote one (or exactly `pids` files)."""
+        self.assertFalse(run.stats_errors, "broken statistics file:\n" + run.describe())
+        self.assertIn(run.pid, run.stats, "no statistics file for the process:\n" + run.describe())
+        if pids is not None:
+            self.assertEqual(len(run.stats), pids, "statistics files:\n" + run.describe())
+        for pid, doc in run.stats.items():
+            self.assertEqual(doc.get("pid"), pid)
+            self.assertIn(doc.get("mode"), ("full", "user-mode-only", "passthrough"), run.describe())
+            if mode:
+                self.assertEqual(doc.get("mode"), mode, run.describe())
+            self.assertIsInstance(doc.get("rules"), list, run.describe())
+            for r in doc["rules"]:
+                self.assertIsInstance(r.get("name"), str)
+                self.assertIn(r.get("action"), ("zero", "load", "poison"))
+                for f in STAT_FIELDS:
+                    self.assertIsInstance(r.get(f), int, f"field {f} of rule {r.get('name')}:\n"
+                                          + run.describe())
+                    self.assertGreaterEqual(r[f], 0)
+
+    def assertServed(self, run, rule, pid=None, *, zeroed=False, loaded=False, min_faults=1):
+        """The rule took memory and served faults in that process (the one
+        started, unless pid is given): a library that silently passes
+        everything through to the kernel fails here."""
+        self.assertStatsValid(run)
+        r = run.rule(rule, pid)
+        self.assertIsNotNone(r, f"no rule {rule} in the statistics of {pid or run.pid}:\n"
+                             + run.describe())
+        where = f"rule {rule} in process {pid or run.pid}: {r}\n" + run.describe()
+        self.assertNotEqual(run.stats[pid or run.pid]["mode"], "passthrough", where)
+        self.assertGreater(r["regions"], 0, where)
+        self.assertGreater(r["bytes_registered"], 0, where)
+        self.assertGreaterEqual(r["faults"], min_faults, where)
+        if zeroed:
+            self.assertGreater(r["pages_zeroed"], 0, where)
+        if loaded:
+            self.assertGreater(r["pages_loaded"], 0, where)
+            self.assertGreater(r["bytes_read"], 0, where)
+        if r["faults"]:
+            self.assertGreater(r["fault_ns_p99"], 0, where)
+            self.assertGreaterEqual(r["fault_ns_p99"], r["fault_ns_p50"], where)
+        return r
+
+    def assertMode(self, run, mode, pid=None):
+        self.assertStatsValid(run)
+        self.assertEqual(run.stats[pid or run.pid]["mode"], mode, run.describe())
+
+    # ---- output ------------------------------------------------------------
+
+    def assertAllChecksPassed(self, run, name):
+        self.assertNotIn("FAIL:", run.stdout, run.describe())
+        self.assertIn(f"{name}: all checks passed", run.stdout, run.describe())
+
+    def assertNoLibErrors(self, run):
+        bad = [l for l in run.log_lines if ": error: " in l]
+        self.assertFalse(bad, "the library logged errors:\n" + run.describe())
+
+    def assertLogLines(self, run, pattern, count=None):
+        """Log lines of the library matching the regex; exactly `count` when
+        given, at least one otherwise."""
+        hits = [l for l in run.log_lines if re.search(pattern, l)]
+        if count is None:
+            self.assertTrue(hits, f"no log line matches {pattern!r}:\n" + run.describe())
+        else:
+            self.assertEqual(len(hits), count,
+                             f"log lines matching {pattern!r}: {hits}\n" + run.describe())
+        return hits
