@@ -30,10 +30,23 @@ static void *bounce_buffer(void)
 {
 	if (!bounce) {
 		void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		bounce = p == MAP_FAILED ? NULL : p;
 	}
 	return bounce;
+}
+
+/* A helper that may load file bytes gets its bounce buffer when it starts,
+ * not in the middle of its first fault. */
+void lf_fill_thread_init(void)
+{
+	for (size_t i = 0; i < lf.rules.nrules; i++) {
+		const struct lf_rule *r = &lf.rules.rule[i];
+		if (r->match == LF_MATCH_FILE || r->source) {
+			bounce_buffer();
+			return;
+		}
+	}
 }
 
 static size_t install(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src)

@@ -150,6 +150,8 @@ void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen);
 bool lf_regions_overlap(uintptr_t start, uintptr_t end);
 bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
+bool lf_regions_fd_in_use(int fd);
+void lf_regions_relocate_fd(int from, int to);
 /* Look up the region of addr and decide the window; false: no region. */
 bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan);
 /* Visit every region (fork child, user-mode prefault). Lock held by caller. */
@@ -173,6 +175,7 @@ void lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid);
 /* Fill the plan's window (counting what it installs, waking no one). */
 void lf_fill(struct lf_fault_plan *plan, bool write, uint32_t tid);
 void lf_fill_init(void);
+void lf_fill_thread_init(void);
 
 /* ---- stats.c -------------------------------------------------------- */
 void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);

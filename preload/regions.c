@@ -118,6 +118,28 @@ static void fd_release(const struct lf_region *r)
 		close(r->fd);
 }
 
+bool lf_regions_fd_in_use(int fd)
+{
+	return fd >= 0 && fd < MAX_FD && fd_refs && __atomic_load_n(&fd_refs[fd], __ATOMIC_RELAXED);
+}
+
+/* The program is about to reuse descriptor number `from` (dup2 onto it):
+ * every region that loads through it now loads through `to`. */
+void lf_regions_relocate_fd(int from, int to)
+{
+	if (!table)
+		return;
+	lf_regions_lock();
+	for (size_t i = 0; i < nregions; i++)
+		if (table[i].fd == from)
+			table[i].fd = to;
+	if (fd_refs && from < MAX_FD && to < MAX_FD) {
+		fd_refs[to] = fd_refs[from];
+		fd_refs[from] = 0;
+	}
+	lf_regions_unlock();
+}
+
 static int insert_at(size_t i, const struct lf_region *r)
 {
 	if (nregions >= MAX_REGIONS)

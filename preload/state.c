@@ -120,7 +120,7 @@ static void fork_child(void)
 	lf_malloc_fork_child();
 	lf_stats_fork_child();
 	lf_server_fork_child();
-	close(lf.uffd);
+	syscall(SYS_close, lf.uffd); /* not through our close(), which keeps it */
 	char why[1024];
 	enum lf_mode mode = lf.mode;
 	uint64_t features;

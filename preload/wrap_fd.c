@@ -1,0 +1,104 @@
+/* The library's own descriptors (the userfaultfd, the `source` files, the
+ * dups that file regions load through) must survive a program that closes
+ * every descriptor it does not know (daemons, closefrom loops) or dup2s
+ * onto their numbers: without them, memory that must be loaded would read
+ * zeros or raise SIGBUS.  close() of one of ours pretends to succeed;
+ * close_range() and closefrom() step around ours; dup2()/dup3() onto one of
+ * ours first moves ours elsewhere. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lf.h"
+
+static bool is_ours(int fd)
+{
+	if (fd < 0 || atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
+		return false;
+	if (fd == lf.uffd || lf_regions_fd_in_use(fd))
+		return true;
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		if (lf.rt[i].source_fd == fd)
+			return true;
+	return false;
+}
+
+/* Move one of our descriptors off `fd` before the program takes it. */
+static void move_ours(int fd)
+{
+	int to = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	if (to < 0)
+		return;
+	if (fd == lf.uffd)
+		lf.uffd = to;
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		if (lf.rt[i].source_fd == fd)
+			lf.rt[i].source_fd = to;
+	lf_regions_relocate_fd(fd, to);
+	lf_debug("descriptor %d of the library moved to %d: the program reuses it", fd, to);
+}
+
+LF_API int close(int fd)
+{
+	if (!lf_busy && is_ours(fd)) {
+		lf_debug("the program closes descriptor %d, which the library needs: kept open", fd);
+		return 0;
+	}
+	return (int)syscall(SYS_close, fd);
+}
+
+LF_API int dup2(int old, int new)
+{
+	if (old != new && !lf_busy && is_ours(new))
+		move_ours(new);
+	return (int)syscall(SYS_dup2, old, new);
+}
+
+LF_API int dup3(int old, int new, int flags)
+{
+	if (old != new && !lf_busy && is_ours(new))
+		move_ours(new);
+	return (int)syscall(SYS_dup3, old, new, flags);
+}
+
+/* close_range over [first, last] except our descriptors. */
+static int close_range_around(unsigned first, unsigned last, int flags)
+{
+	unsigned from = first;
+	for (unsigned fd = first; fd <= last && fd < (1u << 20); fd++) {
+		if (!is_ours((int)fd))
+			continue;
+		if (fd > from && syscall(SYS_close_range, from, fd - 1, flags) < 0)
+			return -1;
+		from = fd + 1;
+		if (fd == last)
+			return 0;
+	}
+	return from <= last ? (int)syscall(SYS_close_range, from, last, flags) : 0;
+}
+
+LF_API int close_range(unsigned first, unsigned last, int flags)
+{
+	if (lf_busy || atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
+		return (int)syscall(SYS_close_range, first, last, flags);
+	/* Ours are few and low: look only up to the highest one. */
+	int top = lf.uffd;
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		if (lf.rt[i].source_fd > top)
+			top = lf.rt[i].source_fd;
+	for (int fd = top + 1; fd < (1 << 16); fd++)
+		if (lf_regions_fd_in_use(fd))
+			top = fd;
+	if (top < (int)first)
+		return (int)syscall(SYS_close_range, first, last, flags);
+	unsigned upto = last < (unsigned)top ? last : (unsigned)top;
+	if (close_range_around(first, upto, flags) < 0)
+		return -1;
+	return upto < last ? (int)syscall(SYS_close_range, upto + 1, last, flags) : 0;
+}
+
+LF_API void closefrom(int low)
+{
+	close_range((unsigned)(low < 0 ? 0 : low), ~0u, 0);
+}
