@@ -75,6 +75,39 @@ class PythonTest(LFTestCase):
         self.assertGreaterEqual(r["bytes_registered"], 32 * MiB, r)
 
 
+    def test_python_vector_io_user_mode(self):
+        """python3's os.preadv / os.pwritev (preadv64v2 / pwritev64v2) and
+        os.readv / os.writev into and from a private anonymous mmap never
+        touched, in user-mode-only mode."""
+        d = self.tmpdir()
+        data = d / "data.bin"
+        data.write_bytes(bytes(range(256)) * 8192)
+        data.chmod(0o644)
+        script = f"""
+import mmap, os, hashlib
+m = mmap.mmap(-1, 64 << 20, flags=mmap.MAP_PRIVATE)
+mv = memoryview(m)
+fd = os.open({str(data)!r}, os.O_RDONLY)
+out = os.open({str(d / "out.bin")!r}, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+def attempt(name, f):
+    try:
+        print(name, f())
+    except OSError as e:
+        print(name, "error", e.errno)
+attempt("readv", lambda: os.readv(fd, [mv[8 << 20 : 9 << 20]]))
+attempt("preadv", lambda: os.preadv(fd, [mv[16 << 20 : 17 << 20]], 4096))
+attempt("writev", lambda: os.writev(out, [mv[24 << 20 : 25 << 20]]))
+attempt("pwritev", lambda: os.pwritev(out, [mv[32 << 20 : 33 << 20]], 1 << 20))
+print(hashlib.sha256(m[:]).hexdigest())
+os.lseek(out, 0, 0)
+print(hashlib.sha256(os.read(out, 4 << 20)).hexdigest())
+"""
+        n, l = self.both([SYS_PYTHON, "-c", script], ZERO_RULES, uffd="user")
+        self.assertNotIn("error", l.stdout, l.describe())
+        self.assertMode(l, "user-mode-only")
+        self.assertServed(l, "big", zeroed=True)
+
+
 class SortTest(LFTestCase):
     def setUp(self):
         self.dir = self.tmpdir()
@@ -82,11 +115,11 @@ class SortTest(LFTestCase):
         if shutil.which("sort") is None:
             self.skipTest("no sort")
 
-    def sort(self, rules):
+    def sort(self, rules, **kw):
         out_n, out_l = self.dir / "native.out", self.dir / "lib.out"
         n = self.native(["sort", "-S", "64M", "-o", out_n, self.input])
         self.assertEqual(n.rc, 0, n.describe())
-        l = self.lib(["sort", "-S", "64M", "-o", out_l, self.input], rules)
+        l = self.lib(["sort", "-S", "64M", "-o", out_l, self.input], rules, **kw)
         self.assertEqual(l.rc, 0, l.describe())
         self.assertEqual(sha(out_n), sha(out_l), "sorted output differs:\n" + l.describe())
         self.assertGreater(out_l.stat().st_size, 4 * MiB)
@@ -108,6 +141,14 @@ class SortTest(LFTestCase):
         l = self.sort(MALLOC_RULES)
         r = self.assertServed(l, "heap", zeroed=True)
         self.assertGreaterEqual(r["bytes_registered"], 64 * MiB, r)
+
+
+    def test_sort_user_mode_malloc_rule(self):
+        """sort in user-mode-only mode: it reads its input with
+        fread_unlocked into its (malloc'd, registered) buffer."""
+        l = self.sort(MALLOC_RULES, uffd="user")
+        self.assertMode(l, "user-mode-only")
+        self.assertServed(l, "heap", zeroed=True)
 
 
 class XzTest(LFTestCase):

@@ -16,7 +16,7 @@ PAGE = 4096
 WAYS = {
     "exit": 0, "return": 0, "_exit": 0, "_Exit": 0, "thread-exit": 3,
     "sigterm": -signal.SIGTERM, "sigsegv": -signal.SIGSEGV, "abort": -signal.SIGABRT,
-    "sigbus": -signal.SIGBUS, "sigint-handler": 0,
+    "sigbus": -signal.SIGBUS, "sigint-handler": 0, "segv-handler-reset": -signal.SIGSEGV,
 }
 
 
@@ -33,6 +33,15 @@ class ExitPathTest(LFTestCase):
                 self.assertGreaterEqual(r["bytes_registered"], 8 * MiB, r)
                 raw = (l.tmp / f"stats.{l.pid}.json").read_text()
                 self.assertTrue(raw.rstrip().endswith("}"), raw)
+
+    def test_ignored_sigterm_stays_ignored(self):
+        """SIGTERM ignored at start (as nohup does): the library leaves it
+        ignored (the program survives its own SIGTERM) and sees it as such."""
+        ignore = ["sh", "-c", 'trap "" TERM; exec "$@"', "sh"]
+        n, l = self.both([prog("exitways"), "sigterm-survive"], ZERO_RULES, prefix=ignore)
+        self.assertIn("dispositions: ignored", l.stdout)
+        self.assertIn("survived", l.stdout)
+        self.assertServed(l, "big", zeroed=True)
 
     def test_poisoned_page_sigbus(self):
         """The crash a tester needs the figures of most: a poisoned page."""

@@ -109,6 +109,41 @@ print("read", n, hashlib.sha256(m[:]).hexdigest())
         self.assertMode(l, "user-mode-only")
         self.assertServed(l, "big", zeroed=True)
 
+    def test_other_entry_points_full_mode(self):
+        """Control for the next test: fread_unlocked, fwrite_unlocked,
+        preadv64v2, pwritev64v2, the _chk entry points, and the address and
+        control buffers of recvfrom/recvmsg, in full mode."""
+        n, l = self.both([prog("rwmore")], ZERO_RULES)
+        self.assertAllChecksPassed(l, "rwmore")
+        self.assertServed(l, "big", zeroed=True)
+
+    def test_other_entry_points_user_mode(self):
+        """The same in user-mode-only mode: real programs call these (sort:
+        fread_unlocked; python3: preadv64v2/pwritev64v2; git: __fread_chk;
+        every fortified program: __read_chk and friends), and recvfrom /
+        recvmsg write their address and control buffers too."""
+        n, l = self.both([prog("rwmore")], ZERO_RULES, uffd="user")
+        self.assertAllChecksPassed(l, "rwmore")
+        self.assertMode(l, "user-mode-only")
+        self.assertServed(l, "big", zeroed=True)
+
+    def test_signal_handler_io_full_mode(self):
+        """Control: a timer's handler write()s from fresh pages while the
+        main loop read()s into fresh pages, then munmap, 4 rounds."""
+        n, l = self.both([prog("sigio")], ZERO_RULES)
+        self.assertAllChecksPassed(l, "sigio")
+        self.assertServed(l, "big", zeroed=True)
+
+    def test_signal_handler_io_user_mode(self):
+        """The same in user-mode-only mode, where the library fills pages in
+        the calling thread: a handler's call that lands inside the main
+        loop's fill must not corrupt the library's state (a watchdog in the
+        program turns a hang into a failure)."""
+        n, l = self.both([prog("sigio")], ZERO_RULES, uffd="user")
+        self.assertAllChecksPassed(l, "sigio")
+        self.assertMode(l, "user-mode-only")
+        self.assertServed(l, "big", zeroed=True)
+
     @unittest.expectedFailure
     def test_other_system_calls_in_user_mode(self):
         """Known limit, outside SPEC's list: fstat, stat, getcwd, readlink,

@@ -1,12 +1,16 @@
 /* exec: a program that maps memory, touches it (from two threads, so that
- * the library's helper and another thread exist at exec time), then execs
- * itself; the new image maps and touches memory again and checks it, and
- * does so once more after a fork.
+ * the library's helper and another thread exist at exec time), starts a
+ * copy of itself with posix_spawn (a vfork-like child that shares the
+ * memory until it execs), then execs itself; the new image maps and
+ * touches memory again and checks it, and does so once more after a fork.
  *
  *   exec            (first stage; execs `exec stage2 N`)
  */
 #include <pthread.h>
+#include <spawn.h>
 #include <sys/wait.h>
+
+extern char **environ;
 
 #include "lftest.h"
 
@@ -31,6 +35,10 @@ static void stage(const char *name, unsigned seed)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "spawned")) {
+		stage("spawned", 5);
+		return finish("exec (spawned)");
+	}
 	if (argc > 2 && !strcmp(argv[1], "stage2")) {
 		int gen = atoi(argv[2]);
 		stage("after exec", 3);
@@ -60,6 +68,18 @@ int main(int argc, char **argv)
 	pthread_join(t, NULL);
 	check(find_pat_mismatch(region + 4 * MiB, 4 * MiB, 0, 2) == NOMISMATCH,
 	      "before exec: bytes another thread wrote are seen");
+	/* posix_spawn a copy: the parent's memory is untouched by it. */
+	fflush(stdout);
+	pid_t sp;
+	char *sargv[] = {argv[0], "spawned", NULL};
+	int e = posix_spawn(&sp, "/proc/self/exe", NULL, NULL, sargv, environ);
+	int st = 0;
+	check(e == 0 && waitpid(sp, &st, 0) == sp && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "posix_spawn'd copy ran and exited 0");
+	check(find_pat_mismatch(region, 4 * MiB, 0, 1) == NOMISMATCH &&
+		      find_pat_mismatch(region + 4 * MiB, 4 * MiB, 0, 2) == NOMISMATCH &&
+		      find_nonzero(region + 8 * MiB, 4 * MiB) == NOMISMATCH,
+	      "before exec: bytes and zeros unchanged by the spawned child");
 	if (lft_failures)
 		return finish("exec");
 	fflush(stdout);

@@ -117,6 +117,50 @@ int main(int argc, char **argv)
 	fill_pat(um, 6 * MiB, 0, 5);
 	check(find_pat_mismatch(um, 6 * MiB, 0, 5) == NOMISMATCH, "untouched mapping moved: writes stick");
 
+	/* ---- MREMAP_DONTUNMAP: the old range stays, empty ---------------- */
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+	uint8_t *du = map_anon(4 * MiB);
+	fill_pat(du, 2 * MiB, 0, 11); /* [2M,4M) untouched */
+	uint8_t *dd = mremap(du, 4 * MiB, 4 * MiB, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+	if (dd == MAP_FAILED) {
+		check(errno == EINVAL, "MREMAP_DONTUNMAP not supported here (EINVAL)");
+	} else {
+		check(dd != du, "MREMAP_DONTUNMAP moved the pages");
+		check(find_pat_mismatch(dd, 2 * MiB, 0, 11) == NOMISMATCH && find_nonzero(dd + 2 * MiB, 2 * MiB) == NOMISMATCH,
+		      "DONTUNMAP: the new range has the bytes and the zeros");
+		check(find_nonzero(du, 4 * MiB) == NOMISMATCH, "DONTUNMAP: the old range reads zeros");
+		fill_pat(du + MiB, 2 * MiB, 0, 12);
+		fill_pat(dd + 3 * MiB, MiB, 0, 13);
+		check(find_pat_mismatch(du + MiB, 2 * MiB, 0, 12) == NOMISMATCH &&
+			      find_pat_mismatch(dd + 3 * MiB, MiB, 0, 13) == NOMISMATCH &&
+			      find_pat_mismatch(dd, 2 * MiB, 0, 11) == NOMISMATCH,
+		      "DONTUNMAP: both ranges take writes, independently");
+	}
+
+	/* ---- move only the middle of a mapping out ------------------------ */
+	uint8_t *w = map_anon(8 * MiB);
+	fill_pat(w, MiB, 0, 14);
+	fill_pat(w + 3 * MiB, MiB, 3 * MiB, 14);
+	fill_pat(w + 7 * MiB, MiB, 7 * MiB, 14);
+	uint8_t *wd = free_range(8 * MiB);
+	uint8_t *wm = mremap(w + 2 * MiB, 3 * MiB, 5 * MiB, MREMAP_MAYMOVE | MREMAP_FIXED, wd);
+	if (wm == MAP_FAILED)
+		die("mremap middle");
+	check(find_nonzero(wm, MiB) == NOMISMATCH && find_pat_mismatch(wm + MiB, MiB, 3 * MiB, 14) == NOMISMATCH &&
+		      find_nonzero(wm + 2 * MiB, 3 * MiB) == NOMISMATCH,
+	      "middle moved out: its bytes, its untouched pages and the grown part as expected");
+	check(find_pat_mismatch(w, MiB, 0, 14) == NOMISMATCH && find_nonzero(w + MiB, MiB) == NOMISMATCH &&
+		      find_nonzero(w + 5 * MiB, 2 * MiB) == NOMISMATCH &&
+		      find_pat_mismatch(w + 7 * MiB, MiB, 7 * MiB, 14) == NOMISMATCH,
+	      "middle moved out: the two sides left behind as they were");
+	/* (in two pieces: a 3 MiB mapping is what the tests' `load` rules take) */
+	uint8_t *wf = mmap(w + 2 * MiB, 2 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	uint8_t *wf2 = mmap(w + 4 * MiB, MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	check(wf == w + 2 * MiB && wf2 == w + 4 * MiB && find_nonzero(wf, 3 * MiB) == NOMISMATCH,
+	      "the hole it left, mapped again: zeros");
+
 	/* ---- the source region, moved and grown ------------------------- */
 	if (have_src) {
 		uint8_t *s = map_anon(SOURCE_REGION);

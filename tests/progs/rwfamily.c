@@ -18,17 +18,23 @@
 #include "lftest.h"
 
 #define DATA (1 * MiB)
+#define FRESH_GAP (4 * MiB + 64 * KiB)
+#define REGION (256 * MiB)
 
 static uint8_t *region;
 static size_t next_off;
 static char tmpdir[256];
 
-/* A fresh untouched range of n bytes (page aligned) plus `skew` bytes. */
+/* A fresh untouched range of n bytes (page aligned) plus `skew` bytes:
+ * far (more than the library's largest readahead window) from everything
+ * touched before, so that nothing filled it in advance. */
 static uint8_t *fresh(size_t n, size_t skew)
 {
 	size_t pg = (size_t)page_size();
 	uint8_t *b = region + next_off + skew;
-	next_off += (n + skew + 2 * pg - 1) / pg * pg + pg; /* a gap page */
+	next_off += (n + skew + pg - 1) / pg * pg + FRESH_GAP;
+	if (next_off > REGION)
+		die("region too small");
 	return b;
 }
 
@@ -85,7 +91,7 @@ int main(int argc, char **argv)
 	uint8_t *data = malloc(DATA); /* malloc'd: small, not a rule's */
 	fill_pat(data, DATA, 0, 42);
 	int fd = tmpfile_fd("lf-rw-data", data, DATA);
-	region = map_anon(64 * MiB);
+	region = map_anon(REGION);
 	ssize_t n;
 
 	/* read() into an untouched buffer */
@@ -215,7 +221,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		next_off += 16 * MiB; /* beyond any readahead window of the parent */
 		b = fresh(128 * KiB, 0);
 		ssize_t cn = pread(fd, b, 128 * KiB, 0);
 		check(cn == 128 * KiB && !memcmp(b, data, 128 * KiB), "child: pread into untouched buffer: %s bytes", res(cn));
