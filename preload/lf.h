@@ -36,6 +36,7 @@ static inline uintptr_t lf_page_up(uintptr_t a) { return (a + LF_PAGE - 1) & ~(L
 
 /* ---- guard.c: per-thread recursion guard ---------------------------- */
 extern __thread int lf_busy;
+extern __thread bool lf_signals_blocked; /* set on helper threads */
 
 /* ---- log.c ---------------------------------------------------------- */
 void lf_log_setup(const char *dest, enum lf_level level);

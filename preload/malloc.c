@@ -118,18 +118,19 @@ static inline bool maybe_ours(const void *p)
 
 /* ---- served blocks -------------------------------------------------- */
 
-/* Smallest size a malloc rule may take; SIZE_MAX when none can. */
-static size_t threshold(void)
+/* Requests below this go straight to glibc: 0 until the library knows
+ * (the slow path then initialises it), then the smallest min_size of the
+ * malloc rules, or SIZE_MAX when the library is off or has none. */
+static size_t threshold = 0;
+
+static void set_threshold(void)
 {
-	static size_t min = 0;
-	if (min)
-		return min;
 	size_t m = SIZE_MAX;
-	for (size_t i = 0; i < lf.rules.nrules; i++)
-		if (lf.rules.rule[i].match == LF_MATCH_MALLOC && lf.rules.rule[i].min_size < m)
-			m = lf.rules.rule[i].min_size;
-	min = m ? m : 1;
-	return min;
+	if (lf_active())
+		for (size_t i = 0; i < lf.rules.nrules; i++)
+			if (lf.rules.rule[i].match == LF_MATCH_MALLOC && lf.rules.rule[i].min_size < m)
+				m = lf.rules.rule[i].min_size;
+	__atomic_store_n(&threshold, m ? m : 1, __ATOMIC_RELAXED);
 }
 
 bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, enum lf_src src,
@@ -141,7 +142,14 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, e
 static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
 {
 	*failed = false;
-	if (lf_busy || !lf_active() || size < threshold())
+	if (size < __atomic_load_n(&threshold, __ATOMIC_RELAXED) || lf_busy)
+		return NULL;
+	if (!__atomic_load_n(&threshold, __ATOMIC_RELAXED)) {
+		set_threshold();
+		if (size < threshold)
+			return NULL;
+	}
+	if (!lf_active())
 		return NULL;
 	lf_busy++;
 	void *result = NULL;

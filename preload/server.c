@@ -65,6 +65,7 @@ static bool delay_thread_running;
 static void *delay_thread(void *arg)
 {
 	lf_busy = 1;
+	lf_signals_blocked = true;
 	lf_fill_thread_init();
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
@@ -172,6 +173,7 @@ static void *worker(void *arg)
 	 * that none sits on faults another could serve. */
 	size_t batch = lf.workers > 1 ? 1 : 16;
 	lf_busy = 1; /* anything this thread calls goes straight through */
+	lf_signals_blocked = true;
 	lf_fill_thread_init();
 	for (;;) {
 		ssize_t n = syscall(SYS_read, lf.uffd, msg, batch * sizeof msg[0]);
