@@ -1,0 +1,572 @@
+#!/usr/bin/python3
+"""The performance tables of SPEC ("Performance"), for `make bench`.
+
+Every figure is a ratio against a baseline measured in the same invocation:
+the cases of a table run interleaved (baseline, variants, then the same in
+reverse order, ...), BENCH_RUNS times each (default 5), and each figure is
+the median over the runs.  Per run we take:
+
+  work    the wall time the program measures itself around the work
+          (zero_touch, file_touch and malloc_churn print work_ns=...);
+  process the wall time of the whole process, from fork to reaping;
+  RSS     the child's peak RSS: ru_maxrss from wait4.
+
+Both of the last come from bench/spawn, a small launcher that forks the
+program, reaps it with wait4 and prints them (we still os.wait4 the launcher
+for its status).  Forking the program from Python would not do: ru_maxrss
+keeps the high-water mark of the memory a process left at execve, so any
+child of Python starts at Python's ~16 MiB, more than the sparse cases use.
+
+The ratio column is median(value) / median(baseline); the range after it is
+the smallest and largest ratio of one run to the baseline run next to it,
+which shows how noisy the machine was.
+
+Environment: BENCH_RUNS (runs per case), BENCH_MIB (size of the zero-fill
+region and of the file, default 1024), BENCH_DATA_DIR (where the test file is
+created once, default /tmp/lazyfault-bench), BENCH_MALLOC_OPS (operations per
+thread of malloc_churn; default: calibrated to about 1.5 s native), BENCH_ONLY
+(a comma-separated subset of zero,load,passthrough: the tables to run).
+
+Writes the tables to stdout and to build/bench/results.md.  Standard library
+only; runs with Debian's /usr/bin/python3.
+"""
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+LIB = os.path.join(BUILD, "liblazyfault.so")
+BIN = os.path.join(BUILD, "bench")
+WORK = os.path.join(BIN, "work")  # rule files, stats files, program output
+RESULTS = os.path.join(BIN, "results.md")
+SPAWN = os.path.join(BIN, "spawn")
+
+RUNS = max(1, int(os.environ.get("BENCH_RUNS", "5")))
+MIB = int(os.environ.get("BENCH_MIB", "1024"))
+DATA_DIR = os.path.abspath(os.environ.get("BENCH_DATA_DIR", "/tmp/lazyfault-bench"))
+DATA = os.path.join(DATA_DIR, "data-%dM.bin" % MIB)
+PCT = "1"  # sparse / random cases touch 1% of the pages
+SEED = "0x5eed1234abcd"
+MALLOC_TARGET_S = 1.5
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "zero,load,passthrough").split(",")))
+FIU_RUN = shutil.which("fiu-run") or "/usr/bin/fiu-run"
+
+RULES = {
+    "zero": "[big]\nmatch = anon\nmin_size = 1M\naction = zero\n",
+    "load": "[data]\nmatch = file\npath = %s/*\naction = load\n" % DATA_DIR,
+    "malloc": "[buf]\nmatch = malloc\nmin_size = 1M\n",
+    "none": "[none]\nmatch = anon\nmin_size = 1000G\n",
+    "none_malloc": "[none_malloc]\nmatch = malloc\nmin_size = 1000G\n",
+}
+
+OUT = []  # the Markdown report, line by line
+
+
+def say(line=""):
+    print(line, flush=True)
+    OUT.append(line)
+
+
+def note(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+# ---- running one program -------------------------------------------------
+
+def clean_env():
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LAZYFAULT_", "FIU_")) and k != "LD_PRELOAD"}
+    env["LC_ALL"] = "C"
+    return env
+
+
+def rules_file(kind):
+    path = os.path.join(WORK, "rules-%s.ini" % kind)
+    with open(path, "w") as f:
+        f.write(RULES[kind])
+    return path
+
+
+class Case:
+    """One way of running a program.  `rules`: None (native), a RULES key
+    (under the library), or "fiu" (under fiu-run -x, no failure point)."""
+
+    def __init__(self, name, argv, rules=None):
+        self.name, self.argv, self.rules = name, argv, rules
+        self.runs = []  # dicts: work, wall, rss, stats
+        self.errors = []
+
+    def command(self, stats_dir):
+        env = clean_env()
+        argv = list(self.argv)
+        if self.rules == "fiu":
+            # -x: the POSIX/libc preload library (it wraps malloc & co.);
+            # no -c: no failure point enabled; -f '': no control FIFO.
+            argv = [FIU_RUN, "-x", "-f", ""] + argv
+        elif self.rules:
+            env["LD_PRELOAD"] = LIB
+            env["LAZYFAULT_RULES"] = rules_file(self.rules)
+            env["LAZYFAULT_STATS"] = os.path.join(stats_dir, "stats.%p.json")
+        return argv, env
+
+    def run(self, index):
+        stats_dir = os.path.join(WORK, "stats", "%s.%d" % (self.slug(), index))
+        shutil.rmtree(stats_dir, ignore_errors=True)
+        os.makedirs(stats_dir)
+        argv, env = self.command(stats_dir)
+        out_path = os.path.join(stats_dir, "stdout")
+        err_path = os.path.join(stats_dir, "stderr")
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            p = subprocess.Popen([SPAWN] + argv, env=env, stdout=out, stderr=err, cwd=ROOT)
+            _, status, _ = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        text = open(out_path).read()
+        fields = dict(kv.split("=", 1) for kv in text.split() if "=" in kv)
+        errtext = open(err_path).read().strip()
+        if (p.returncode != 0 or "work_ns" not in fields or "spawn_wall_ns" not in fields
+                or fields.get("bad", "0") != "0"):
+            self.errors.append("run %d: exit %d, %s %s" % (index, p.returncode,
+                                                          " ".join(text.split()), errtext[:300]))
+            return None
+        if errtext:
+            self.errors.append("run %d stderr: %s" % (index, errtext.splitlines()[0][:200]))
+        stats = None
+        if self.rules and self.rules != "fiu":
+            f = os.path.join(stats_dir, "stats.%s.json" % fields["spawn_pid"])
+            try:
+                with open(f) as fh:
+                    stats = json.load(fh)
+            except (OSError, ValueError) as e:
+                # Without its statistics we cannot tell the library ran at
+                # all (a preload that fails is only a warning): drop the run.
+                self.errors.append("run %d dropped, no stats file: %s" % (index, e))
+                return None
+        r = {"work": int(fields["work_ns"]), "wall": int(fields["spawn_wall_ns"]),
+             "rss": int(fields["spawn_maxrss_kb"]) * 1024, "cpu": int(fields["spawn_cpu_ns"]),
+             "pages": int(fields.get("pages", "0")), "stats": stats, "i": index}
+        self.runs.append(r)
+        return r
+
+    def slug(self):
+        return "".join(c if c.isalnum() else "_" for c in self.name)
+
+    def median(self, key):
+        vals = [r[key] for r in self.runs]
+        return statistics.median(vals) if vals else None
+
+    def rule_stat(self, key):
+        """Median over runs of a figure of the (single) rule in the stats."""
+        vals = []
+        for r in self.runs:
+            if r["stats"] and r["stats"].get("rules"):
+                vals.append(r["stats"]["rules"][0].get(key, 0))
+        return statistics.median(vals) if vals else None
+
+
+def run_interleaved(title, cases, before_round=None):
+    """RUNS rounds; each round runs every case once, in alternating order."""
+    note("%s: %d cases x %d runs" % (title, len(cases), RUNS))
+    for i in range(RUNS):
+        if before_round:
+            before_round()
+        order = cases if i % 2 == 0 else list(reversed(cases))
+        for c in order:
+            t = time.monotonic()
+            r = c.run(i)
+            note("  run %d %-34s %s" % (i + 1, c.name,
+                                         "FAILED" if r is None else
+                                         "work %.3fs process %.3fs cpu %.3fs rss %.0f MiB" % (
+                                             r["work"] / 1e9, r["wall"] / 1e9, r["cpu"] / 1e9,
+                                             r["rss"] / 2**20)))
+
+
+# ---- formatting -----------------------------------------------------------
+
+def fmt_time(ns):
+    if ns is None:
+        return "n/a"
+    s = ns / 1e9
+    if s >= 1:
+        return "%.2f s" % s
+    if s >= 1e-3:
+        return "%.1f ms" % (s * 1e3)
+    return "%.1f us" % (s * 1e6)
+
+
+def fmt_rss(b):
+    return "n/a" if b is None else "%.1f MiB" % (b / 2**20)
+
+
+FMT = {"work": fmt_time, "wall": fmt_time, "cpu": fmt_time, "rss": fmt_rss}
+LABEL = {"work": "time (in program)", "wall": "time (whole process)",
+         "cpu": "CPU time (user+sys, all threads)", "rss": "peak RSS"}
+
+
+def paired_ratios(value, base, key):
+    b = {r["i"]: r[key] for r in base.runs}
+    return [r[key] / b[r["i"]] for r in value.runs if b.get(r["i"])]
+
+
+def row(label, base, value, key, goal=None, applicable=True):
+    """One table row: `goal` is a maximum ratio (None: no goal)."""
+    goal_s = "≤ %gx" % goal if goal is not None else "—"
+    name = "%s: %s" % (label, LABEL[key])
+    if not applicable:
+        return "| %s | n/a | n/a | n/a | %s | n/a |" % (name, goal_s)
+    b, v = base.median(key), value.median(key)
+    if b is None or v is None or not b:
+        return "| %s | %s | %s | failed | %s | NO |" % (name, FMT[key](b), FMT[key](v), goal_s)
+    ratio = v / b
+    pr = paired_ratios(value, base, key)
+    spread = " (%.2f–%.2f)" % (min(pr), max(pr)) if len(pr) > 1 else ""
+    ok = "—" if goal is None else ("yes" if ratio <= goal else "**NO**")
+    return "| %s | %s | %s | %.2fx%s | %s | %s |" % (name, FMT[key](b), FMT[key](v), ratio,
+                                                   spread, goal_s, ok)
+
+
+def table_head():
+    say("| case | baseline | value | ratio | goal | ok? |")
+    say("|---|---|---|---|---|---|")
+
+
+def errors_of(cases):
+    n = len(OUT)
+    for c in cases:
+        seen = set()
+        for e in c.errors:
+            key = e.split(":", 1)[-1]
+            if key in seen:
+                continue
+            seen.add(key)
+            say("- `%s`: %s" % (c.name, e.replace("|", "\\|").replace("\n", " ")))
+    if len(OUT) > n:
+        say()
+
+
+# ---- set-up ---------------------------------------------------------------
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem = "%.1f GiB" % (int(line.split()[1]) / 2**20)
+    distro = ""
+    try:
+        with open("/etc/os-release") as f:
+            d = dict(l.rstrip().split("=", 1) for l in f if "=" in l)
+            distro = d.get("PRETTY_NAME", "").strip('"')
+    except OSError:
+        pass
+    try:
+        thp = open("/sys/kernel/mm/transparent_hugepage/enabled").read().strip()
+    except OSError:
+        thp = "?"
+    try:
+        rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                             capture_output=True, text=True).stdout.strip()
+    except OSError:
+        rev = "?"
+    u = os.uname()
+    return [
+        "- nproc: %d" % len(os.sched_getaffinity(0)),
+        "- model name: %s" % model,
+        "- kernel: %s %s %s (%s)" % (u.sysname, u.release, u.machine, u.version),
+        "- memory: %s; %s; THP: %s" % (mem, distro, thp),
+        "- library: %s (git %s, sha256 %s)" % (os.path.relpath(LIB, ROOT), rev, lib_digest()),
+        "- runs per case: %d (BENCH_RUNS); size %d MiB (BENCH_MIB); tables: %s; "
+        "load average at start: %s" % (RUNS, MIB, ",".join(sorted(ONLY)),
+                                       " ".join(open("/proc/loadavg").read().split()[:3])),
+    ]
+
+
+def prepare_data():
+    """Create the test file once (later runs reuse it)."""
+    os.makedirs(DATA_DIR, exist_ok=True)
+    ok = False
+    try:
+        if os.path.getsize(DATA) == MIB << 20:
+            with open(DATA, "rb") as f:  # the last page starts with its index
+                f.seek((MIB << 20) - 4096)
+                ok = int.from_bytes(f.read(8), "little") == (MIB << 20) // 4096 - 1
+    except OSError:
+        pass
+    if not ok:
+        note("creating %s" % DATA)
+        subprocess.run([os.path.join(BIN, "file_touch"), "create", DATA, str(MIB)], check=True)
+
+
+def warm_cache():
+    """Put the file in the page cache the same way before every round: drop
+    it, then read it in order.  How the kernel's own mmap performs depends
+    on the folios the cache holds (a file read in order gets large folios,
+    which the kernel maps whole, with PMD entries); the file may also have
+    been evicted since the last round by the rest of the machine."""
+    with open(DATA, "rb", buffering=0) as f:
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        buf = bytearray(16 << 20)
+        while f.readinto(buf):
+            pass
+
+
+def probe_malloc():
+    """Does a `malloc` rule take a large malloc block yet?"""
+    c = Case("probe malloc rule", [os.path.join(BIN, "zero_touch"), "malloc", "seq", "16"],
+             "malloc")
+    r = c.run(0)
+    if r and r["stats"] and r["stats"].get("rules"):
+        rule = r["stats"]["rules"][0]
+        return rule.get("regions", 0) > 0 and rule.get("faults", 0) > 0, c
+    return False, c
+
+
+def calibrate_malloc():
+    """Operations per thread for about MALLOC_TARGET_S native: scale twice
+    (the start-up, first touch of the heap, weighs on short runs)."""
+    if os.environ.get("BENCH_MALLOC_OPS"):
+        return int(os.environ["BENCH_MALLOC_OPS"])
+    ops = 400000
+    for i in range(2):
+        r = Case("calibrate", [os.path.join(BIN, "malloc_churn"), str(ops), "2"]).run(i)
+        if not r:
+            break
+        ops = max(10000, int(ops * MALLOC_TARGET_S * 1e9 / r["work"]) // 10000 * 10000)
+    note("malloc_churn: %d operations per thread" % ops)
+    return ops
+
+
+# ---- the tables -----------------------------------------------------------
+
+def zero_fill(malloc_ok):
+    zt = os.path.join(BIN, "zero_touch")
+    m = str(MIB)
+    seq_n = Case("zero seq native", [zt, "mmap", "seq", m])
+    seq_l = Case("zero seq lazyfault", [zt, "mmap", "seq", m], "zero")
+    rnd_n = Case("zero sparse native", [zt, "mmap", "rand", m, PCT, SEED])
+    rnd_l = Case("zero sparse lazyfault", [zt, "mmap", "rand", m, PCT, SEED], "zero")
+    cases = [seq_n, seq_l, rnd_n, rnd_l]
+    mal = {}
+    if malloc_ok:
+        mal = {
+            "seq_n": Case("zero seq malloc native", [zt, "malloc", "seq", m]),
+            "seq_l": Case("zero seq malloc lazyfault", [zt, "malloc", "seq", m], "malloc"),
+            "rnd_n": Case("zero sparse malloc native", [zt, "malloc", "rand", m, PCT, SEED]),
+            "rnd_l": Case("zero sparse malloc lazyfault", [zt, "malloc", "rand", m, PCT, SEED],
+                          "malloc"),
+        }
+        cases += list(mal.values())
+    run_interleaved("zero-fill", cases)
+    say("## Zero-fill: first touch (one write per page) of %d MiB of anonymous memory" % MIB)
+    say()
+    say("Baseline: the same program without the library. `lazyfault`: rule `[big] match = anon, "
+        "min_size = 1M, action = zero`; malloc rows: `[buf] match = malloc, min_size = 1M` on "
+        "one malloc(%d MiB) block. Sparse: %s%% of the pages, distinct, random order, fixed seed."
+        % (MIB, PCT))
+    say()
+    table_head()
+    say(row("anon seq", seq_n, seq_l, "work", 0.5))
+    say(row("anon seq", seq_n, seq_l, "wall", 0.5))
+    say(row("anon seq", seq_n, seq_l, "rss"))
+    say(row("anon sparse 1%", rnd_n, rnd_l, "work", 1.5))
+    say(row("anon sparse 1%", rnd_n, rnd_l, "wall", 1.5))
+    say(row("anon sparse 1%", rnd_n, rnd_l, "rss", 2.0))
+    for lab, n, l, goals in (("malloc seq", "seq_n", "seq_l", (0.5, 0.5, None)),
+                             ("malloc sparse 1%", "rnd_n", "rnd_l", (1.5, 1.5, 2.0))):
+        for key, g in zip(("work", "wall", "rss"), goals):
+            if malloc_ok:
+                say(row(lab, mal[n], mal[l], key, g))
+            else:
+                say(row(lab, None, None, key, g, applicable=False))
+    say()
+    if not malloc_ok:
+        say("malloc rows: n/a — a `match = malloc` rule does not take a malloc block yet "
+            "(probe: regions = 0 in its statistics).")
+        say()
+    errors_of(cases)
+    return {"zero seq": (seq_n, seq_l), "zero sparse 1%": (rnd_n, rnd_l),
+            **({"malloc zero seq": (mal["seq_n"], mal["seq_l"]),
+                "malloc zero sparse 1%": (mal["rnd_n"], mal["rnd_l"])} if malloc_ok else {})}
+
+
+def lazy_loading():
+    prepare_data()
+    ft = os.path.join(BIN, "file_touch")
+    cases = {}
+    for mode in ("seq", "rand"):
+        extra = [PCT, SEED] if mode == "rand" else []
+        cases["mmap " + mode] = Case("file %s kernel mmap" % mode, [ft, "mmap", mode, DATA] + extra)
+        cases["read " + mode] = Case("file %s read-all" % mode, [ft, "read", mode, DATA] + extra)
+        cases["lf " + mode] = Case("file %s lazyfault" % mode, [ft, "mmap", mode, DATA] + extra,
+                                   "load")
+    run_interleaved("lazy loading", list(cases.values()), warm_cache)
+    say("## Lazy loading: a %d MiB file mapped MAP_PRIVATE, PROT_READ" % MIB)
+    say()
+    say("File in the page cache (before each round: dropped with posix_fadvise, then read in "
+        "order with read(), so that every round finds the same large folios). `lazyfault`: rule `[data] match = file, "
+        "path = %s/*, action = load` (default readahead). Baselines: `read()` of the whole file "
+        "into an anonymous buffer, then the same touches (read-all); the kernel's own `mmap` of "
+        "the file (kernel mmap). Time in program: from open() to the last touch; each touch "
+        "reads a page's first word (checked after the timed part)." % DATA_DIR)
+    say()
+    table_head()
+    c = cases
+    say(row("seq vs kernel mmap", c["mmap seq"], c["lf seq"], "work", 1.5))
+    say(row("seq vs kernel mmap", c["mmap seq"], c["lf seq"], "wall", 1.5))
+    say(row("seq vs kernel mmap", c["mmap seq"], c["lf seq"], "rss"))
+    say(row("seq vs read-all", c["read seq"], c["lf seq"], "work", 0.5))
+    say(row("seq vs read-all", c["read seq"], c["lf seq"], "wall", 0.5))
+    say(row("seq vs read-all", c["read seq"], c["lf seq"], "rss"))
+    say(row("random 1% vs read-all", c["read rand"], c["lf rand"], "work", 0.1))
+    say(row("random 1% vs read-all", c["read rand"], c["lf rand"], "wall", 0.1))
+    say(row("random 1% vs read-all", c["read rand"], c["lf rand"], "rss"))
+    say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "work"))
+    say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "wall"))
+    say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "rss"))
+    say()
+    errors_of(list(cases.values()))
+    return {"load seq": (c["mmap seq"], c["lf seq"]), "load random 1%": (c["mmap rand"], c["lf rand"])}
+
+
+def passthrough(malloc_ok):
+    ops = calibrate_malloc()
+    mc = [os.path.join(BIN, "malloc_churn"), str(ops), "2"]
+    native = Case("malloc_churn native", mc)
+    none = Case("malloc_churn lazyfault [none] anon", mc, "none")
+    fiu = Case("malloc_churn fiu-run -x", mc, "fiu")
+    cases = [native, none, fiu]
+    none_m = None
+    if malloc_ok:
+        none_m = Case("malloc_churn lazyfault [none_malloc]", mc, "none_malloc")
+        cases.append(none_m)
+    run_interleaved("passthrough", cases)
+    say("## Passthrough: malloc-heavy program under rules that match nothing")
+    say()
+    say("`malloc_churn %d 2`: 2 threads x %d malloc/calloc/realloc/free of 16 B..256 KiB "
+        "(80%% ≤ 1 KiB), each block written. Rules: `[none] match = anon, min_size = 1000G`; "
+        "`[none_malloc] match = malloc, min_size = 1000G`. For comparison: libfiu's `fiu-run -x` "
+        "(POSIX/libc wrappers, which wrap malloc & co.) with no failure point enabled "
+        "(no `-c`) and no control FIFO (`-f ''`); its whole-process time includes the start of "
+        "the fiu-run shell script. CPU time: user + system of all the threads (wait4), less "
+        "sensitive than wall time to the other load on the machine." % (ops, ops))
+    say()
+    table_head()
+    keys = ("work", "wall", "cpu", "rss")
+    goal = {"work": 1.03, "wall": 1.03}
+    for key in keys:
+        say(row("anon rule, no match", native, none, key, goal.get(key)))
+    for key in keys:
+        if none_m:
+            say(row("malloc rule, no match", native, none_m, key, goal.get(key)))
+        else:
+            say(row("malloc rule, no match", None, None, key, goal.get(key), applicable=False))
+    for key in keys:
+        say(row("fiu-run -x (comparison)", native, fiu, key))
+    if none_m is None:
+        say()
+        say("malloc rule row: n/a — the library does not take malloc blocks yet, so a "
+            "`match = malloc` rule costs nothing to measure.")
+    say()
+    errors_of(cases)
+
+
+def latency(pairs):
+    say("## Fault service latency (from the statistics files of the runs above)")
+    say()
+    say("fault_ns_p50 / fault_ns_p99 of the rule (time from reading a fault message to the end "
+        "of its fill), median over the runs. A fault serves a window of pages, so the baseline "
+        "is what the kernel spent, in the baseline run of the same case, on the touches that "
+        "one fault covers on average: its in-program time per touched page x (pages touched / "
+        "faults). Native first touch for zero-fill, kernel mmap for loading. SPEC sets no goal; "
+        "the second table gives the counts behind it.")
+    say()
+    table_head()
+    for name, (base, lf) in pairs.items():
+        per_fault = None
+        faults = lf.rule_stat("faults")
+        if base.runs and lf.runs and faults:
+            per_page = statistics.median(r["work"] / max(1, r["pages"]) for r in base.runs)
+            touched = statistics.median(r["pages"] for r in lf.runs)
+            per_fault = per_page * touched / faults
+        for pct in ("p50", "p99"):
+            v = lf.rule_stat("fault_ns_" + pct)
+            ratio = "%.2fx" % (v / per_fault) if v is not None and per_fault else "n/a"
+            say("| %s: fault %s | %s | %s | %s | — | — |"
+                % (name, pct, fmt_time(per_fault), fmt_time(v), ratio))
+    say()
+    say("| case | pages touched | faults | pages installed | pages per fault | bytes read | "
+        "lazyfault time per touched page | CPU time, baseline → lazyfault |")
+    say("|---|---|---|---|---|---|---|---|")
+    for name, (base, lf) in pairs.items():
+        if not lf.runs:
+            say("| %s | n/a | n/a | n/a | n/a | n/a | n/a | n/a |" % name)
+            continue
+        faults = lf.rule_stat("faults") or 0
+        installed = (lf.rule_stat("pages_zeroed") or 0) + (lf.rule_stat("pages_loaded") or 0)
+        touched = statistics.median(r["pages"] for r in lf.runs)
+        per_touch = statistics.median(r["work"] / max(1, r["pages"]) for r in lf.runs)
+        say("| %s | %d | %d | %d | %.1f | %.1f MiB | %s | %s → %s |"
+            % (name, touched, faults, installed, installed / faults if faults else 0,
+               (lf.rule_stat("bytes_read") or 0) / 2**20, fmt_time(per_touch),
+               fmt_time(base.median("cpu")), fmt_time(lf.median("cpu"))))
+    say()
+
+
+def lib_digest():
+    try:
+        with open(LIB, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()[:12]
+    except OSError:
+        return "missing"
+
+
+def main():
+    for prog in ("spawn", "zero_touch", "file_touch", "malloc_churn"):
+        if not os.access(os.path.join(BIN, prog), os.X_OK):
+            sys.exit("bench: %s missing: run `make bench`" % os.path.join(BIN, prog))
+    if not os.path.exists(LIB):
+        sys.exit("bench: %s missing: run `make`" % LIB)
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    t0 = time.monotonic()
+    say("# lazyfault benchmarks")
+    say()
+    for line in machine():
+        say(line)
+    say()
+    digest = lib_digest()
+    malloc_ok, probe = probe_malloc()
+    note("malloc rule works: %s" % malloc_ok)
+    pairs = {}
+    if "zero" in ONLY:
+        pairs.update(zero_fill(malloc_ok))
+    if "load" in ONLY:
+        pairs.update(lazy_loading())
+    if "passthrough" in ONLY:
+        passthrough(malloc_ok)
+    if pairs:
+        latency(pairs)
+    if lib_digest() != digest:
+        say("**Warning: %s changed during the bench (rebuilt?): runs may mix two versions.**"
+            % os.path.relpath(LIB, ROOT))
+        say()
+    say("Total bench time %.0f s; load average at the end: %s." % (
+        time.monotonic() - t0, " ".join(open("/proc/loadavg").read().split()[:3])))
+    with open(RESULTS, "w") as f:
+        f.write("\n".join(OUT) + "\n")
+    note("tables written to %s" % os.path.relpath(RESULTS, ROOT))
+
+
+if __name__ == "__main__":
+    main()
