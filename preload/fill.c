@@ -132,10 +132,11 @@ static void fill_load(struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t t
 				snprintf(why, sizeof why,
 					 "file offset %llu is past the end of the file (SIGBUS, as "
 					 "the kernel does)", (unsigned long long)at);
-			p->len = len; /* what is below the faulting page */
 			size_t n = install(LF_OP_COPY, p->from, len, buf);
 			atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
 			poison_page(p, rt, tid, why);
+			/* Wake up to the faulting page, whatever was installed. */
+			p->len = p->addr + LF_PAGE - p->from;
 			return;
 		}
 	}

@@ -119,7 +119,7 @@ struct lf_region {
 	uint8_t poison_ok;              /* UFFDIO_POISON allowed on this range */
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
-	uint64_t file_end;              /* bytes of file available from offset 0 */
+	uint64_t dev, ino;              /* the file of a `file` region */
 	/* readahead state, owned by the helpers: the last window served;
 	 * a fault just above it or just below it continues a stream */
 	uintptr_t ra_lo, ra_hi;
@@ -153,6 +153,10 @@ bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
 bool lf_regions_fd_in_use(int fd);
 void lf_regions_relocate_fd(int from, int to);
+/* The file (dev, ino) went from old_size to size bytes: empty the pages
+ * of its regions between the two ends, so that their next touch sees the
+ * file as it now is (SIGBUS past the end, the file's bytes before it). */
+void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint64_t size);
 /* Look up the region of addr and decide the window; false: no region. */
 bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan);
 /* Visit every region (fork child, user-mode prefault). Lock held by caller. */

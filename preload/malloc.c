@@ -133,8 +133,9 @@ static void set_threshold(void)
 	__atomic_store_n(&threshold, m ? m : 1, __ATOMIC_RELAXED);
 }
 
+struct stat;
 bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, enum lf_src src,
-		    int fd, uint64_t offset);
+		    int fd, uint64_t offset, const struct stat *st);
 
 /* A served block of `size` bytes aligned to `align`, or NULL when no rule
  * takes it (the caller then asks glibc).  *failed: a rule took it but the
@@ -179,7 +180,7 @@ static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
 	const struct lf_rule_rt *rt = &lf.rt[rule];
 	bool load = rt->source_fd >= 0 && !zeroed; /* calloc's zeros win */
 	if (!lf_take_region(p, len, rule, LF_MATCH_MALLOC, load ? LF_SRC_FILE : LF_SRC_ZERO,
-			    rt->source_fd, rt->rule->source_offset) && load) {
+			    rt->source_fd, rt->rule->source_offset, NULL) && load) {
 		/* Unserved, it would read zeros where the source was wanted. */
 		lf_real_munmap((void *)p, len);
 		goto out;

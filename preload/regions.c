@@ -125,6 +125,44 @@ static void fd_release(const struct lf_region *r)
 		close(r->fd);
 }
 
+void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint64_t size)
+{
+	struct {
+		uintptr_t from, to;
+	} span[64];
+	size_t n = 0;
+	/* Shrunk: the pages past the new end.  Grown: the pages past the old
+	 * end, which may hold the poison markers that gave SIGBUS there. */
+	uint64_t lo = lf_page_up(size < old_size ? size : old_size);
+	uint64_t hi = size < old_size ? UINT64_MAX : lf_page_up(size);
+	if (!table || lo >= hi)
+		return;
+	lf_regions_lock();
+	for (size_t i = 0; i < nregions && n < 64; i++) {
+		struct lf_region *r = &table[i];
+		if (r->kind != LF_MATCH_FILE || r->dev != dev || r->ino != ino)
+			continue;
+		uint64_t a = r->offset, b = r->offset + (r->end - r->start);
+		a = a > lo ? a : lo;
+		b = b < hi ? b : hi;
+		if (a >= b)
+			continue;
+		span[n].from = r->start + (a - r->offset);
+		span[n].to = r->start + (b - r->offset);
+		n++;
+		r->ra_window = 0;
+	}
+	lf_regions_unlock();
+	lf_regions_quiesce();
+	for (size_t k = 0; k < n; k++) {
+		lf_real_madvise((void *)span[k].from, span[k].to - span[k].from, MADV_DONTNEED);
+		lf_info("a mapped file changed size from %llu to %llu bytes: %#lx-%#lx emptied, "
+			"their next touch sees the file as it is now",
+			(unsigned long long)old_size, (unsigned long long)size,
+			(unsigned long)span[k].from, (unsigned long)span[k].to);
+	}
+}
+
 bool lf_regions_fd_in_use(int fd)
 {
 	return fd >= 0 && fd < MAX_FD && fd_refs && __atomic_load_n(&fd_refs[fd], __ATOMIC_RELAXED);

@@ -31,7 +31,7 @@ static bool any_rule(enum lf_match kind)
 /* Register a fresh mapping and enter it in the table; false when the
  * kernel refuses (the mapping then stays the kernel's). */
 bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
-		    enum lf_src src, int fd, uint64_t offset)
+		    enum lf_src src, int fd, uint64_t offset, const struct stat *st)
 {
 	uint64_t ioctls = 0;
 	len = lf_page_up(len);
@@ -45,6 +45,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 		.start = start, .end = start + len, .base = start, .base_end = start + len,
 		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
 		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
+		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0,
 	};
 	if (lf_regions_add(&r) < 0) {
 		lf_uffd_unregister(start, len);
@@ -97,7 +98,7 @@ static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_
 	if (flags & MAP_FIXED)
 		lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
 	if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_FILE, LF_SRC_FILE, own,
-			    (uint64_t)off)) {
+			    (uint64_t)off, &st)) {
 		close(own);
 		/* Put the real file mapping where the emulation would have been. */
 		return lf_real_mmap(p, len, prot, flags | MAP_FIXED, fd, off);
@@ -129,7 +130,7 @@ static void *take_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 	bool loaded = rt->source_fd >= 0;
 	if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_ANON,
 			    loaded ? LF_SRC_FILE : LF_SRC_ZERO, rt->source_fd,
-			    rt->rule->source_offset) &&
+			    rt->rule->source_offset, NULL) &&
 	    (flags & MAP_POPULATE))
 		lf_real_madvise(p, len, MADV_WILLNEED);
 	return p;
