@@ -37,6 +37,18 @@ class ForkTest(LFTestCase):
         for pid in [l.pid] + l.child_pids():
             self.assertServed(l, "big", pid, zeroed=True)
 
+    def test_fork_while_threads_fault(self):
+        """6 forks while 4 threads keep faulting fresh pages: no deadlock,
+        each child sees whole pages or zeros, and serves its own faults."""
+        for uffd in (None, "user"):
+            with self.subTest(uffd=uffd or "full"):
+                n, l = self.both([prog("forkthreads")], ZERO_RULES, uffd=uffd)
+                self.assertAllChecksPassed(l, "forkthreads")
+                self.assertStatsValid(l, pids=7)
+                self.assertServed(l, "big", zeroed=True)
+                for pid in l.child_pids():
+                    self.assertServed(l, "big", pid)
+
     def test_python_fork_with_private_mmap(self):
         """A real program: python forks after filling half of a private
         anonymous mmap; the child sums both halves and writes its own."""

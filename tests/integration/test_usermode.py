@@ -14,7 +14,6 @@ the stats must say "user-mode-only" and the log must carry the one-time warn
 line that says how to get the full mode.
 """
 import os
-import subprocess
 import unittest
 
 from util import (LFTestCase, NOBODY, SOURCE_OFFSET, SYS_PYTHON, ZERO_RULES, make_source, prog,

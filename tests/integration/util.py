@@ -134,6 +134,10 @@ class Run:
             except (ValueError, IndexError) as e:
                 self.stats_errors.append((f.name, str(e), raw))
 
+    def __iter__(self):
+        """rc, stdout, stderr, stats = run"""
+        return iter((self.rc, self.stdout, self.stderr, self.stats))
+
     @property
     def log_lines(self):
         return [l for l in self.stderr.splitlines() if re.match(r"lazyfault\[\d+\]: ", l)]
