@@ -15,6 +15,7 @@ The suite's tests derive from `LFTestCase`:
     n, l = self.both([prog("anon_zero")], ZERO_RULES)   # same output, rc 0
     self.assertServed(l, "big", zeroed=True)            # the rule did work
 """
+import atexit
 import json
 import os
 import random
@@ -77,10 +78,21 @@ def prog(name):
     return str(p)
 
 
+_TMPDIRS = []
+
+
+@atexit.register
+def _remove_tmpdirs():
+    for d in _TMPDIRS:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def make_tmp():
-    """A fresh temporary directory that every user may use."""
+    """A fresh temporary directory that every user may use (removed when
+    the suite ends, if nobody removed it before)."""
     d = Path(tempfile.mkdtemp(prefix="lf-it-"))
     d.chmod(0o777)
+    _TMPDIRS.append(d)
     return d
 
 
