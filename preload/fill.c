@@ -26,27 +26,38 @@ void lf_fill_init(void)
 	zero_buf = p == MAP_FAILED ? NULL : p;
 }
 
+static bool rules_load(void)
+{
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		if (lf.rules.rule[i].match == LF_MATCH_FILE || lf.rules.rule[i].source)
+			return true;
+	return false;
+}
+
+/* A bounce buffer for a helper about to start, or NULL when no rule loads.
+ * Made by the thread that starts the helper, inside the program's own
+ * mmap call: a helper that mapped it later, at a moment of its own, could
+ * take address space the program is about to grow into (mremap in place). */
+void *lf_fill_new_bounce(void)
+{
+	if (!rules_load())
+		return NULL;
+	void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void lf_fill_thread_init(void *buffer) { bounce = buffer; }
+
+/* Other threads (user-mode-only prefault) make theirs on first use. */
 static void *bounce_buffer(void)
 {
 	if (!bounce) {
 		void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		bounce = p == MAP_FAILED ? NULL : p;
 	}
 	return bounce;
-}
-
-/* A helper that may load file bytes gets its bounce buffer when it starts,
- * not in the middle of its first fault. */
-void lf_fill_thread_init(void)
-{
-	for (size_t i = 0; i < lf.rules.nrules; i++) {
-		const struct lf_rule *r = &lf.rules.rule[i];
-		if (r->match == LF_MATCH_FILE || r->source) {
-			bounce_buffer();
-			return;
-		}
-	}
 }
 
 static size_t install(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src)

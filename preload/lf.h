@@ -180,7 +180,8 @@ void lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid);
 /* Fill the plan's window (counting what it installs, waking no one). */
 void lf_fill(struct lf_fault_plan *plan, bool write, uint32_t tid);
 void lf_fill_init(void);
-void lf_fill_thread_init(void);
+void *lf_fill_new_bounce(void);
+void lf_fill_thread_init(void *bounce_buffer);
 
 /* ---- stats.c -------------------------------------------------------- */
 void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);

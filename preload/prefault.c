@@ -3,6 +3,8 @@
  * short).  So before such a call we fill, in the calling thread, every page
  * of its buffers that is registered and not yet present (mincore tells),
  * exactly as the helper would have served the fault. */
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,6 +12,18 @@
 #include "lf.h"
 
 #define CHUNK 256 /* pages per mincore call */
+
+/* A signal handler that does I/O on untouched memory would run a second
+ * serve inside this one, in the same thread: the fill-in-flight slot
+ * (regions.c) is one per thread.  Handlers wait until the page is in. */
+static void serve_with_signals_blocked(uintptr_t page, uint32_t tid)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	lf_serve_fault_sync(page, true, tid);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
 
 void lf_prefault(const void *buf, size_t len)
 {
@@ -32,7 +46,7 @@ void lf_prefault(const void *buf, size_t len)
 		for (size_t i = 0; i < pages; i++) {
 			uintptr_t page = a + i * LF_PAGE;
 			if (!(vec[i] & 1) && lf_regions_overlap(page, page + LF_PAGE))
-				lf_serve_fault_sync(page, true, tid);
+				serve_with_signals_blocked(page, tid);
 		}
 		a += pages * LF_PAGE;
 	}

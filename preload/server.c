@@ -66,7 +66,7 @@ static void *delay_thread(void *arg)
 {
 	lf_busy = 1;
 	lf_signals_blocked = true;
-	lf_fill_thread_init();
+	lf_fill_thread_init(arg);
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
 		if (!queued) {
@@ -174,7 +174,7 @@ static void *worker(void *arg)
 	size_t batch = lf.workers > 1 ? 1 : 16;
 	lf_busy = 1; /* anything this thread calls goes straight through */
 	lf_signals_blocked = true;
-	lf_fill_thread_init();
+	lf_fill_thread_init(arg);
 	for (;;) {
 		ssize_t n = syscall(SYS_read, lf.uffd, msg, batch * sizeof msg[0]);
 		if (n < 0) {
@@ -191,7 +191,7 @@ static void *worker(void *arg)
 				       msg[i].arg.pagefault.feat.ptid);
 		}
 	}
-	return arg;
+	return NULL;
 }
 
 int lf_server_start(void)
@@ -216,13 +216,14 @@ int lf_server_start(void)
 			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 			pthread_cond_init(&queue_cond, &ca);
 			pthread_t t;
-			delay_thread_running = pthread_create(&t, &attr, delay_thread, NULL) == 0;
+			delay_thread_running =
+				pthread_create(&t, &attr, delay_thread, lf_fill_new_bounce()) == 0;
 			if (delay_thread_running)
 				pthread_setname_np(t, "lazyfault-delay");
 		}
 		for (unsigned i = 0; i < lf.workers; i++) {
 			pthread_t t;
-			int e = pthread_create(&t, &attr, worker, NULL);
+			int e = pthread_create(&t, &attr, worker, lf_fill_new_bounce());
 			if (e) {
 				lf_error("cannot start a helper thread: %s", strerror(e));
 				rc = i ? 0 : -1;

@@ -101,6 +101,9 @@ LF_API ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off, int fl
 	return real_preadv2(fd, iov, n, off, flags);
 }
 
+LF_API ssize_t preadv64v2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+	__attribute__((alias("preadv2")));
+
 LF_API ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off, int flags)
 {
 	REAL(pwritev2);
@@ -120,16 +123,31 @@ LF_API ssize_t recv(int fd, void *buf, size_t n, int flags)
 LF_API ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *sl)
 {
 	REAL(recvfrom);
-	if (want_prefault())
+	if (want_prefault()) {
 		lf_prefault(buf, n);
+		if (sa && sl) {
+			lf_prefault(sl, sizeof *sl);
+			lf_prefault(sa, *sl);
+		}
+	}
 	return real_recvfrom(fd, buf, n, flags, sa, sl);
+}
+
+/* Everything of a msghdr the kernel reads or writes. */
+static void prefault_msg(const struct msghdr *msg)
+{
+	lf_prefault(msg, sizeof *msg);
+	prefault_iov(msg->msg_iov, (int)msg->msg_iovlen);
+	lf_prefault(msg->msg_iov, msg->msg_iovlen * sizeof *msg->msg_iov);
+	lf_prefault(msg->msg_name, msg->msg_namelen);
+	lf_prefault(msg->msg_control, msg->msg_controllen);
 }
 
 LF_API ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	REAL(recvmsg);
 	if (want_prefault() && msg)
-		prefault_iov(msg->msg_iov, (int)msg->msg_iovlen);
+		prefault_msg(msg);
 	return real_recvmsg(fd, msg, flags);
 }
 
@@ -145,8 +163,10 @@ LF_API ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 		      socklen_t sl)
 {
 	REAL(sendto);
-	if (want_prefault())
+	if (want_prefault()) {
 		lf_prefault(buf, n);
+		lf_prefault(sa, sl);
+	}
 	return real_sendto(fd, buf, n, flags, sa, sl);
 }
 
@@ -154,7 +174,7 @@ LF_API ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	REAL(sendmsg);
 	if (want_prefault() && msg)
-		prefault_iov(msg->msg_iov, (int)msg->msg_iovlen);
+		prefault_msg(msg);
 	return real_sendmsg(fd, msg, flags);
 }
 
@@ -180,4 +200,105 @@ LF_API size_t fwrite(const void *buf, size_t size, size_t n, FILE *f)
 	if (want_prefault() && size && n <= SIZE_MAX / size)
 		lf_prefault(buf, size * n);
 	return real_fwrite(buf, size, n, f);
+}
+
+LF_API ssize_t pwritev64v2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+	__attribute__((alias("pwritev2")));
+
+#undef fread_unlocked
+#undef fwrite_unlocked
+
+LF_API size_t fread_unlocked(void *buf, size_t size, size_t n, FILE *f)
+{
+	REAL(fread_unlocked);
+	if (want_prefault() && size && n <= SIZE_MAX / size)
+		lf_prefault(buf, size * n);
+	return real_fread_unlocked(buf, size, n, f);
+}
+
+LF_API size_t fwrite_unlocked(const void *buf, size_t size, size_t n, FILE *f)
+{
+	REAL(fwrite_unlocked);
+	if (want_prefault() && size && n <= SIZE_MAX / size)
+		lf_prefault(buf, size * n);
+	return real_fwrite_unlocked(buf, size, n, f);
+}
+
+/* The fortified entry points (_FORTIFY_SOURCE, Debian's default for its
+ * packages) that programs call instead of the plain ones. */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *sa, socklen_t *sl);
+size_t __fread_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f);
+size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f);
+
+LF_API ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	REAL(__read_chk);
+	if (want_prefault())
+		lf_prefault(buf, n < buflen ? n : buflen);
+	return real___read_chk(fd, buf, n, buflen);
+}
+
+LF_API ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	REAL(__pread_chk);
+	if (want_prefault())
+		lf_prefault(buf, n < buflen ? n : buflen);
+	return real___pread_chk(fd, buf, n, off, buflen);
+}
+
+LF_API ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	REAL(__pread64_chk);
+	if (want_prefault())
+		lf_prefault(buf, n < buflen ? n : buflen);
+	return real___pread64_chk(fd, buf, n, off, buflen);
+}
+
+LF_API ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	REAL(__recv_chk);
+	if (want_prefault())
+		lf_prefault(buf, n < buflen ? n : buflen);
+	return real___recv_chk(fd, buf, n, buflen, flags);
+}
+
+LF_API ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+			      struct sockaddr *sa, socklen_t *sl)
+{
+	REAL(__recvfrom_chk);
+	if (want_prefault()) {
+		lf_prefault(buf, n < buflen ? n : buflen);
+		if (sa && sl) {
+			lf_prefault(sl, sizeof *sl);
+			lf_prefault(sa, *sl);
+		}
+	}
+	return real___recvfrom_chk(fd, buf, n, buflen, flags, sa, sl);
+}
+
+static size_t chk_len(size_t buflen, size_t size, size_t n)
+{
+	size_t total = size && n <= SIZE_MAX / size ? size * n : SIZE_MAX;
+	return total < buflen ? total : buflen;
+}
+
+LF_API size_t __fread_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f)
+{
+	REAL(__fread_chk);
+	if (want_prefault())
+		lf_prefault(buf, chk_len(buflen, size, n));
+	return real___fread_chk(buf, buflen, size, n, f);
+}
+
+LF_API size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f)
+{
+	REAL(__fread_unlocked_chk);
+	if (want_prefault())
+		lf_prefault(buf, chk_len(buflen, size, n));
+	return real___fread_unlocked_chk(buf, buflen, size, n, f);
 }

@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 #endif
 	uint8_t *du = map_anon(4 * MiB);
 	fill_pat(du, 2 * MiB, 0, 11); /* [2M,4M) untouched */
-	uint8_t *dd = mremap(du, 4 * MiB, 4 * MiB, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+	uint8_t *dd = mremap(du, 4 * MiB, 4 * MiB, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
 	if (dd == MAP_FAILED) {
 		check(errno == EINVAL, "MREMAP_DONTUNMAP not supported here (EINVAL)");
 	} else {
