@@ -157,6 +157,16 @@ static void fill_load(struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t t
 	atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
 }
 
+/* A real private mapping of a shmem file: map its page-cache pages, no
+ * copy (mincore would report the page cache, not the page tables, so no
+ * clipping: a present page just fails with EEXIST and is skipped). */
+static void fill_shmem(const struct lf_fault_plan *p, struct lf_rule_rt *rt)
+{
+	size_t n = install(LF_OP_CONTINUE, p->from, p->len, NULL);
+	atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt->bytes_read, n, memory_order_relaxed);
+}
+
 /* ---- poison -------------------------------------------------------- */
 
 static uint64_t splitmix64(uint64_t *s)
@@ -244,6 +254,10 @@ void lf_fill(struct lf_fault_plan *p, bool write, uint32_t tid)
 	    decide_poison(rt, (p->addr - p->r.base) / LF_PAGE,
 			  (p->r.base_end - p->r.base) / LF_PAGE - 1)) {
 		poison_page(p, rt, tid, NULL);
+		return;
+	}
+	if (p->r.src == LF_SRC_SHMEM) {
+		fill_shmem(p, rt);
 		return;
 	}
 	clip_to_missing(p);

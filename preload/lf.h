@@ -94,10 +94,11 @@ void lf_setup_failed(const char *why);
 
 /* ---- uffd.c: the userfaultfd --------------------------------------- */
 int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whylen);
-/* Register [start, start+len) for missing faults; returns 0 or -errno. */
-int lf_uffd_register(uintptr_t start, size_t len, uint64_t *ioctls);
+/* Register [start, start+len) for missing faults, or for minor faults
+ * (`minor`: shmem page-cache pages, served by CONTINUE); 0 or -errno. */
+int lf_uffd_register(uintptr_t start, size_t len, bool minor, uint64_t *ioctls);
 int lf_uffd_unregister(uintptr_t start, size_t len);
-enum lf_fill_op { LF_OP_COPY, LF_OP_ZEROPAGE, LF_OP_POISON };
+enum lf_fill_op { LF_OP_COPY, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE };
 /* Fill [dst, dst+len) (COPY from src) without waking anyone: the caller
  * counts, then wakes the range, so that a woken thread never sees figures
  * that miss its own fault.  Handles EEXIST (skips the page), partial
@@ -108,7 +109,11 @@ long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src
 void lf_uffd_wake(uintptr_t start, size_t len);
 
 /* ---- regions.c: the table of registered regions --------------------- */
-enum lf_src { LF_SRC_ZERO, LF_SRC_FILE };
+/* What a fault in the region installs: zeros; the file's bytes, copied
+ * (an emulated private file mapping, or memory loaded from a `source`);
+ * or, for a real private mapping of a shmem (tmpfs, memfd) file, the
+ * page-cache page itself, mapped by CONTINUE with no copy. */
+enum lf_src { LF_SRC_ZERO, LF_SRC_FILE, LF_SRC_SHMEM };
 struct lf_region {
 	uintptr_t start, end;           /* page aligned, end exclusive */
 	uintptr_t base, base_end;       /* the whole mapping it came from:

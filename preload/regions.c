@@ -140,7 +140,9 @@ void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint
 	lf_regions_lock();
 	for (size_t i = 0; i < nregions && n < 64; i++) {
 		struct lf_region *r = &table[i];
-		if (r->kind != LF_MATCH_FILE || r->dev != dev || r->ino != ino)
+		/* A real shmem mapping is the kernel's to follow. */
+		if (r->kind != LF_MATCH_FILE || r->src == LF_SRC_SHMEM || r->dev != dev ||
+		    r->ino != ino)
 			continue;
 		uint64_t a = r->offset, b = r->offset + (r->end - r->start);
 		a = a > lo ? a : lo;
@@ -293,7 +295,8 @@ void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
 	 * before mremap returns, so nothing can touch it in between. */
 	for (size_t k = 0; k < n; k++) {
 		uint64_t ioctls;
-		if (lf_uffd_register(moved[k].start, moved[k].end - moved[k].start, &ioctls) == 0)
+		if (lf_uffd_register(moved[k].start, moved[k].end - moved[k].start,
+				     moved[k].src == LF_SRC_SHMEM, &ioctls) == 0)
 			lf_regions_add(&moved[k]);
 		else
 			lf_info("region moved by mremap to %#lx could not be registered again",

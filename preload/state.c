@@ -134,7 +134,7 @@ static void fork_child(void)
 	size_t n = lf_regions_count_locked();
 	for (size_t i = 0; i < n; i++) {
 		const struct lf_region *r = lf_regions_at_locked(i);
-		int rc = lf_uffd_register(r->start, r->end - r->start, NULL);
+		int rc = lf_uffd_register(r->start, r->end - r->start, r->src == LF_SRC_SHMEM, NULL);
 		if (rc < 0)
 			lf_debug("after fork: register %#lx-%#lx: %s", (unsigned long)r->start,
 				 (unsigned long)r->end, strerror(-rc));

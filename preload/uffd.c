@@ -17,7 +17,8 @@
  * keeps its region table itself through its wrappers (see regions.c), so
  * that no mm operation of the program ever waits for a helper. */
 #define WANTED_FEATURES (UFFD_FEATURE_POISON | UFFD_FEATURE_THREAD_ID | \
-			 UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MISSING_HUGETLBFS)
+			 UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MISSING_HUGETLBFS | \
+			 UFFD_FEATURE_MINOR_SHMEM)
 
 static int open_dev(int flags)
 {
@@ -102,11 +103,11 @@ int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whyle
 	return fd;
 }
 
-int lf_uffd_register(uintptr_t start, size_t len, uint64_t *ioctls)
+int lf_uffd_register(uintptr_t start, size_t len, bool minor, uint64_t *ioctls)
 {
 	struct uffdio_register reg = {
 		.range = {.start = start, .len = len},
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
+		.mode = minor ? UFFDIO_REGISTER_MODE_MINOR : UFFDIO_REGISTER_MODE_MISSING,
 	};
 	if (ioctl(lf.uffd, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
@@ -150,6 +151,13 @@ static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *
 		*progress = z.zeropage;
 		break;
 	}
+	case LF_OP_CONTINUE: {
+		struct uffdio_continue c = {.range = {.start = dst, .len = len},
+					    .mode = UFFDIO_CONTINUE_MODE_DONTWAKE};
+		rc = ioctl(lf.uffd, UFFDIO_CONTINUE, &c);
+		*progress = c.mapped;
+		break;
+	}
 	default: {
 		struct uffdio_poison p = {.range = {.start = dst, .len = len},
 					  .mode = UFFDIO_POISON_MODE_DONTWAKE};
@@ -190,6 +198,13 @@ long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src
 				return installed;
 			sched_yield();
 			break;
+		case EFAULT: /* CONTINUE: no page-cache page here (a hole, past
+			      * the end): the kernel serves it when touched */
+			if (op == LF_OP_CONTINUE)
+				return installed;
+			lf_debug("fill ioctl at %#lx+%zu: %s", (unsigned long)(dst + done),
+				 len - done, strerror(e));
+			return installed;
 		case ENOENT: /* the window crosses a VMA end: serve what is before */
 			if (len - done > LF_PAGE) {
 				len = done + LF_PAGE;

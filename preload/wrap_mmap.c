@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "lf.h"
@@ -35,7 +37,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 {
 	uint64_t ioctls = 0;
 	len = lf_page_up(len);
-	int rc = lf_uffd_register(start, len, &ioctls);
+	int rc = lf_uffd_register(start, len, src == LF_SRC_SHMEM, &ioctls);
 	if (rc < 0) {
 		lf_info("rule '%s': cannot register %#lx+%zu (%s): left to the kernel",
 			lf.rules.rule[rule].name, (unsigned long)start, len, strerror(-rc));
@@ -71,6 +73,16 @@ static void *map_anon(void *addr, size_t len, int prot, int flags)
 			    -1, 0);
 }
 
+/* A tmpfs or memfd file under a plain `load` rule, with a kernel that
+ * serves minor faults on shmem. */
+static bool shmem_file(int fd, int rule)
+{
+	struct statfs fs;
+	return lf.rules.rule[rule].action == LF_ACTION_LOAD &&
+	       (lf.features & UFFD_FEATURE_MINOR_SHMEM) && fstatfs(fd, &fs) == 0 &&
+	       fs.f_type == TMPFS_MAGIC;
+}
+
 static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	struct stat st;
@@ -90,6 +102,26 @@ static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_
 	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (own < 0)
 		return NULL;
+	if (shmem_file(fd, rule)) {
+		/* A shmem file's pages are in memory already: map the file for
+		 * real and map its page-cache pages on first touch (CONTINUE),
+		 * no copy, and the kernel's own semantics for everything else. */
+		void *p = lf_real_mmap(addr, len, prot, flags, fd, off);
+		if (p == MAP_FAILED) {
+			close(own);
+			return p;
+		}
+		if (flags & MAP_FIXED)
+			lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
+		if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_FILE, LF_SRC_SHMEM, own,
+				    (uint64_t)off, &st))
+			close(own);
+		else
+			lf_info("rule '%s': %s (shmem) mapped at %#lx+%zu, offset %lld: its "
+				"page-cache pages are mapped on first touch (CONTINUE)",
+				lf.rules.rule[rule].name, path, (unsigned long)p, len, (long long)off);
+		return p;
+	}
 	void *p = map_anon(addr, len, prot, flags);
 	if (p == MAP_FAILED) {
 		close(own);
@@ -196,7 +228,8 @@ LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 	lf_regions_move(o, kept, n);
 	if (old_up > kept) /* the part not moved is unmapped */
 		lf_regions_remove(o + kept, o + old_up);
-	if (new_up > kept && lf_uffd_register(n + kept, new_up - kept, NULL) == 0)
+	if (new_up > kept && lf_uffd_register(n + kept, new_up - kept,
+					      had && before.r.src == LF_SRC_SHMEM, NULL) == 0)
 		lf_regions_resize(n, kept, new_up);
 	/* MREMAP_DONTUNMAP leaves the old range mapped, registered and empty:
 	 * for anonymous memory that means zeros. */

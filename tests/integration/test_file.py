@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -171,6 +172,43 @@ class FileMappingTest(FileTestCase):
         l, r = self.run_prog("file_shared", log_level="info")
         self.assertEqual(r["bytes_registered"], 256 * PAGE, r)
         self.assertLogLines(l, r": info: .*'files'.*shared.*" + re.escape(str(self.data / "shared.dat")))
+
+
+@unittest.skipUnless(os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK),
+                     "no writable /dev/shm")
+class ShmemFileTest(FileTestCase):
+    """The same programs on a tmpfs file: the library maps the file for real
+    and serves its minor faults with UFFDIO_CONTINUE (the page-cache pages
+    themselves, no copy); the program must see exactly the same."""
+
+    def setUp(self):
+        self.data = Path(tempfile.mkdtemp(prefix="lf-shm-", dir="/dev/shm"))
+        self.data.chmod(0o777)
+        self.addCleanup(shutil.rmtree, self.data, ignore_errors=True)
+        self.rules = file_rules(self.data)
+
+    def run_shmem(self, name, *args, **kw):
+        l, r = self.run_prog(name, *args, log_level="info", **kw)
+        self.assertLogLines(l, r"\(shmem\) mapped at .*CONTINUE")
+        return l, r
+
+    def test_exact_bytes_eof_and_sigbus(self):
+        self.run_shmem("file_map")
+
+    def test_truncated_while_mapped(self):
+        self.run_shmem("file_trunc")
+
+    def test_madvise_dontneed_and_free(self):
+        self.run_shmem("file_madv")
+
+    def test_fork(self):
+        self.run_shmem("file_fork")
+
+    def test_mremap_munmap_mprotect(self):
+        self.run_shmem("file_mremap")
+
+    def test_threads(self):
+        self.run_shmem("file_threads", "8")
 
 
 class SourceTest(LFTestCase):
