@@ -50,6 +50,9 @@ SPAWN = os.path.join(BIN, "spawn")
 RUNS = max(1, int(os.environ.get("BENCH_RUNS", "5")))
 MIB = int(os.environ.get("BENCH_MIB", "1024"))
 DATA_DIR = os.path.abspath(os.environ.get("BENCH_DATA_DIR", "/tmp/lazyfault-bench"))
+# A copy of the file on tmpfs: there the library maps page-cache pages with
+# UFFDIO_CONTINUE instead of copying them.
+SHM_DIR = "/dev/shm/lazyfault-bench"
 DATA = os.path.join(DATA_DIR, "data-%dM.bin" % MIB)
 PCT = "1"  # sparse / random cases touch 1% of the pages
 SEED = "0x5eed1234abcd"
@@ -63,6 +66,7 @@ RULES = {
     "malloc": "[buf]\nmatch = malloc\nmin_size = 1M\n",
     "none": "[none]\nmatch = anon\nmin_size = 1000G\n",
     "none_malloc": "[none_malloc]\nmatch = malloc\nmin_size = 1000G\n",
+    "load_shm": "[shm]\nmatch = file\npath = %s/*\naction = load\n" % SHM_DIR,
 }
 
 OUT = []  # the Markdown report, line by line
@@ -439,6 +443,37 @@ def lazy_loading():
     return {"load seq": (c["mmap seq"], c["lf seq"]), "load random 1%": (c["mmap rand"], c["lf rand"])}
 
 
+def lazy_loading_shmem():
+    """The same sequential scan of a copy of the file on tmpfs (/dev/shm)."""
+    if not os.access("/dev/shm", os.W_OK):
+        note("no writable /dev/shm: tmpfs table skipped")
+        return {}
+    os.makedirs(SHM_DIR, exist_ok=True)
+    shm = os.path.join(SHM_DIR, os.path.basename(DATA))
+    if not os.path.exists(shm) or os.path.getsize(shm) != os.path.getsize(DATA):
+        shutil.copyfile(DATA, shm)
+    ft = os.path.join(BIN, "file_touch")
+    cases = {"mmap": Case("tmpfs seq kernel mmap", [ft, "mmap", "seq", shm]),
+             "lf": Case("tmpfs seq lazyfault", [ft, "mmap", "seq", shm], "load_shm")}
+    try:
+        run_interleaved("lazy loading, tmpfs", list(cases.values()))
+    finally:
+        shutil.rmtree(SHM_DIR, ignore_errors=True)  # give the memory back
+    say("## Lazy loading from tmpfs: the same file copied to %s, read in order" % SHM_DIR)
+    say()
+    say("`lazyfault`: rule `[shm] match = file, path = %s/*, action = load`. A private mapping "
+        "of a shmem file is served with UFFDIO_CONTINUE: the page-cache pages are mapped, not "
+        "copied." % SHM_DIR)
+    say()
+    table_head()
+    for key in ("work", "wall", "rss"):
+        say(row("tmpfs seq vs kernel mmap", cases["mmap"], cases["lf"], key,
+                1.5 if key != "rss" else None))
+    say()
+    errors_of(list(cases.values()))
+    return {"load seq, tmpfs": (cases["mmap"], cases["lf"])}
+
+
 def passthrough(malloc_ok):
     ops = calibrate_malloc()
     mc = [os.path.join(BIN, "malloc_churn"), str(ops), "2"]
@@ -553,6 +588,7 @@ def main():
         pairs.update(zero_fill(malloc_ok))
     if "load" in ONLY:
         pairs.update(lazy_loading())
+        pairs.update(lazy_loading_shmem())
     if "passthrough" in ONLY:
         passthrough(malloc_ok)
     if pairs:
