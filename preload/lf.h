@@ -141,6 +141,15 @@ struct lf_fault_plan {
 
 void lf_regions_lock(void);
 void lf_regions_unlock(void);
+/* Held by a program thread across a change of the address space and the
+ * table update that goes with it (mmap + register + add, munmap + remove,
+ * mremap + move), so that no other thread's change slips in between: a
+ * block freed by one thread and mapped again at once by another must not
+ * lose its new entry to the late removal of the old one.  Never taken by a
+ * helper; taken before the table lock; signals blocked while held. */
+void lf_mm_lock(void);
+void lf_mm_unlock(void);
+void lf_mm_fork_child(void);
 void lf_regions_fork_child(void);
 /* Add a region that has just been registered.  Caller holds nothing. */
 int lf_regions_add(const struct lf_region *r);

@@ -41,7 +41,8 @@ struct block {
 #define BLOCKS (1u << 20)
 #define DELETED ((uintptr_t)1)
 static struct block *blocks;
-static _Atomic size_t nblocks;
+static _Atomic size_t nblocks;  /* live entries */
+static size_t ndeleted;         /* tombstones */
 static pthread_mutex_t block_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread sigset_t block_mask __attribute__((tls_model("initial-exec")));
 
@@ -70,6 +71,29 @@ void lf_malloc_fork_child(void)
 
 static size_t slot_of(uintptr_t p) { return (size_t)((p >> 12) * 0x9E3779B97F4A7C15ULL >> 44); }
 
+/* Tombstones make misses walk further and further: when live entries and
+ * tombstones fill half the table, put the live ones back in place, in a
+ * fresh table (lock held). */
+static void rebuild(void)
+{
+	struct block *old = blocks;
+	void *t = lf_real_mmap(NULL, BLOCKS * sizeof *blocks, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t == MAP_FAILED)
+		return;
+	blocks = t;
+	for (size_t i = 0; i < BLOCKS; i++) {
+		if (old[i].ptr <= DELETED)
+			continue;
+		size_t j = slot_of(old[i].ptr);
+		while (blocks[j].ptr)
+			j = (j + 1) % BLOCKS;
+		blocks[j] = old[i];
+	}
+	ndeleted = 0;
+	lf_real_munmap(old, BLOCKS * sizeof *blocks);
+}
+
 static int blocks_put(uintptr_t ptr, uintptr_t map, size_t maplen)
 {
 	int rc = -1;
@@ -79,9 +103,13 @@ static int blocks_put(uintptr_t ptr, uintptr_t map, size_t maplen)
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		blocks = t == MAP_FAILED ? NULL : t;
 	}
+	if (blocks && nblocks + ndeleted >= BLOCKS / 2)
+		rebuild();
 	if (blocks && nblocks < BLOCKS / 2) {
 		for (size_t i = slot_of(ptr);; i = (i + 1) % BLOCKS)
 			if (blocks[i].ptr <= DELETED) {
+				if (blocks[i].ptr == DELETED)
+					ndeleted--;
 				blocks[i] = (struct block){ptr, map, maplen};
 				nblocks++;
 				rc = 0;
@@ -103,6 +131,7 @@ static bool blocks_get(uintptr_t ptr, struct block *out, bool take)
 			if (take) {
 				blocks[i].ptr = DELETED;
 				nblocks--;
+				ndeleted++;
 			}
 			found = true;
 			break;
@@ -137,32 +166,10 @@ struct stat;
 bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, enum lf_src src,
 		    int fd, uint64_t offset, const struct stat *st);
 
-/* A served block of `size` bytes aligned to `align`, or NULL when no rule
- * takes it (the caller then asks glibc).  *failed: a rule took it but the
- * memory could not be had (ENOMEM). */
-static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
+static void *map_block(int rule, size_t len, size_t slack, size_t align, bool zeroed,
+		       bool *failed)
 {
-	*failed = false;
-	if (size < __atomic_load_n(&threshold, __ATOMIC_RELAXED) || lf_busy)
-		return NULL;
-	if (!__atomic_load_n(&threshold, __ATOMIC_RELAXED)) {
-		set_threshold();
-		if (size < threshold)
-			return NULL;
-	}
-	if (!lf_active())
-		return NULL;
-	lf_busy++;
 	void *result = NULL;
-	int rule = lf_match_region(LF_MATCH_MALLOC, size, NULL, false);
-	if (rule < 0)
-		goto out;
-	size_t len = lf_page_up(size ? size : 1);
-	if (len < size || align > (SIZE_MAX - len) / 2) {
-		*failed = true;
-		goto out;
-	}
-	size_t slack = align > LF_PAGE ? align : 0;
 	char *map = lf_real_mmap(NULL, len + slack, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (map == MAP_FAILED) {
@@ -192,14 +199,50 @@ static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
 	}
 	result = (void *)p;
 out:
+	return result;
+}
+
+/* A served block of `size` bytes aligned to `align`, or NULL when no rule
+ * takes it (the caller then asks glibc).  *failed: a rule took it but the
+ * memory could not be had (ENOMEM). */
+static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
+{
+	*failed = false;
+	if (size < __atomic_load_n(&threshold, __ATOMIC_RELAXED) || lf_busy)
+		return NULL;
+	if (!__atomic_load_n(&threshold, __ATOMIC_RELAXED)) {
+		set_threshold();
+		if (size < threshold)
+			return NULL;
+	}
+	if (!lf_active())
+		return NULL;
+	lf_busy++;
+	void *result = NULL;
+	int rule = lf_match_region(LF_MATCH_MALLOC, size, NULL, false);
+	if (rule < 0)
+		goto out;
+	size_t len = lf_page_up(size ? size : 1);
+	if (len < size || align > (SIZE_MAX - len) / 2) {
+		*failed = true;
+		goto out;
+	}
+	size_t slack = align > LF_PAGE ? align : 0;
+	lf_mm_lock();
+	result = map_block(rule, len, slack, align, zeroed, failed);
+	lf_mm_unlock();
+out:
 	lf_busy--;
 	return result;
 }
 
+/* Map, register and record a served block (mm lock held). */
 static void release_block(const struct block *b)
 {
+	lf_mm_lock();
 	lf_real_munmap((void *)b->map, b->maplen);
 	lf_regions_remove(b->map, b->map + b->maplen);
+	lf_mm_unlock();
 }
 
 static size_t usable(const struct block *b) { return b->map + b->maplen - b->ptr; }
@@ -340,14 +383,9 @@ LF_API int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
-LF_API void *aligned_alloc(size_t align, size_t n)
-{
-	if (align == 0 || (align & (align - 1))) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return aligned(align, n);
-}
+/* glibc 2.36 takes any alignment here, as memalign does (2.38 refuses
+ * those that are not powers of two): do what the glibc underneath does. */
+LF_API void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
 
 LF_API void *memalign(size_t align, size_t n)
 {

@@ -33,6 +33,30 @@ static size_t nregions;
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread sigset_t saved_mask __attribute__((tls_model("initial-exec")));
 
+static pthread_mutex_t mm_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread sigset_t mm_mask __attribute__((tls_model("initial-exec")));
+
+void lf_mm_lock(void)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &mm_mask);
+	pthread_mutex_lock(&mm_lock);
+}
+
+void lf_mm_unlock(void)
+{
+	pthread_mutex_unlock(&mm_lock);
+	pthread_sigmask(SIG_SETMASK, &mm_mask, NULL);
+}
+
+void lf_mm_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	mm_lock = fresh;
+	pthread_sigmask(SIG_SETMASK, &mm_mask, NULL);
+}
+
 /* Helpers run with every signal blocked already: they skip the two
  * sigprocmask calls, which are a good part of a fault's cost. */
 __thread bool lf_signals_blocked __attribute__((tls_model("initial-exec")));
@@ -323,6 +347,8 @@ void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen)
 	lf_regions_lock();
 	struct lf_region *r = find(old_end - 1);
 	if (r && r->end == old_end) {
+		atomic_fetch_add_explicit(&lf.rt[r->rule].bytes_registered, new_end - old_end,
+					  memory_order_relaxed);
 		if (r->kind == LF_MATCH_FILE || r->src == LF_SRC_ZERO) {
 			r->end = new_end;
 			r->base_end = new_end;

@@ -101,6 +101,7 @@ void lf_malloc_fork_child(void);
  * would inherit it held forever. */
 static void fork_prepare(void)
 {
+	lf_mm_lock();
 	lf_malloc_fork_prepare();
 	lf_regions_lock();
 }
@@ -109,6 +110,7 @@ static void fork_parent(void)
 {
 	lf_regions_unlock();
 	lf_malloc_fork_parent();
+	lf_mm_unlock();
 }
 
 /* I3: the child's copy of every registered range is unregistered (no
@@ -118,6 +120,7 @@ static void fork_child(void)
 {
 	lf_regions_fork_child();
 	lf_malloc_fork_child();
+	lf_mm_fork_child();
 	lf_stats_fork_child();
 	lf_server_fork_child();
 	syscall(SYS_close, lf.uffd); /* not through our close(), which keeps it */

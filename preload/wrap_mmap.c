@@ -173,6 +173,7 @@ LF_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	if (lf_busy || !lf_active())
 		return lf_real_mmap(addr, len, prot, flags, fd, off);
 	lf_busy++;
+	lf_mm_lock();
 	void *p = take_mmap(addr, len, prot, flags, fd, off);
 	if (!p) {
 		p = lf_real_mmap(addr, len, prot, flags, fd, off);
@@ -180,6 +181,7 @@ LF_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 		if (p != MAP_FAILED && (flags & MAP_FIXED))
 			lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
 	}
+	lf_mm_unlock();
 	lf_busy--;
 	return p;
 }
@@ -195,11 +197,18 @@ static bool table_in_use(void)
 
 LF_API int munmap(void *addr, size_t len)
 {
+	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
+	if (!table_in_use() || !lf_regions_overlap(a, e))
+		return lf_real_munmap(addr, len);
+	lf_mm_lock();
 	int rc = lf_real_munmap(addr, len);
-	if (rc == 0 && table_in_use())
-		lf_regions_remove((uintptr_t)addr, (uintptr_t)addr + lf_page_up(len));
+	if (rc == 0)
+		lf_regions_remove(a, e);
+	lf_mm_unlock();
 	return rc;
 }
+
+static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, void *want);
 
 LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 {
@@ -210,9 +219,19 @@ LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 		want = va_arg(ap, void *);
 		va_end(ap);
 	}
-	uintptr_t o = (uintptr_t)old, old_up = lf_page_up(oldlen), new_up = lf_page_up(newlen);
+	uintptr_t o = (uintptr_t)old, old_up = lf_page_up(oldlen);
 	if (!table_in_use() || !lf_regions_overlap(o, o + old_up))
 		return lf_real_mremap(old, oldlen, newlen, flags, want);
+	lf_mm_lock();
+	void *p = move_regions(old, oldlen, newlen, flags, want);
+	lf_mm_unlock();
+	return p;
+}
+
+/* mremap of a range the table knows, and the table following it. */
+static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, void *want)
+{
+	uintptr_t o = (uintptr_t)old, old_up = lf_page_up(oldlen), new_up = lf_page_up(newlen);
 	void *p = lf_real_mremap(old, oldlen, newlen, flags, want);
 	if (p == MAP_FAILED)
 		return p;
@@ -255,11 +274,13 @@ LF_API int madvise(void *addr, size_t len, int advice)
 		errno = EINVAL;
 		return -1;
 	}
+	lf_mm_lock();
 	int rc = lf_real_madvise(addr, len, advice);
 	/* Emptied pages come back as the kernel would refill them: zeros for
 	 * anonymous memory (even if it was loaded from a source), the file's
 	 * bytes for a file mapping. */
 	if (rc == 0 && (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24 /* MADV_DONTNEED_LOCKED */))
 		lf_regions_set_zero(a, e);
+	lf_mm_unlock();
 	return rc;
 }
