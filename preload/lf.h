@@ -165,6 +165,7 @@ void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen);
 bool lf_regions_overlap(uintptr_t start, uintptr_t end);
 bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
+int lf_regions_rule_at(uintptr_t addr); /* the rule index, or -1 */
 bool lf_regions_fd_in_use(int fd);
 void lf_regions_relocate_fd(int from, int to);
 /* The file (dev, ino) went from old_size to size bytes: empty the pages

@@ -386,6 +386,17 @@ bool lf_regions_overlap(uintptr_t start, uintptr_t end)
 	return hit;
 }
 
+int lf_regions_rule_at(uintptr_t addr)
+{
+	if (!table)
+		return -1;
+	lf_regions_lock();
+	const struct lf_region *r = find(addr);
+	int rule = r ? (int)r->rule : -1;
+	lf_regions_unlock();
+	return rule;
+}
+
 bool lf_regions_empty(void) { return __atomic_load_n(&nregions, __ATOMIC_RELAXED) == 0; }
 
 size_t lf_regions_count_locked(void) { return nregions; }

@@ -121,21 +121,8 @@ static bool any_delay(void)
 /* The rule of the region that holds addr, or NULL. */
 static const struct lf_rule *rule_at(uintptr_t addr)
 {
-	const struct lf_rule *rule = NULL;
-	lf_regions_lock();
-	size_t n = lf_regions_count_locked(), lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct lf_region *r = lf_regions_at_locked(mid);
-		if (r->end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < n && lf_regions_at_locked(lo)->start <= addr)
-		rule = lf.rt[lf_regions_at_locked(lo)->rule].rule;
-	lf_regions_unlock();
-	return rule;
+	int i = lf_regions_rule_at(addr);
+	return i < 0 ? NULL : lf.rt[i].rule;
 }
 
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)
