@@ -57,7 +57,7 @@ static void install(int sig)
 	act.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
 	sigemptyset(&act.sa_mask);
 	if (real_sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
-	    !(old.sa_flags & SA_SIGINFO) && real_sigaction(sig, &act, NULL) == 0)
+	    real_sigaction(sig, &act, NULL) == 0)
 		atomic_store(&ours[sig], true);
 }
 
@@ -75,7 +75,8 @@ LF_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 {
 	if (sig <= 0 || sig >= NSIG || !watched[sig])
 		return real_sigaction(sig, act, old);
-	bool act_is_default = act && act->sa_handler == SIG_DFL && !(act->sa_flags & SA_SIGINFO);
+	/* SIG_DFL is the default, with or without SA_SIGINFO. */
+	bool act_is_default = act && act->sa_handler == SIG_DFL;
 	if (atomic_load(&ours[sig])) {
 		/* The program believes the default is in place. */
 		if (old) {

@@ -5,6 +5,7 @@
  * read of memory the library serves: file bytes come through a bounce
  * buffer of the library's own, zeros from a mapping nobody writes. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -49,13 +50,24 @@ void *lf_fill_new_bounce(void)
 
 void lf_fill_thread_init(void *buffer) { bounce = buffer; }
 
-/* Other threads (user-mode-only prefault) make theirs on first use. */
+/* Other threads (user-mode-only prefault) make theirs on first use and
+ * give it back when they end (a thread-specific key's destructor). */
+static pthread_key_t bounce_key;
+static pthread_once_t bounce_once = PTHREAD_ONCE_INIT;
+
+static void bounce_free(void *p) { lf_real_munmap(p, LF_MAX_WINDOW); }
+static void bounce_key_init(void) { pthread_key_create(&bounce_key, bounce_free); }
+
 static void *bounce_buffer(void)
 {
 	if (!bounce) {
 		void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		bounce = p == MAP_FAILED ? NULL : p;
+		if (p == MAP_FAILED)
+			return NULL;
+		bounce = p;
+		pthread_once(&bounce_once, bounce_key_init);
+		pthread_setspecific(bounce_key, p);
 	}
 	return bounce;
 }
@@ -130,15 +142,16 @@ static void fill_load(struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t t
 	}
 	atomic_fetch_add_explicit(&rt->bytes_read, got, memory_order_relaxed);
 	size_t len = p->len;
-	if (p->r.kind == LF_MATCH_FILE && lf_page_up(got) < len) {
-		/* Short: the end of the file, a truncation, or a read error. */
+	/* Short: the end of the file or a truncation (SIGBUS for a file
+	 * mapping, zeros for a source), or a read error (SIGBUS for both). */
+	if ((p->r.kind == LF_MATCH_FILE || err) && lf_page_up(got) < len) {
 		len = lf_page_up(got);
 		if (p->from + len <= p->addr) {
 			char why[160];
 			uint64_t at = p->r.offset + (p->addr - p->r.start);
 			if (err)
 				snprintf(why, sizeof why, "read error at file offset %llu: %s",
-					 (unsigned long long)at, strerror(err));
+					 (unsigned long long)at, strerrordesc_np(err));
 			else
 				snprintf(why, sizeof why,
 					 "file offset %llu is past the end of the file (SIGBUS, as "
@@ -233,13 +246,22 @@ static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, ui
 		snprintf(where, sizeof where, ", %s offset %llu", path,
 			 (unsigned long long)(r->offset + (p->addr - r->start)));
 	}
-	if (!r->poison_ok) {
-		lf_error("rule '%s': cannot poison %#lx: this kernel has no UFFDIO_POISON for it",
-			 rt->rule->name, (unsigned long)p->addr);
+	if (!r->poison_ok || install(LF_OP_POISON, p->addr, LF_PAGE, NULL) == 0) {
+		if (why && r->fd >= 0) {
+			/* The end of a file or a read error, and no poison marker:
+			 * put the file's own page there, so that the kernel raises
+			 * the SIGBUS itself. */
+			lf_real_mmap((void *)p->addr, LF_PAGE, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_FIXED, r->fd,
+				     (off_t)(r->offset + (p->addr - r->start)));
+		} else if (!r->poison_ok) {
+			/* Never leave the page empty: its thread would fault forever. */
+			lf_error("rule '%s': cannot poison %#lx (no UFFDIO_POISON on this range): "
+				 "filled instead", rt->rule->name, (unsigned long)p->addr);
+			install(LF_OP_ZEROPAGE, p->addr, LF_PAGE, NULL);
+		}
 		return;
 	}
-	if (install(LF_OP_POISON, p->addr, LF_PAGE, NULL) == 0)
-		return;
 	atomic_fetch_add_explicit(&rt->pages_poisoned, 1, memory_order_relaxed);
 	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %#lx-%#lx%s), thread %u%s%s",
 		rt->rule->name, (unsigned long)p->addr, (unsigned long long)index,

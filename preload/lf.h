@@ -42,6 +42,8 @@ extern __thread bool lf_signals_blocked; /* set on helper threads */
 void lf_log_setup(const char *dest, enum lf_level level);
 void lf_log(enum lf_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool lf_log_enabled(enum lf_level level);
+int lf_log_fd(void);            /* a log file's descriptor (2 for stderr) */
+void lf_log_moved(int fd);
 #define lf_error(...) lf_log(LF_LEVEL_ERROR, __VA_ARGS__)
 #define lf_warn(...) lf_log(LF_LEVEL_WARN, __VA_ARGS__)
 #define lf_info(...) lf_log(LF_LEVEL_INFO, __VA_ARGS__)
@@ -166,6 +168,7 @@ bool lf_regions_overlap(uintptr_t start, uintptr_t end);
 bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
 int lf_regions_rule_at(uintptr_t addr); /* the rule index, or -1 */
+int lf_regions_src_at(uintptr_t addr);  /* enum lf_src, or -1: no region */
 bool lf_regions_fd_in_use(int fd);
 void lf_regions_relocate_fd(int from, int to);
 /* The file (dev, ino) went from old_size to size bytes: empty the pages
@@ -189,7 +192,8 @@ void lf_server_fork_child(void);    /* the child has no helpers yet */
 /* Serve one fault: find its region, fill, wake, count.  Used by the helpers
  * and by the user-mode prefault path. */
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid);
-void lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid);
+/* Returns the end of the window it served (addr + a page at least). */
+uintptr_t lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid);
 
 /* ---- fill.c: what a fault installs ---------------------------------- */
 /* Fill the plan's window (counting what it installs, waking no one). */

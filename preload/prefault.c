@@ -16,13 +16,14 @@
 /* A signal handler that does I/O on untouched memory would run a second
  * serve inside this one, in the same thread: the fill-in-flight slot
  * (regions.c) is one per thread.  Handlers wait until the page is in. */
-static void serve_with_signals_blocked(uintptr_t page, uint32_t tid)
+static uintptr_t serve_with_signals_blocked(uintptr_t page, uint32_t tid)
 {
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	lf_serve_fault_sync(page, true, tid);
+	uintptr_t end = lf_serve_fault_sync(page, true, tid);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return end;
 }
 
 void lf_prefault(const void *buf, size_t len)
@@ -34,6 +35,7 @@ void lf_prefault(const void *buf, size_t len)
 		return;
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	unsigned char vec[CHUNK];
+	uintptr_t served = 0;
 	while (a < e) {
 		size_t pages = (e - a) / LF_PAGE;
 		if (pages > CHUNK)
@@ -45,8 +47,15 @@ void lf_prefault(const void *buf, size_t len)
 		}
 		for (size_t i = 0; i < pages; i++) {
 			uintptr_t page = a + i * LF_PAGE;
-			if (!(vec[i] & 1) && lf_regions_overlap(page, page + LF_PAGE))
-				serve_with_signals_blocked(page, tid);
+			if (page < served)
+				continue; /* in the window just served */
+			int src = lf_regions_src_at(page);
+			/* mincore reports the page cache for a shmem mapping, not
+			 * its page tables: such a page is always served (CONTINUE
+			 * on a mapped page just fails with EEXIST). */
+			if (src < 0 || ((vec[i] & 1) && src != LF_SRC_SHMEM))
+				continue;
+			served = serve_with_signals_blocked(page, tid);
 		}
 		a += pages * LF_PAGE;
 	}

@@ -36,8 +36,21 @@ static __thread sigset_t saved_mask __attribute__((tls_model("initial-exec")));
 static pthread_mutex_t mm_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread sigset_t mm_mask __attribute__((tls_model("initial-exec")));
 
+/* A program thread may run on a stack the library serves (a coroutine's,
+ * or one given to pthread_attr_setstack): the locked sections must not
+ * fault on it, or the helper would wait for the lock forever.  So touch,
+ * before taking the lock, more stack than any locked section uses. */
+static __attribute__((noinline)) void touch_stack(void)
+{
+	volatile char pad[16 * 1024];
+	for (size_t i = 0; i < sizeof pad; i += LF_PAGE)
+		pad[i] = 0;
+	pad[sizeof pad - 1] = 0;
+}
+
 void lf_mm_lock(void)
 {
+	touch_stack();
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &mm_mask);
@@ -63,6 +76,8 @@ __thread bool lf_signals_blocked __attribute__((tls_model("initial-exec")));
 
 void lf_regions_lock(void)
 {
+	if (!lf_signals_blocked)
+		touch_stack();
 	if (!lf_signals_blocked) {
 		sigset_t all;
 		sigfillset(&all);
@@ -151,18 +166,17 @@ static void fd_release(const struct lf_region *r)
 
 void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint64_t size)
 {
-	struct {
-		uintptr_t from, to;
-	} span[64];
-	size_t n = 0;
 	/* Shrunk: the pages past the new end.  Grown: the pages past the old
 	 * end, which may hold the poison markers that gave SIGBUS there. */
 	uint64_t lo = lf_page_up(size < old_size ? size : old_size);
 	uint64_t hi = size < old_size ? UINT64_MAX : lf_page_up(size);
 	if (!table || lo >= hi)
 		return;
+	/* Fills that read the file before it changed finish first; any fill
+	 * after this reads the file as it is now. */
+	lf_regions_quiesce();
 	lf_regions_lock();
-	for (size_t i = 0; i < nregions && n < 64; i++) {
+	for (size_t i = 0; i < nregions; i++) {
 		struct lf_region *r = &table[i];
 		/* A real shmem mapping is the kernel's to follow. */
 		if (r->kind != LF_MATCH_FILE || r->src == LF_SRC_SHMEM || r->dev != dev ||
@@ -173,20 +187,16 @@ void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint
 		b = b < hi ? b : hi;
 		if (a >= b)
 			continue;
-		span[n].from = r->start + (a - r->offset);
-		span[n].to = r->start + (b - r->offset);
-		n++;
+		uintptr_t from = r->start + (a - r->offset), to = r->start + (b - r->offset);
+		/* DONTNEED faults nothing in: safe under the table lock. */
+		lf_real_madvise((void *)from, to - from, MADV_DONTNEED);
 		r->ra_window = 0;
-	}
-	lf_regions_unlock();
-	lf_regions_quiesce();
-	for (size_t k = 0; k < n; k++) {
-		lf_real_madvise((void *)span[k].from, span[k].to - span[k].from, MADV_DONTNEED);
 		lf_info("a mapped file changed size from %llu to %llu bytes: %#lx-%#lx emptied, "
 			"their next touch sees the file as it is now",
-			(unsigned long long)old_size, (unsigned long long)size,
-			(unsigned long)span[k].from, (unsigned long)span[k].to);
+			(unsigned long long)old_size, (unsigned long long)size, (unsigned long)from,
+			(unsigned long)to);
 	}
+	lf_regions_unlock();
 }
 
 bool lf_regions_fd_in_use(int fd)
@@ -291,17 +301,23 @@ void lf_regions_set_zero(uintptr_t start, uintptr_t end)
 	lf_regions_quiesce();
 }
 
+/* Batches of moved pieces: static, not on the stack (a thread on a served
+ * stack must not fault under the lock); the mm lock, which every caller
+ * holds, keeps it private. */
+static struct lf_region moved[256];
+
 void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
 {
 	if (!table)
 		return;
-	struct lf_region moved[64];
-	size_t n = 0;
+	size_t n;
+again:
+	n = 0;
 	lf_regions_lock();
 	split_at(old);
 	split_at(old + len);
 	size_t i = lower_bound(old);
-	while (i < nregions && table[i].start < old + len && n < 64) {
+	while (i < nregions && table[i].start < old + len && n < 256) {
 		moved[n] = table[i];
 		moved[n].start = moved[n].start - old + new_addr;
 		moved[n].end = moved[n].end - old + new_addr;
@@ -329,6 +345,8 @@ void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
 		fd_release(&moved[k]);
 		lf_regions_unlock();
 	}
+	if (n == 256)
+		goto again; /* more pieces than one batch */
 }
 
 void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen)
@@ -397,6 +415,17 @@ int lf_regions_rule_at(uintptr_t addr)
 	return rule;
 }
 
+int lf_regions_src_at(uintptr_t addr)
+{
+	if (!table)
+		return -1;
+	lf_regions_lock();
+	const struct lf_region *r = find(addr);
+	int src = r ? (int)r->src : -1;
+	lf_regions_unlock();
+	return src;
+}
+
 bool lf_regions_empty(void) { return __atomic_load_n(&nregions, __ATOMIC_RELAXED) == 0; }
 
 size_t lf_regions_count_locked(void) { return nregions; }
@@ -421,6 +450,8 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 	size_t min = rule->action == LF_ACTION_POISON ? LF_PAGE : lf_page_up(rule->readahead);
 	if (min == 0)
 		min = LF_PAGE;
+	if (min > LF_MAX_WINDOW) /* the buffers hold one window at most */
+		min = LF_MAX_WINDOW;
 	size_t win = min;
 	bool up = r->ra_window && addr == r->ra_hi;
 	bool down = r->ra_window && addr + LF_PAGE == r->ra_lo;

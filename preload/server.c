@@ -22,7 +22,7 @@ static _Atomic int started;
 static bool has_delay; /* some rule has a delay: set before the helpers start */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
+static uintptr_t serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 {
 	struct lf_fault_plan plan;
 	addr = lf_page_down(addr);
@@ -35,13 +35,14 @@ static void serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 			 (unsigned long)addr);
 		lf_uffd_unregister(addr, LF_PAGE);
 		lf_uffd_wake(addr, LF_PAGE);
-		return;
+		return addr + LF_PAGE;
 	}
 	lf_fill(&plan, write, tid);
 	lf_inflight_end();
 	/* Count before waking: the woken thread may end the process. */
 	lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);
 	lf_uffd_wake(plan.from, plan.len);
+	return plan.from + plan.len > addr ? plan.from + plan.len : addr + LF_PAGE;
 }
 
 /* ---- delayed faults ------------------------------------------------
@@ -140,7 +141,7 @@ void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)
 
 /* For a thread that must have the page before it goes on (user-mode-only
  * prefault): the delay is slept here. */
-void lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid)
+uintptr_t lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid)
 {
 	uint64_t t0 = lf_now_ns();
 	const struct lf_rule *rule = has_delay ? rule_at(addr) : NULL;
@@ -150,7 +151,7 @@ void lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid)
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
-	serve(addr, write, tid, t0);
+	return serve(addr, write, tid, t0);
 }
 
 static void *worker(void *arg)
@@ -167,8 +168,14 @@ static void *worker(void *arg)
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			lf_debug("helper: read: %s: stopping", strerror(errno));
-			return NULL;
+			/* Never stop serving: log once, and try again. */
+			static _Atomic int said;
+			if (!atomic_exchange(&said, 1))
+				lf_error("helper: reading the userfaultfd failed (errno %d); retrying",
+					 errno);
+			struct timespec ms = {0, 1000000};
+			nanosleep(&ms, NULL);
+			continue;
 		}
 		for (size_t i = 0; i < (size_t)n / sizeof msg[0]; i++) {
 			if (msg[i].event != UFFD_EVENT_PAGEFAULT)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "uffd_compat.h"
 
 struct lf_global lf = {.uffd = -1};
 
@@ -119,6 +120,8 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	lf_regions_fork_child();
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		lf.rt[i].poison_lock = 0; /* a parent's helper may have held it */
 	lf_malloc_fork_child();
 	lf_mm_fork_child();
 	lf_stats_fork_child();
@@ -129,8 +132,19 @@ static void fork_child(void)
 	uint64_t features;
 	lf.uffd = lf_uffd_open(&mode, &features, why, sizeof why);
 	if (lf.uffd < 0) {
-		lf_error("after fork: cannot open a userfaultfd (%s): this process is no longer served",
+		char msg[1200];
+		snprintf(msg, sizeof msg,
+			 "after fork: cannot open a userfaultfd (%s): pages of this process not yet "
+			 "filled would read zeros",
 			 why);
+		lf_setup_failed(msg);
+		return;
+	}
+	/* Helpers before registering: a registered page with nobody to serve
+	 * it would hang its first touch. */
+	if (!lf_regions_empty() && lf_server_start() < 0) {
+		lf_setup_failed("after fork: no helper thread can be started; pages not yet "
+				"filled read zeros in this process");
 		return;
 	}
 	lf_regions_lock();
@@ -139,12 +153,11 @@ static void fork_child(void)
 		const struct lf_region *r = lf_regions_at_locked(i);
 		int rc = lf_uffd_register(r->start, r->end - r->start, r->src == LF_SRC_SHMEM, NULL);
 		if (rc < 0)
-			lf_debug("after fork: register %#lx-%#lx: %s", (unsigned long)r->start,
-				 (unsigned long)r->end, strerror(-rc));
+			lf_error("after fork: cannot register %#lx-%#lx again (%s): its pages not yet "
+				 "filled read zeros in this process",
+				 (unsigned long)r->start, (unsigned long)r->end, strerror(-rc));
 	}
 	lf_regions_unlock();
-	if (n)
-		lf_server_start();
 }
 
 static void do_init(void)
@@ -200,6 +213,21 @@ static void do_init(void)
 			"calls, so the library fills them before each read/write-family call; for the "
 			"full mode run `sysctl vm.unprivileged_userfaultfd=1` or give access to "
 			"/dev/userfaultfd");
+	for (size_t i = 0; i < lf.rules.nrules; i++) {
+		const struct lf_rule *r = &lf.rules.rule[i];
+		if (r->action == LF_ACTION_POISON && !(lf.features & UFFD_FEATURE_POISON)) {
+			char msg[600];
+			snprintf(msg, sizeof msg,
+				 "%s:%d: rule '%s': this kernel has no UFFDIO_POISON (Linux 6.6 or "
+				 "later needed): poison rules cannot work",
+				 lf.rules.file, r->line, r->name);
+			lf_setup_failed(msg);
+			syscall(SYS_close, lf.uffd);
+			lf.uffd = -1;
+			atomic_store(&lf.state, LF_OFF);
+			return;
+		}
+	}
 	lf_fill_init();
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rules.rule[i].caller) {

@@ -3,6 +3,7 @@
  * the process ends.  The writer is async-signal-safe (it runs in fatal
  * signal handlers): no malloc, no stdio, its own number formatting. */
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,7 +116,7 @@ static void put_field(struct out *o, const char *name, uint64_t v)
 	put_u64(o, v);
 }
 
-static _Atomic int written_pid;
+static _Atomic int written_pid, written_done;
 
 /* Fault counters start again; the regions stay counted, since the child
  * has them too. */
@@ -135,6 +136,7 @@ void lf_stats_fork_child(void)
 {
 	lf_stats_reset();
 	atomic_store(&written_pid, 0);
+	atomic_store(&written_done, 0);
 }
 
 static const char *mode_name(void)
@@ -149,8 +151,13 @@ void lf_stats_write(void)
 	if (!lf.stats_path[0] || !lf.rt)
 		return;
 	int pid = (int)getpid();
-	if (atomic_exchange(&written_pid, pid) == pid)
+	if (atomic_exchange(&written_pid, pid) == pid) {
+		/* Another thread is writing (several threads dying at once):
+		 * wait for it, so that the process does not die mid-write. */
+		for (int i = 0; i < 100000 && atomic_load(&written_done) != pid; i++)
+			sched_yield();
 		return;
+	}
 	char path[4096];
 	lf_expand_pid(lf.stats_path, path, sizeof path);
 	static char buf[1 << 16]; /* once per process: a static buffer is safe */
@@ -183,6 +190,7 @@ void lf_stats_write(void)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		lf_error("cannot write the statistics file %s", path);
+		atomic_store(&written_done, pid);
 		return;
 	}
 	for (size_t off = 0; off < o.len;) {
@@ -192,4 +200,5 @@ void lf_stats_write(void)
 		off += (size_t)w;
 	}
 	close(fd);
+	atomic_store(&written_done, pid);
 }

@@ -202,8 +202,8 @@ long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src
 			      * the end): the kernel serves it when touched */
 			if (op == LF_OP_CONTINUE)
 				return installed;
-			lf_debug("fill ioctl at %#lx+%zu: %s", (unsigned long)(dst + done),
-				 len - done, strerror(e));
+			lf_debug("fill ioctl at %#lx+%zu: errno %d", (unsigned long)(dst + done),
+				 len - done, e);
 			return installed;
 		case ENOENT: /* the window crosses a VMA end: serve what is before */
 			if (len - done > LF_PAGE) {
@@ -214,9 +214,9 @@ long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src
 		case ESRCH: /* the process is exiting */
 			errno = ESRCH;
 			return -1;
-		default:
-			lf_debug("fill ioctl at %#lx+%zu: %s", (unsigned long)(dst + done), len - done,
-				 strerror(e));
+		default: /* no strerror here: it may take locale locks (I1) */
+			lf_debug("fill ioctl at %#lx+%zu: errno %d", (unsigned long)(dst + done),
+				 len - done, e);
 			return installed;
 		}
 	}

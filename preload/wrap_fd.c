@@ -16,7 +16,7 @@ static bool is_ours(int fd)
 {
 	if (fd < 0 || atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
 		return false;
-	if (fd == lf.uffd || lf_regions_fd_in_use(fd))
+	if (fd == lf.uffd || lf_regions_fd_in_use(fd) || (fd > 2 && fd == lf_log_fd()))
 		return true;
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd == fd)
@@ -32,10 +32,13 @@ static void move_ours(int fd)
 		return;
 	if (fd == lf.uffd)
 		lf.uffd = to;
+	if (fd == lf_log_fd())
+		lf_log_moved(to);
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd == fd)
 			lf.rt[i].source_fd = to;
 	lf_regions_relocate_fd(fd, to);
+	lf_regions_quiesce(); /* fills that planned with the old number finish */
 	lf_debug("descriptor %d of the library moved to %d: the program reuses it", fd, to);
 }
 
@@ -83,7 +86,7 @@ LF_API int close_range(unsigned first, unsigned last, int flags)
 	if (lf_busy || atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
 		return (int)syscall(SYS_close_range, first, last, flags);
 	/* Ours are few and low: look only up to the highest one. */
-	int top = lf.uffd;
+	int top = lf.uffd > lf_log_fd() ? lf.uffd : lf_log_fd();
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd > top)
 			top = lf.rt[i].source_fd;

@@ -37,6 +37,12 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 {
 	uint64_t ioctls = 0;
 	len = lf_page_up(len);
+	/* Helpers first: a range registered with nobody to serve it would
+	 * hang its first touch. */
+	if (lf_server_start() < 0) {
+		lf_setup_failed("no helper thread can be started");
+		return false;
+	}
 	int rc = lf_uffd_register(start, len, src == LF_SRC_SHMEM, &ioctls);
 	if (rc < 0) {
 		lf_info("rule '%s': cannot register %#lx+%zu (%s): left to the kernel",
@@ -59,8 +65,6 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
 	lf_debug("rule '%s' takes %#lx-%#lx", lf.rules.rule[rule].name, (unsigned long)start,
 		 (unsigned long)(start + len));
-	if (lf_server_start() < 0)
-		lf_setup_failed("no helper thread");
 	return true;
 }
 
@@ -122,7 +126,16 @@ static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_
 				lf.rules.rule[rule].name, path, (unsigned long)p, len, (long long)off);
 		return p;
 	}
-	void *p = map_anon(addr, len, prot, flags);
+	/* The kernel checks the request first (offset, access mode, file
+	 * system, noexec): map the file for real, then put the anonymous
+	 * memory over it. */
+	void *p = lf_real_mmap(addr, len, prot, flags & ~MAP_POPULATE, fd, off);
+	if (p != MAP_FAILED && map_anon(p, len, prot, flags | MAP_FIXED) == MAP_FAILED) {
+		int e = errno;
+		lf_real_munmap(p, len);
+		errno = e;
+		p = MAP_FAILED;
+	}
 	if (p == MAP_FAILED) {
 		close(own);
 		return p;
@@ -198,7 +211,7 @@ static bool table_in_use(void)
 LF_API int munmap(void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
-	if (!table_in_use() || !lf_regions_overlap(a, e))
+	if (lf_busy || !table_in_use() || !lf_regions_overlap(a, e))
 		return lf_real_munmap(addr, len);
 	lf_mm_lock();
 	int rc = lf_real_munmap(addr, len);
@@ -220,7 +233,9 @@ LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 		va_end(ap);
 	}
 	uintptr_t o = (uintptr_t)old, old_up = lf_page_up(oldlen);
-	if (!table_in_use() || !lf_regions_overlap(o, o + old_up))
+	bool target = (flags & MREMAP_FIXED) &&
+		      lf_regions_overlap((uintptr_t)want, (uintptr_t)want + lf_page_up(newlen));
+	if (lf_busy || !table_in_use() || (!lf_regions_overlap(o, o + old_up) && !target))
 		return lf_real_mremap(old, oldlen, newlen, flags, want);
 	lf_mm_lock();
 	void *p = move_regions(old, oldlen, newlen, flags, want);
@@ -247,7 +262,7 @@ static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, vo
 	lf_regions_move(o, kept, n);
 	if (old_up > kept) /* the part not moved is unmapped */
 		lf_regions_remove(o + kept, o + old_up);
-	if (new_up > kept && lf_uffd_register(n + kept, new_up - kept,
+	if (had && new_up > kept && lf_uffd_register(n + kept, new_up - kept,
 					      had && before.r.src == LF_SRC_SHMEM, NULL) == 0)
 		lf_regions_resize(n, kept, new_up);
 	/* MREMAP_DONTUNMAP leaves the old range mapped, registered and empty:
@@ -266,7 +281,7 @@ static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, vo
 LF_API int madvise(void *addr, size_t len, int advice)
 {
 	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
-	if (!table_in_use() || !lf_regions_overlap(a, e))
+	if (lf_busy || !table_in_use() || !lf_regions_overlap(a, e))
 		return lf_real_madvise(addr, len, advice);
 	/* MADV_FREE is for anonymous memory only: on a file mapping the kernel
 	 * refuses it, and so must the emulation. */
