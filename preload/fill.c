@@ -100,19 +100,33 @@ static void clip_to_missing(struct lf_fault_plan *p)
  * shared zero page (ZEROPAGE, no memory).  Outside a stream only the
  * faulting page gets a real page, the rest of the window the zero page, so
  * that memory stays proportional to what the program touches. */
-static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_rule_rt *rt)
+static void fill_zero(struct lf_fault_plan *p, bool write, struct lf_rule_rt *rt)
 {
 	size_t n;
 	enum lf_fill_op op = write && zero_buf ? LF_OP_COPY : LF_OP_ZEROPAGE;
 	if (p->stream || op == LF_OP_ZEROPAGE) {
 		n = install(op, p->from, p->len, zero_buf);
 	} else {
+		/* The faulting page now; the zero pages of the rest of the
+		 * window once its thread runs again (lf_fill_later). */
 		uintptr_t end = p->from + p->len;
-		n = install(LF_OP_ZEROPAGE, p->from, p->addr - p->from, NULL);
-		n += install(op, p->addr, LF_PAGE, zero_buf);
-		n += install(LF_OP_ZEROPAGE, p->addr + LF_PAGE, end - p->addr - LF_PAGE, NULL);
+		n = install(op, p->addr, LF_PAGE, zero_buf);
+		p->later_from = p->addr + LF_PAGE;
+		p->later_len = end - p->later_from;
+		p->len = p->addr + LF_PAGE - p->from;
 	}
 	atomic_fetch_add_explicit(&rt->pages_zeroed, n / LF_PAGE, memory_order_relaxed);
+}
+
+void lf_fill_later(const struct lf_fault_plan *p)
+{
+	struct lf_fault_plan rest = *p;
+	rest.addr = rest.from = p->later_from;
+	rest.len = p->later_len;
+	clip_to_missing(&rest);
+	size_t n = install(LF_OP_ZEROPAGE, rest.from, rest.len, NULL);
+	atomic_fetch_add_explicit(&lf.rt[p->r.rule].pages_zeroed, n / LF_PAGE,
+				  memory_order_relaxed);
 }
 
 static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
@@ -282,7 +296,10 @@ void lf_fill(struct lf_fault_plan *p, bool write, uint32_t tid)
 		fill_shmem(p, rt);
 		return;
 	}
-	clip_to_missing(p);
+	/* A random write of zeros installs just its page now: the clipping
+	 * waits until its thread is awake (lf_fill_later). */
+	if (p->stream || !write || p->r.src != LF_SRC_ZERO)
+		clip_to_missing(p);
 	if (p->r.src == LF_SRC_FILE)
 		fill_load(p, rt, tid);
 	else

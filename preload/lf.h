@@ -139,6 +139,9 @@ struct lf_fault_plan {
 	uintptr_t from;                 /* the window: [from, from+len) holds addr */
 	size_t len;
 	bool stream;                    /* the access is sequential (either way) */
+	/* zero pages to map after the faulting thread is woken, off its path */
+	uintptr_t later_from;
+	size_t later_len;
 };
 
 void lf_regions_lock(void);
@@ -196,8 +199,10 @@ void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid);
 uintptr_t lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid);
 
 /* ---- fill.c: what a fault installs ---------------------------------- */
-/* Fill the plan's window (counting what it installs, waking no one). */
+/* Fill the plan's window (counting what it installs, waking no one);
+ * then, once the faulting thread is awake, lf_fill_later() does the rest. */
 void lf_fill(struct lf_fault_plan *plan, bool write, uint32_t tid);
+void lf_fill_later(const struct lf_fault_plan *plan);
 void lf_fill_init(void);
 void *lf_fill_new_bounce(void);
 void lf_fill_thread_init(void *bounce_buffer);

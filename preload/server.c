@@ -37,11 +37,16 @@ static uintptr_t serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 		lf_uffd_wake(addr, LF_PAGE);
 		return addr + LF_PAGE;
 	}
+	plan.later_len = 0;
 	lf_fill(&plan, write, tid);
-	lf_inflight_end();
 	/* Count before waking: the woken thread may end the process. */
 	lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);
 	lf_uffd_wake(plan.from, plan.len);
+	if (plan.later_len) {
+		lf_fill_later(&plan);
+		lf_uffd_wake(plan.later_from, plan.later_len); /* anyone waiting there */
+	}
+	lf_inflight_end();
 	return plan.from + plan.len > addr ? plan.from + plan.len : addr + LF_PAGE;
 }
 
