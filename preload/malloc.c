@@ -249,8 +249,17 @@ static size_t usable(const struct block *b) { return b->map + b->maplen - b->ptr
 
 /* ---- the family ----------------------------------------------------- */
 
+/* The fast path of every call: a size no rule can take goes straight to
+ * glibc, with one comparison (threshold is SIZE_MAX when no rule can). */
+static inline bool small(size_t n)
+{
+	return __builtin_expect(n < __atomic_load_n(&threshold, __ATOMIC_RELAXED), 1);
+}
+
 LF_API void *malloc(size_t n)
 {
+	if (small(n))
+		return __libc_malloc(n);
 	bool failed;
 	void *p = serve_block(n, 0, false, &failed);
 	if (p)
@@ -262,12 +271,20 @@ LF_API void *malloc(size_t n)
 	return __libc_malloc(n);
 }
 
+static __attribute__((noinline)) void free_slow(void *p);
+
 LF_API void free(void *p)
 {
 	if (!maybe_ours(p)) {
 		__libc_free(p);
 		return;
 	}
+	free_slow(p);
+}
+
+/* A page-aligned pointer while served blocks exist: ours, or glibc's. */
+static void free_slow(void *p)
+{
 	int saved = errno; /* free keeps errno (POSIX 2024, glibc) */
 	struct block b;
 	if (blocks_get((uintptr_t)p, &b, true))
@@ -284,6 +301,8 @@ LF_API void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (small(total))
+		return __libc_calloc(n, size);
 	bool failed;
 	void *p = serve_block(total, 0, true, &failed); /* fresh mapping: zeros */
 	if (p)
@@ -299,6 +318,8 @@ static size_t usable_of(void *p);
 
 LF_API void *realloc(void *p, size_t n)
 {
+	if (!maybe_ours(p) && small(n))
+		return __libc_realloc(p, n); /* also realloc(NULL, n) and (p, 0) */
 	if (!p)
 		return malloc(n);
 	if (n == 0) { /* glibc: realloc(p, 0) frees and returns NULL */
