@@ -33,6 +33,7 @@ only; runs with Debian's /usr/bin/python3.
 import hashlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -514,6 +515,42 @@ def passthrough(malloc_ok):
             "`match = malloc` rule costs nothing to measure.")
     say()
     errors_of(cases)
+    instructions()
+
+
+def callgrind_count(rules):
+    """Instructions executed by malloc_churn (callgrind): the same for the
+    same binary and input whatever else the machine does."""
+    env = clean_env()
+    if rules:
+        env["LD_PRELOAD"] = LIB
+        env["LAZYFAULT_RULES"] = rules_file(rules)
+    out = os.path.join(WORK, "callgrind.%s.out" % (rules or "native"))
+    p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                        os.path.join(BIN, "malloc_churn"), "100000", "2"],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    return int(m.group(1)) if m else None
+
+
+def instructions():
+    """The passthrough cost without the machine's noise: instruction counts."""
+    if not shutil.which("valgrind"):
+        note("no valgrind: instruction counts skipped")
+        return
+    native = callgrind_count(None)
+    say("Instructions executed (callgrind, `malloc_churn 100000 2`; deterministic, so one run "
+        "each; the library's own start-up included):")
+    say()
+    say("| case | native | lazyfault | ratio | goal | ok? |")
+    say("|---|---|---|---|---|---|")
+    for label, rules in (("anon rule, no match", "none"), ("malloc rule, no match", "none_malloc")):
+        n = callgrind_count(rules)
+        if native and n:
+            ratio = n / native
+            say("| %s: instructions | %.2f M | %.2f M | %.3fx | ≤ 1.03x | %s |"
+                % (label, native / 1e6, n / 1e6, ratio, "yes" if ratio <= 1.03 else "**NO**"))
+    say()
 
 
 def latency(pairs):
