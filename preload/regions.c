@@ -42,7 +42,9 @@ static __thread sigset_t mm_mask __attribute__((tls_model("initial-exec")));
  * before taking the lock, more stack than any locked section uses. */
 static __attribute__((noinline)) void touch_stack(void)
 {
-	volatile char pad[16 * 1024];
+	/* One page: the locked sections use well under a page of stack, and
+	 * a thread may have a small stack (PTHREAD_STACK_MIN is 16 KiB). */
+	volatile char pad[LF_PAGE];
 	for (size_t i = 0; i < sizeof pad; i += LF_PAGE)
 		pad[i] = 0;
 	pad[sizeof pad - 1] = 0;
