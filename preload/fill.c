@@ -55,7 +55,11 @@ void lf_fill_thread_init(void *buffer) { bounce = buffer; }
 static pthread_key_t bounce_key;
 static pthread_once_t bounce_once = PTHREAD_ONCE_INIT;
 
-static void bounce_free(void *p) { lf_real_munmap(p, LF_MAX_WINDOW); }
+static void bounce_free(void *p)
+{
+	bounce = NULL; /* a later destructor of this thread may still read() */
+	lf_real_munmap(p, LF_MAX_WINDOW);
+}
 static void bounce_key_init(void) { pthread_key_create(&bounce_key, bounce_free); }
 
 static void *bounce_buffer(void)
@@ -260,15 +264,19 @@ static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, ui
 		snprintf(where, sizeof where, ", %s offset %llu", path,
 			 (unsigned long long)(r->offset + (p->addr - r->start)));
 	}
-	if (!r->poison_ok || install(LF_OP_POISON, p->addr, LF_PAGE, NULL) == 0) {
-		if (why && r->fd >= 0) {
-			/* The end of a file or a read error, and no poison marker:
-			 * put the file's own page there, so that the kernel raises
-			 * the SIGBUS itself. */
-			lf_real_mmap((void *)p->addr, LF_PAGE, PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_FIXED, r->fd,
-				     (off_t)(r->offset + (p->addr - r->start)));
-		} else if (!r->poison_ok) {
+	if (!r->poison_ok) {
+		if (why && r->kind == LF_MATCH_FILE) {
+			/* The end of a file mapping, and no poison marker on this
+			 * kernel: put the file's own page there, so that the kernel
+			 * raises the SIGBUS itself.  Under the table lock, and only
+			 * while the region is still there: the wrappers take a range
+			 * out of the table before the kernel unmaps it. */
+			lf_regions_lock();
+			if (lf_regions_rule_at_locked(p->addr) == (int)r->rule)
+				lf_real_mmap((void *)p->addr, LF_PAGE, r->prot, MAP_PRIVATE | MAP_FIXED,
+					     r->fd, (off_t)(r->offset + (p->addr - r->start)));
+			lf_regions_unlock();
+		} else {
 			/* Never leave the page empty: its thread would fault forever. */
 			lf_error("rule '%s': cannot poison %#lx (no UFFDIO_POISON on this range): "
 				 "filled instead", rt->rule->name, (unsigned long)p->addr);
@@ -276,6 +284,8 @@ static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, ui
 		}
 		return;
 	}
+	if (install(LF_OP_POISON, p->addr, LF_PAGE, NULL) == 0)
+		return; /* gone, or present already: its thread retries and sees */
 	atomic_fetch_add_explicit(&rt->pages_poisoned, 1, memory_order_relaxed);
 	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %#lx-%#lx%s), thread %u%s%s",
 		rt->rule->name, (unsigned long)p->addr, (unsigned long long)index,

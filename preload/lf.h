@@ -127,6 +127,7 @@ struct lf_region {
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
+	int prot;                       /* as mapped (mprotect is not followed) */
 	/* readahead state, owned by the helpers: the last window served;
 	 * a fault just above it or just below it continues a stream */
 	uintptr_t ra_lo, ra_hi;
@@ -171,6 +172,7 @@ bool lf_regions_overlap(uintptr_t start, uintptr_t end);
 bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
 int lf_regions_rule_at(uintptr_t addr); /* the rule index, or -1 */
+int lf_regions_rule_at_locked(uintptr_t addr);
 int lf_regions_src_at(uintptr_t addr);  /* enum lf_src, or -1: no region */
 bool lf_regions_fd_in_use(int fd);
 void lf_regions_relocate_fd(int from, int to);

@@ -164,7 +164,7 @@ static void set_threshold(void)
 
 struct stat;
 bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, enum lf_src src,
-		    int fd, uint64_t offset, const struct stat *st);
+		    int fd, uint64_t offset, const struct stat *st, int prot);
 
 static void *map_block(int rule, size_t len, size_t slack, size_t align, bool zeroed,
 		       bool *failed)
@@ -187,7 +187,8 @@ static void *map_block(int rule, size_t len, size_t slack, size_t align, bool ze
 	const struct lf_rule_rt *rt = &lf.rt[rule];
 	bool load = rt->source_fd >= 0 && !zeroed; /* calloc's zeros win */
 	if (!lf_take_region(p, len, rule, LF_MATCH_MALLOC, load ? LF_SRC_FILE : LF_SRC_ZERO,
-			    rt->source_fd, rt->rule->source_offset, NULL) && load) {
+			    rt->source_fd, rt->rule->source_offset, NULL,
+			    PROT_READ | PROT_WRITE) && load) {
 		/* Unserved, it would read zeros where the source was wanted. */
 		lf_real_munmap((void *)p, len);
 		goto out;
@@ -240,8 +241,8 @@ out:
 static void release_block(const struct block *b)
 {
 	lf_mm_lock();
+	lf_regions_remove(b->map, b->map + b->maplen); /* the table first: see munmap */
 	lf_real_munmap((void *)b->map, b->maplen);
-	lf_regions_remove(b->map, b->map + b->maplen);
 	lf_mm_unlock();
 }
 

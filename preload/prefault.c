@@ -21,7 +21,9 @@ static uintptr_t serve_with_signals_blocked(uintptr_t page, uint32_t tid)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	lf_busy++; /* what the fill allocates goes straight to glibc */
 	uintptr_t end = lf_serve_fault_sync(page, true, tid);
+	lf_busy--;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return end;
 }
@@ -45,18 +47,27 @@ void lf_prefault(const void *buf, size_t len)
 			 * on its own, as it would without us. */
 			return;
 		}
-		for (size_t i = 0; i < pages; i++) {
+		size_t i;
+		for (i = 0; i < pages; i++) {
 			uintptr_t page = a + i * LF_PAGE;
-			if (page < served)
-				continue; /* in the window just served */
 			int src = lf_regions_src_at(page);
 			/* mincore reports the page cache for a shmem mapping, not
-			 * its page tables: such a page is always served (CONTINUE
-			 * on a mapped page just fails with EEXIST). */
-			if (src < 0 || ((vec[i] & 1) && src != LF_SRC_SHMEM))
+			 * its page tables: such a page is served once per window
+			 * (CONTINUE on a mapped page just fails with EEXIST). */
+			if (src == LF_SRC_SHMEM) {
+				if (page >= served)
+					served = serve_with_signals_blocked(page, tid);
 				continue;
-			served = serve_with_signals_blocked(page, tid);
+			}
+			if (src < 0 || (vec[i] & 1))
+				continue;
+			/* Serve, then look again from the next page: a window may
+			 * have stopped short (a VMA end), so trust mincore, not the
+			 * plan. */
+			serve_with_signals_blocked(page, tid);
+			i++;
+			break;
 		}
-		a += pages * LF_PAGE;
+		a += i * LF_PAGE;
 	}
 }

@@ -177,6 +177,7 @@ void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint
 	/* Fills that read the file before it changed finish first; any fill
 	 * after this reads the file as it is now. */
 	lf_regions_quiesce();
+	size_t emptied = 0;
 	lf_regions_lock();
 	for (size_t i = 0; i < nregions; i++) {
 		struct lf_region *r = &table[i];
@@ -193,12 +194,14 @@ void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint
 		/* DONTNEED faults nothing in: safe under the table lock. */
 		lf_real_madvise((void *)from, to - from, MADV_DONTNEED);
 		r->ra_window = 0;
-		lf_info("a mapped file changed size from %llu to %llu bytes: %#lx-%#lx emptied, "
-			"their next touch sees the file as it is now",
-			(unsigned long long)old_size, (unsigned long long)size, (unsigned long)from,
-			(unsigned long)to);
+		emptied += to - from;
 	}
 	lf_regions_unlock();
+	/* Logged after the lock: formatting needs more stack than we touched. */
+	if (emptied)
+		lf_info("a mapped file changed size from %llu to %llu bytes: %zu bytes of its "
+			"mappings emptied, their next touch sees the file as it is now",
+			(unsigned long long)old_size, (unsigned long long)size, emptied);
 }
 
 bool lf_regions_fd_in_use(int fd)
@@ -415,6 +418,12 @@ int lf_regions_rule_at(uintptr_t addr)
 	int rule = r ? (int)r->rule : -1;
 	lf_regions_unlock();
 	return rule;
+}
+
+int lf_regions_rule_at_locked(uintptr_t addr)
+{
+	const struct lf_region *r = table ? find(addr) : NULL;
+	return r ? (int)r->rule : -1;
 }
 
 int lf_regions_src_at(uintptr_t addr)

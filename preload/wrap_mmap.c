@@ -33,7 +33,7 @@ static bool any_rule(enum lf_match kind)
 /* Register a fresh mapping and enter it in the table; false when the
  * kernel refuses (the mapping then stays the kernel's). */
 bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
-		    enum lf_src src, int fd, uint64_t offset, const struct stat *st)
+		    enum lf_src src, int fd, uint64_t offset, const struct stat *st, int prot)
 {
 	uint64_t ioctls = 0;
 	len = lf_page_up(len);
@@ -53,7 +53,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 		.start = start, .end = start + len, .base = start, .base_end = start + len,
 		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
 		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
-		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0,
+		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
 	};
 	if (lf_regions_add(&r) < 0) {
 		lf_uffd_unregister(start, len);
@@ -69,7 +69,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 }
 
 /* Flags that keep their meaning on the anonymous mapping we put in place. */
-#define KEEP_FLAGS (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_NORESERVE | MAP_32BIT | MAP_LOCKED)
+#define KEEP_FLAGS (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_NORESERVE | MAP_32BIT)
 
 static void *map_anon(void *addr, size_t len, int prot, int flags)
 {
@@ -118,7 +118,7 @@ static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_
 		if (flags & MAP_FIXED)
 			lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
 		if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_FILE, LF_SRC_SHMEM, own,
-				    (uint64_t)off, &st))
+				    (uint64_t)off, &st, prot))
 			close(own);
 		else
 			lf_info("rule '%s': %s (shmem) mapped at %#lx+%zu, offset %lld: its "
@@ -129,10 +129,13 @@ static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_
 	/* The kernel checks the request first (offset, access mode, file
 	 * system, noexec): map the file for real, then put the anonymous
 	 * memory over it. */
-	void *p = lf_real_mmap(addr, len, prot, flags & ~MAP_POPULATE, fd, off);
-	if (p != MAP_FAILED && map_anon(p, len, prot, flags | MAP_FIXED) == MAP_FAILED) {
+	void *p = lf_real_mmap(addr, len, prot, flags & ~(MAP_POPULATE | MAP_LOCKED), fd, off);
+	if (p != MAP_FAILED &&
+	    map_anon(p, len, prot, (flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED) == MAP_FAILED) {
 		int e = errno;
 		lf_real_munmap(p, len);
+		if (flags & MAP_FIXED)
+			lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
 		errno = e;
 		p = MAP_FAILED;
 	}
@@ -143,11 +146,13 @@ static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_
 	if (flags & MAP_FIXED)
 		lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
 	if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_FILE, LF_SRC_FILE, own,
-			    (uint64_t)off, &st)) {
+			    (uint64_t)off, &st, prot)) {
 		close(own);
 		/* Put the real file mapping where the emulation would have been. */
-		return lf_real_mmap(p, len, prot, flags | MAP_FIXED, fd, off);
+		return lf_real_mmap(p, len, prot, (flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED, fd, off);
 	}
+	if (flags & MAP_LOCKED) /* locked pages are all faulted in: through us */
+		mlock(p, len);
 	lf_info("rule '%s': %s mapped at %#lx+%zu, offset %lld", lf.rules.rule[rule].name, path,
 		(unsigned long)p, len, (long long)off);
 	return p;
@@ -166,18 +171,20 @@ static void *take_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 		return NULL;
 	/* MAP_POPULATE is dropped: pages come from us on first touch, with
 	 * the same bytes the kernel would have put there. */
-	void *p = lf_real_mmap(addr, len, prot, flags & ~MAP_POPULATE, -1, 0);
+	void *p = lf_real_mmap(addr, len, prot, flags & ~(MAP_POPULATE | MAP_LOCKED), -1, 0);
 	if (p == MAP_FAILED)
 		return p;
 	if (flags & MAP_FIXED)
 		lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
 	const struct lf_rule_rt *rt = &lf.rt[rule];
 	bool loaded = rt->source_fd >= 0;
-	if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_ANON,
-			    loaded ? LF_SRC_FILE : LF_SRC_ZERO, rt->source_fd,
-			    rt->rule->source_offset, NULL) &&
-	    (flags & MAP_POPULATE))
+	bool taken = lf_take_region((uintptr_t)p, len, rule, LF_MATCH_ANON,
+				    loaded ? LF_SRC_FILE : LF_SRC_ZERO, rt->source_fd,
+				    rt->rule->source_offset, NULL, prot);
+	if (!taken && (flags & MAP_POPULATE))
 		lf_real_madvise(p, len, MADV_WILLNEED);
+	if (flags & MAP_LOCKED) /* locked pages are all faulted in: through us */
+		mlock(p, len);
 	return p;
 }
 
@@ -213,10 +220,16 @@ LF_API int munmap(void *addr, size_t len)
 	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
 	if (lf_busy || !table_in_use() || !lf_regions_overlap(a, e))
 		return lf_real_munmap(addr, len);
+	if (a & (LF_PAGE - 1) || len == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* The table first, then the kernel: once a range has left the table
+	 * no fill can land in it, so nothing the helpers do can reach memory
+	 * that another mapping takes at the same place right after. */
 	lf_mm_lock();
+	lf_regions_remove(a, e);
 	int rc = lf_real_munmap(addr, len);
-	if (rc == 0)
-		lf_regions_remove(a, e);
 	lf_mm_unlock();
 	return rc;
 }

@@ -16,8 +16,13 @@
 
 static void after_truncate(int rc, const struct stat *st, off_t len)
 {
-	if (rc == 0 && st && !lf_regions_empty())
-		lf_regions_file_resized(st->st_dev, st->st_ino, (uint64_t)st->st_size, (uint64_t)len);
+	if (rc != 0 || !st || lf_regions_empty())
+		return;
+	/* The mm lock: no munmap may hand these ranges to another mapping
+	 * while we empty them. */
+	lf_mm_lock();
+	lf_regions_file_resized(st->st_dev, st->st_ino, (uint64_t)st->st_size, (uint64_t)len);
+	lf_mm_unlock();
 }
 
 static bool serving(void)
