@@ -70,8 +70,12 @@ static void *bounce_buffer(void)
 		if (p == MAP_FAILED)
 			return NULL;
 		bounce = p;
-		pthread_once(&bounce_once, bounce_key_init);
-		pthread_setspecific(bounce_key, p);
+		/* Helpers keep theirs for good; and pthread_setspecific may
+		 * allocate, which a helper must never do (I1). */
+		if (!lf_signals_blocked) {
+			pthread_once(&bounce_once, bounce_key_init);
+			pthread_setspecific(bounce_key, p);
+		}
 	}
 	return bounce;
 }

@@ -171,10 +171,11 @@ void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen);
 bool lf_regions_overlap(uintptr_t start, uintptr_t end);
 bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
-int lf_regions_rule_at(uintptr_t addr); /* the rule index, or -1 */
-int lf_regions_rule_at_locked(uintptr_t addr);
-int lf_regions_src_at(uintptr_t addr);  /* enum lf_src, or -1: no region */
+/* The region that holds addr: its rule index, enum lf_src and end. */
+bool lf_regions_at(uintptr_t addr, int *rule, int *src, uintptr_t *end);
+int lf_regions_rule_at_locked(uintptr_t addr); /* the rule index, or -1 */
 bool lf_regions_fd_in_use(int fd);
+int lf_regions_fd_top(void); /* no region ever held a higher descriptor */
 void lf_regions_relocate_fd(int from, int to);
 /* The file (dev, ino) went from old_size to size bytes: empty the pages
  * of its regions between the two ends, so that their next touch sees the

@@ -37,7 +37,8 @@ void lf_prefault(const void *buf, size_t len)
 		return;
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	unsigned char vec[CHUNK];
-	uintptr_t served = 0;
+	uintptr_t served = 0, region_end = 0;
+	int rule, src = -1;
 	while (a < e) {
 		size_t pages = (e - a) / LF_PAGE;
 		if (pages > CHUNK)
@@ -50,7 +51,12 @@ void lf_prefault(const void *buf, size_t len)
 		size_t i;
 		for (i = 0; i < pages; i++) {
 			uintptr_t page = a + i * LF_PAGE;
-			int src = lf_regions_src_at(page);
+			if (page >= region_end) { /* one look-up per region, not per page */
+				if (!lf_regions_at(page, &rule, &src, &region_end)) {
+					src = -1;
+					region_end = page + LF_PAGE;
+				}
+			}
 			/* mincore reports the page cache for a shmem mapping, not
 			 * its page tables: such a page is served once per window
 			 * (CONTINUE on a mapped page just fails with EEXIST). */

@@ -144,6 +144,9 @@ static struct lf_region *find(uintptr_t addr)
  * the rule's descriptor, which lives as long as the process. */
 #define MAX_FD (1 << 16)
 static uint32_t *fd_refs;
+static int fd_top = -1; /* the highest descriptor ever held */
+
+int lf_regions_fd_top(void) { return __atomic_load_n(&fd_top, __ATOMIC_RELAXED); }
 
 static bool owns_fd(const struct lf_region *r) { return r->kind == LF_MATCH_FILE && r->fd >= 0; }
 
@@ -158,6 +161,8 @@ static void fd_hold(const struct lf_region *r)
 	}
 	if (fd_refs)
 		fd_refs[r->fd]++;
+	if (r->fd > fd_top)
+		__atomic_store_n(&fd_top, r->fd, __ATOMIC_RELAXED);
 }
 
 static void fd_release(const struct lf_region *r)
@@ -409,15 +414,19 @@ bool lf_regions_overlap(uintptr_t start, uintptr_t end)
 	return hit;
 }
 
-int lf_regions_rule_at(uintptr_t addr)
+bool lf_regions_at(uintptr_t addr, int *rule, int *src, uintptr_t *end)
 {
 	if (!table)
-		return -1;
+		return false;
 	lf_regions_lock();
 	const struct lf_region *r = find(addr);
-	int rule = r ? (int)r->rule : -1;
+	if (r) {
+		*rule = (int)r->rule;
+		*src = r->src;
+		*end = r->end;
+	}
 	lf_regions_unlock();
-	return rule;
+	return r != NULL;
 }
 
 int lf_regions_rule_at_locked(uintptr_t addr)
@@ -426,16 +435,6 @@ int lf_regions_rule_at_locked(uintptr_t addr)
 	return r ? (int)r->rule : -1;
 }
 
-int lf_regions_src_at(uintptr_t addr)
-{
-	if (!table)
-		return -1;
-	lf_regions_lock();
-	const struct lf_region *r = find(addr);
-	int src = r ? (int)r->src : -1;
-	lf_regions_unlock();
-	return src;
-}
 
 bool lf_regions_empty(void) { return __atomic_load_n(&nregions, __ATOMIC_RELAXED) == 0; }
 

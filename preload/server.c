@@ -127,8 +127,9 @@ static bool any_delay(void)
 /* The rule of the region that holds addr, or NULL. */
 static const struct lf_rule *rule_at(uintptr_t addr)
 {
-	int i = lf_regions_rule_at(addr);
-	return i < 0 ? NULL : lf.rt[i].rule;
+	int rule, src;
+	uintptr_t end;
+	return lf_regions_at(addr, &rule, &src, &end) ? lf.rt[rule].rule : NULL;
 }
 
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)

@@ -90,9 +90,8 @@ LF_API int close_range(unsigned first, unsigned last, int flags)
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd > top)
 			top = lf.rt[i].source_fd;
-	for (int fd = top + 1; fd < (1 << 16); fd++)
-		if (lf_regions_fd_in_use(fd))
-			top = fd;
+	if (lf_regions_fd_top() > top)
+		top = lf_regions_fd_top();
 	if (top < (int)first)
 		return (int)syscall(SYS_close_range, first, last, flags);
 	unsigned upto = last < (unsigned)top ? last : (unsigned)top;

@@ -87,43 +87,67 @@ static bool shmem_file(int fd, int rule)
 	       fs.f_type == TMPFS_MAGIC;
 }
 
-static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
+/* What a rule takes, decided before anything is mapped. */
+struct choice {
+	int rule;                       /* -1: the kernel's */
+	int own;                        /* file rules: our dup of the descriptor */
+	bool shmem;                     /* a shmem file: served with CONTINUE */
 	struct stat st;
-	char link[64], path[4096];
-	if (!any_rule(LF_MATCH_FILE) || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return NULL;
+	char path[4096];
+};
+
+static bool choose_file(size_t len, int flags, int fd, struct choice *c)
+{
+	char link[64];
+	if (!any_rule(LF_MATCH_FILE) || fstat(fd, &c->st) < 0 || !S_ISREG(c->st.st_mode))
+		return false;
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, path, sizeof path - 1);
+	ssize_t n = readlink(link, c->path, sizeof c->path - 1);
 	if (n <= 0)
-		return NULL;
-	path[n] = 0;
+		return false;
+	c->path[n] = 0;
 	bool shared = (flags & MAP_TYPE) != MAP_PRIVATE;
-	int rule = lf_match_region(LF_MATCH_FILE, len, path, shared);
-	if (rule < 0)
-		return NULL;
+	c->rule = lf_match_region(LF_MATCH_FILE, len, c->path, shared);
+	if (c->rule < 0)
+		return false;
 	/* The program may close its descriptor: load through our own. */
-	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (own < 0)
-		return NULL;
-	if (shmem_file(fd, rule)) {
+	c->own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (c->own < 0)
+		return false;
+	c->shmem = shmem_file(fd, c->rule);
+	return true;
+}
+
+static bool choose(size_t len, int flags, int fd, struct choice *c)
+{
+	c->rule = -1;
+	/* Memory whose behaviour we cannot reproduce stays the kernel's. */
+	if (flags & (MAP_HUGETLB | MAP_GROWSDOWN | MAP_STACK))
+		return false;
+	if (!(flags & MAP_ANONYMOUS))
+		return fd >= 0 && choose_file(len, flags, fd, c);
+	c->rule = lf_match_region(LF_MATCH_ANON, len, NULL, (flags & MAP_TYPE) != MAP_PRIVATE);
+	return c->rule >= 0;
+}
+
+/* A file mapping a rule takes (mm lock held). */
+static void *map_file(void *addr, size_t len, int prot, int flags, int fd, off_t off,
+		      struct choice *c)
+{
+	const char *name = lf.rules.rule[c->rule].name;
+	if (c->shmem) {
 		/* A shmem file's pages are in memory already: map the file for
 		 * real and map its page-cache pages on first touch (CONTINUE),
 		 * no copy, and the kernel's own semantics for everything else. */
 		void *p = lf_real_mmap(addr, len, prot, flags, fd, off);
-		if (p == MAP_FAILED) {
-			close(own);
-			return p;
-		}
-		if (flags & MAP_FIXED)
-			lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
-		if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_FILE, LF_SRC_SHMEM, own,
-				    (uint64_t)off, &st, prot))
-			close(own);
+		if (p == MAP_FAILED || !lf_take_region((uintptr_t)p, len, c->rule, LF_MATCH_FILE,
+						      LF_SRC_SHMEM, c->own, (uint64_t)off, &c->st,
+						      prot))
+			close(c->own);
 		else
 			lf_info("rule '%s': %s (shmem) mapped at %#lx+%zu, offset %lld: its "
 				"page-cache pages are mapped on first touch (CONTINUE)",
-				lf.rules.rule[rule].name, path, (unsigned long)p, len, (long long)off);
+				name, c->path, (unsigned long)p, len, (long long)off);
 		return p;
 	}
 	/* The kernel checks the request first (offset, access mode, file
@@ -134,48 +158,34 @@ static void *take_file(void *addr, size_t len, int prot, int flags, int fd, off_
 	    map_anon(p, len, prot, (flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED) == MAP_FAILED) {
 		int e = errno;
 		lf_real_munmap(p, len);
-		if (flags & MAP_FIXED)
-			lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
 		errno = e;
 		p = MAP_FAILED;
 	}
 	if (p == MAP_FAILED) {
-		close(own);
+		close(c->own);
 		return p;
 	}
-	if (flags & MAP_FIXED)
-		lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
-	if (!lf_take_region((uintptr_t)p, len, rule, LF_MATCH_FILE, LF_SRC_FILE, own,
-			    (uint64_t)off, &st, prot)) {
-		close(own);
+	if (!lf_take_region((uintptr_t)p, len, c->rule, LF_MATCH_FILE, LF_SRC_FILE, c->own,
+			    (uint64_t)off, &c->st, prot)) {
+		close(c->own);
 		/* Put the real file mapping where the emulation would have been. */
 		return lf_real_mmap(p, len, prot, (flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED, fd, off);
 	}
 	if (flags & MAP_LOCKED) /* locked pages are all faulted in: through us */
 		mlock(p, len);
-	lf_info("rule '%s': %s mapped at %#lx+%zu, offset %lld", lf.rules.rule[rule].name, path,
-		(unsigned long)p, len, (long long)off);
+	lf_info("rule '%s': %s mapped at %#lx+%zu, offset %lld", name, c->path, (unsigned long)p,
+		len, (long long)off);
 	return p;
 }
 
-static void *take_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+/* An anonymous mapping a rule takes (mm lock held). */
+static void *map_anon_taken(void *addr, size_t len, int prot, int flags, int rule)
 {
-	/* Memory whose behaviour we cannot reproduce stays the kernel's. */
-	if (flags & (MAP_HUGETLB | MAP_GROWSDOWN | MAP_STACK))
-		return NULL;
-	if (!(flags & MAP_ANONYMOUS))
-		return fd >= 0 ? take_file(addr, len, prot, flags, fd, off) : NULL;
-	bool shared = (flags & MAP_TYPE) != MAP_PRIVATE;
-	int rule = lf_match_region(LF_MATCH_ANON, len, NULL, shared);
-	if (rule < 0)
-		return NULL;
 	/* MAP_POPULATE is dropped: pages come from us on first touch, with
 	 * the same bytes the kernel would have put there. */
 	void *p = lf_real_mmap(addr, len, prot, flags & ~(MAP_POPULATE | MAP_LOCKED), -1, 0);
 	if (p == MAP_FAILED)
 		return p;
-	if (flags & MAP_FIXED)
-		lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
 	const struct lf_rule_rt *rt = &lf.rt[rule];
 	bool loaded = rt->source_fd >= 0;
 	bool taken = lf_take_region((uintptr_t)p, len, rule, LF_MATCH_ANON,
@@ -193,15 +203,26 @@ LF_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	if (lf_busy || !lf_active())
 		return lf_real_mmap(addr, len, prot, flags, fd, off);
 	lf_busy++;
-	lf_mm_lock();
-	void *p = take_mmap(addr, len, prot, flags, fd, off);
-	if (!p) {
+	struct choice c;
+	bool taken = choose(len, flags, fd, &c);
+	/* The mm lock only when the table changes with the address space: a
+	 * mapping a rule takes, or one that replaces whatever was there. */
+	bool lock = taken || (flags & MAP_FIXED);
+	void *p;
+	if (lock)
+		lf_mm_lock();
+	/* A fixed mapping replaces what the table had there: out of the table
+	 * first, as munmap does. */
+	if (flags & MAP_FIXED)
+		lf_regions_remove((uintptr_t)addr, (uintptr_t)addr + lf_page_up(len));
+	if (!taken)
 		p = lf_real_mmap(addr, len, prot, flags, fd, off);
-		/* A fixed mapping replaces whatever we had there. */
-		if (p != MAP_FAILED && (flags & MAP_FIXED))
-			lf_regions_remove((uintptr_t)p, (uintptr_t)p + lf_page_up(len));
-	}
-	lf_mm_unlock();
+	else if (flags & MAP_ANONYMOUS)
+		p = map_anon_taken(addr, len, prot, flags, c.rule);
+	else
+		p = map_file(addr, len, prot, flags, fd, off, &c);
+	if (lock)
+		lf_mm_unlock();
 	lf_busy--;
 	return p;
 }
