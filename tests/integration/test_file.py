@@ -47,9 +47,8 @@ class FileTestCase(LFTestCase):
         """Native and library runs of tests/progs/NAME DATA ARGS: same output,
         every check passed, the rule `files` loaded pages."""
         n, l = self.both([prog(name), self.data, *args], rules or self.rules, **kw)
-        label = " ".join([name, *args[:1]]) if args and args[0] == "grow" else name
-        self.assertAllChecksPassed(l, label)
-        self.assertAllChecksPassed(n, label)
+        self.assertAllChecksPassed(l, name)
+        self.assertAllChecksPassed(n, name)
         r = self.assertServed(l, "files", loaded=True)
         self.assertNoLibErrors(l)
         return l, r

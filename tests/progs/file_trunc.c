@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 		check_file_range(p + 10 * pg, 20 * pg, 10 * pg, HALF, 4, "pages 10-29 still the file's bytes");
 		munmap(p, SZ);
 		watchdog(0, "");
-		return finish("file_trunc grow");
+		return finish("file_trunc");
 	}
 
 	/* Before: page 0 read, pages 40 and 41 read, page 60 written; pages
