@@ -9,7 +9,7 @@ bench: deps all bench-build
 
 bench-build: $(BENCH_BIN)
 
-$(B)/bench/%: bench/%.c
+$(B)/bench/%: bench/%.c bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -o $@ $< -lpthread
 

@@ -21,25 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PAGES (1u << 21)
-static uint32_t order[MAX_PAGES];
-static uint64_t chosen[MAX_PAGES / 64];
+#include "bench.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 static int create(const char *path, size_t mib)
 {
@@ -91,16 +74,7 @@ int main(int argc, char **argv)
 	}
 	size_t n = npages;
 	if (rand_mode) {
-		n = (size_t)((double)npages * pct / 100.0);
-		if (n < 1)
-			n = 1;
-		for (size_t i = 0; i < n;) {
-			uint32_t pg = (uint32_t)(xorshift(&seed) % npages);
-			if (chosen[pg / 64] & (1ULL << (pg % 64)))
-				continue;
-			chosen[pg / 64] |= 1ULL << (pg % 64);
-			order[i++] = pg;
-		}
+		n = choose_pages(npages, pct, seed);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			order[i] = (uint32_t)i;
