@@ -28,7 +28,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from util import BUILD, LIB_ENV, LFTestCase, MiB, make_source, prog, write_file
+from util import BUILD, LIB_ENV, LFTestCase, MiB, make_source, prog, run_native, write_file
 
 PAGE = 4096
 COMMAND = os.path.abspath(os.environ.get("LF_COMMAND") or BUILD / "lazyfault")
@@ -89,24 +89,9 @@ def lib_env(extra=None):
 
 
 def command(*args, cwd=None, env=None, timeout=60):
-    """Run build/lazyfault in its own session; a hang fails the test."""
-    p = subprocess.Popen([COMMAND, *map(str, args)], cwd=cwd, env=lib_env(env),
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        raise AssertionError(f"lazyfault {' '.join(map(str, args))}: timed out (a hang?)\n"
-                             f"stderr: {err[-2000:]!r}")
-    finally:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    return subprocess.CompletedProcess(p.args, p.returncode, out.decode(errors="replace"),
-                                       err.decode(errors="replace"))
+    """Run build/lazyfault (util's runner: own session, a hang fails)."""
+    r = run_native([COMMAND, *args], cwd=cwd, env=env, timeout=timeout)
+    return subprocess.CompletedProcess(r.argv, r.rc, r.stdout, r.stderr)
 
 
 class PoisonCase(LFTestCase):

@@ -67,10 +67,7 @@ static void child(int go)
 	check(madvise(P + 256 * KiB, 256 * KiB, MADV_DONTNEED) == 0, "child: MADV_DONTNEED of P [256K,512K)");
 	check_file_range(P + 256 * KiB, 256 * KiB, 256 * KiB, FSZ, 12,
 			 "child: P [256K,512K) reads the file's bytes again");
-	fflush(stdout);
-	pid_t g = fork();
-	if (g < 0)
-		die("fork");
+	pid_t g = lft_fork();
 	if (g == 0)
 		grandchild();
 	wait_ok(g, "grandchild");
@@ -103,10 +100,7 @@ int main(int argc, char **argv)
 	int go[2];
 	if (pipe(go) < 0)
 		die("pipe");
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid_t pid = lft_fork();
 	if (pid == 0) {
 		close(go[1]);
 		child(go[0]);

@@ -63,10 +63,7 @@ int main(int argc, char **argv)
 	int go[2], done[2];
 	if (pipe(go) < 0 || pipe(done) < 0)
 		die("pipe");
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid_t pid = lft_fork();
 	if (pid == 0) {
 		char c;
 		/* Wait until the parent has written [12M,14M) after the fork. */
@@ -93,10 +90,7 @@ int main(int argc, char **argv)
 		}
 
 		/* One level down. */
-		fflush(stdout);
-		pid_t g = fork();
-		if (g < 0)
-			die("fork grandchild");
+		pid_t g = lft_fork();
 		if (g == 0) {
 			check(find_pat_mismatch(p, 2 * MiB, 0, 7) == NOMISMATCH,
 			      "grandchild: sees the child's writes");

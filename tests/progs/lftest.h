@@ -79,6 +79,17 @@ __attribute__((noreturn, format(printf, 1, 2), unused)) static void die(const ch
 	exit(2);
 }
 
+/* fork() with stdout flushed first (so that nothing printed is printed
+ * twice), dying if it fails. */
+static inline pid_t lft_fork(void)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	return pid;
+}
+
 /* The byte that the pattern `seed` puts at offset `off` (never constant
  * over a page, different for each seed, rarely zero by design of the test:
  * a mismatch against zeros is seen at once). */

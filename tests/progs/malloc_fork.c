@@ -84,10 +84,7 @@ int main(void)
 	int go[2];
 	if (pipe(go) < 0)
 		die("pipe");
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid_t pid = lft_fork();
 	if (pid == 0) {
 		char ch;
 		if (read(go[0], &ch, 1) != 1) /* the parent has written into b */
