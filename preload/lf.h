@@ -41,7 +41,6 @@ extern __thread bool lf_signals_blocked; /* set on helper threads */
 /* ---- log.c ---------------------------------------------------------- */
 void lf_log_setup(const char *dest, enum lf_level level);
 void lf_log(enum lf_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-bool lf_log_enabled(enum lf_level level);
 int lf_log_fd(void);            /* a log file's descriptor (2 for stderr) */
 void lf_log_moved(int fd);
 #define lf_error(...) lf_log(LF_LEVEL_ERROR, __VA_ARGS__)
@@ -90,7 +89,6 @@ extern struct lf_global lf;
 /* True when the library serves memory (rules loaded, userfaultfd open).
  * Initialises on first call; cheap afterwards. */
 bool lf_active(void);
-void lf_init(void);
 /* Called when something the rules need fails: log, then follow on_error. */
 void lf_setup_failed(const char *why);
 
@@ -212,7 +210,6 @@ void lf_fill_thread_init(void *bounce_buffer);
 
 /* ---- stats.c -------------------------------------------------------- */
 void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);
-void lf_stats_reset(void);
 void lf_stats_write(void);          /* async-signal-safe; once per pid */
 void lf_stats_fork_child(void);
 uint64_t lf_now_ns(void);

@@ -43,7 +43,7 @@ void lf_log_setup(const char *dest, enum lf_level level)
 int lf_log_fd(void) { return log_fd; }
 void lf_log_moved(int fd) { log_fd = fd; }
 
-bool lf_log_enabled(enum lf_level level) { return log_fd >= 0 && level <= log_level; }
+static bool lf_log_enabled(enum lf_level level) { return log_fd >= 0 && level <= log_level; }
 
 void lf_log(enum lf_level level, const char *fmt, ...)
 {

@@ -240,7 +240,7 @@ static void do_init(void)
 	atomic_store(&lf.state, LF_ON);
 }
 
-void lf_init(void)
+static void lf_init(void)
 {
 	int expect = LF_UNINIT;
 	if (atomic_compare_exchange_strong(&lf.state, &expect, LF_INITIALISING)) {

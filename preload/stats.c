@@ -120,7 +120,7 @@ static _Atomic int written_pid, written_done;
 
 /* Fault counters start again; the regions stay counted, since the child
  * has them too. */
-void lf_stats_reset(void)
+static void lf_stats_reset(void)
 {
 	for (size_t i = 0; i < lf.rules.nrules; i++) {
 		struct lf_rule_rt *rt = &lf.rt[i];
