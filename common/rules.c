@@ -290,12 +290,12 @@ fail:
 enum {
 	K_MATCH, K_MIN_SIZE, K_MAX_SIZE, K_PATH, K_CALLER, K_CALLER_DEPTH,
 	K_ACTION, K_SOURCE, K_SOURCE_OFFSET, K_READAHEAD, K_FILL, K_PAGES,
-	K_PROBABILITY, K_AFTER, K_EVERY, K_TIMES, K_SEED, K_DELAY, NRULEKEYS
+	K_PROBABILITY, K_AFTER, K_EVERY, K_TIMES, K_SEED, K_DELAY, K_HANDOFF, NRULEKEYS
 };
 static const char *const rule_keys[NRULEKEYS] = {
 	"match", "min_size", "max_size", "path", "caller", "caller_depth",
 	"action", "source", "source_offset", "readahead", "fill", "pages",
-	"probability", "after", "every", "times", "seed", "delay",
+	"probability", "after", "every", "times", "seed", "delay", "handoff",
 };
 enum { G_LOG, G_LOG_LEVEL, G_STATS, G_ON_ERROR, G_WORKERS, NGLOBALKEYS };
 static const char *const global_keys[NGLOBALKEYS] = {
@@ -305,7 +305,7 @@ static const char *const global_keys[NGLOBALKEYS] = {
 #define POISON_ONLY (LF_KEY_FILL | LF_KEY_PAGES | LF_KEY_PROBABILITY | LF_KEY_AFTER | \
 		     LF_KEY_EVERY | LF_KEY_TIMES | LF_KEY_SEED)
 
-_Static_assert(LF_KEY_DELAY == 1u << K_DELAY, "rule_keys[] follows enum lf_key_bit");
+_Static_assert(LF_KEY_HANDOFF == 1u << K_HANDOFF, "rule_keys[] follows enum lf_key_bit");
 
 static int key_index(const char *const *keys, int n, const char *name)
 {
@@ -424,6 +424,17 @@ static void end_rule(struct parser *p)
 			fail(p, kl[K_SOURCE], "key 'source': only used by action = load or fill = load");
 		if (g & LF_KEY_SOURCE_OFFSET)
 			fail(p, kl[K_SOURCE_OFFSET], "key 'source_offset': only used by action = load or fill = load");
+	}
+	/* A handoff gives the rest of a mapping to the kernel: only a plain
+	 * load of a file mapping may do it, and not when each fault must be
+	 * held (delay). */
+	if (g & LF_KEY_HANDOFF) {
+		if (!file || r->action != LF_ACTION_LOAD)
+			fail(p, kl[K_HANDOFF], "key 'handoff': only for match = file rules with action = load");
+		else if (r->handoff && r->delay_ns)
+			fail(p, kl[K_HANDOFF], "key 'handoff': a rule with a 'delay' serves every fault itself");
+	} else {
+		r->handoff = file && r->action == LF_ACTION_LOAD && !r->delay_ns;
 	}
 	if (r->min_size > r->max_size) {
 		int k = (g & LF_KEY_MAX_SIZE) ? K_MAX_SIZE : K_MIN_SIZE;
@@ -731,6 +742,10 @@ static void rule_key(struct parser *p, int k, const char *key, const char *value
 		if (lf_parse_duration(value, &r->delay_ns) < 0)
 			fail(p, p->line, "key 'delay': bad duration '%s' (expected a whole number with ns, us, ms or s, e.g. 5ms)",
 			     value);
+		break;
+	case K_HANDOFF:
+		if (lf_parse_bool(value, &r->handoff) < 0)
+			fail(p, p->line, "key 'handoff': bad value '%s' (expected yes or no)", value);
 		break;
 	}
 	r->given |= 1u << k;
@@ -1079,5 +1094,7 @@ void lf_rules_print(const struct lf_rules *r, FILE *f)
 				fprintf(f, "# seed: random, chosen at start (logged at info, written to the stats)\n");
 		}
 		print_duration(f, "delay", x->delay_ns);
+		if (file && x->action == LF_ACTION_LOAD)
+			fprintf(f, "handoff = %s\n", x->handoff ? "yes" : "no");
 	}
 }

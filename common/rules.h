@@ -36,6 +36,7 @@ enum lf_key_bit {
 	LF_KEY_READAHEAD = 1u << 9, LF_KEY_FILL = 1u << 10, LF_KEY_PAGES = 1u << 11,
 	LF_KEY_PROBABILITY = 1u << 12, LF_KEY_AFTER = 1u << 13, LF_KEY_EVERY = 1u << 14,
 	LF_KEY_TIMES = 1u << 15, LF_KEY_SEED = 1u << 16, LF_KEY_DELAY = 1u << 17,
+	LF_KEY_HANDOFF = 1u << 18,
 };
 
 struct lf_rule {
@@ -61,6 +62,7 @@ struct lf_rule {
 	int64_t times;          /* LF_TIMES_UNLIMITED */
 	uint64_t seed;          /* valid when given & LF_KEY_SEED */
 	uint64_t delay_ns;      /* 0 */
+	bool handoff;           /* file + load: give sequential reads to the kernel */
 };
 
 struct lf_rules {

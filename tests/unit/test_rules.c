@@ -284,6 +284,31 @@ Test(rules, bad_duration_names_line_and_key)
 	bad("[a]\nmatch = anon\ndelay = 5\n", "t.ini:3: key 'delay':", "bad duration");
 }
 
+/* -------------------------------------------------------------- handoff */
+
+Test(rules, handoff_default_and_values)
+{
+	good("[f]\nmatch = file\n");
+	cr_expect(R.rule[0].handoff, "a plain file load hands long streams off by default");
+	good("[f]\nmatch = file\nhandoff = no\n");
+	cr_expect(!R.rule[0].handoff);
+	good("[f]\nmatch = file\ndelay = 1ms\n");
+	cr_expect(!R.rule[0].handoff, "a delayed rule serves every fault itself");
+	good("[f]\nmatch = file\naction = poison\n");
+	cr_expect(!R.rule[0].handoff, "a poison rule decides every page");
+	good("[a]\nmatch = anon\nsource = /x\naction = load\n");
+	cr_expect(!R.rule[0].handoff, "memory loaded from a source is anonymous memory");
+}
+
+Test(rules, handoff_refused_where_it_cannot_apply)
+{
+	bad("[f]\nmatch = file\nhandoff = maybe\n", "t.ini:3: key 'handoff':", "maybe");
+	bad("[a]\nmatch = anon\nhandoff = yes\n", "t.ini:3: key 'handoff':", "match = file");
+	bad("[f]\nmatch = file\naction = poison\nhandoff = no\n", "t.ini:4: key 'handoff':",
+	    "action = load");
+	bad("[f]\nmatch = file\nhandoff = yes\ndelay = 2ms\n", "t.ini:3: key 'handoff':", "delay");
+}
+
 /* ------------------------------------------------------------- booleans */
 
 Test(rules, booleans)
@@ -814,6 +839,7 @@ static void same_rules(const struct lf_rules *a, const struct lf_rules *b)
 		if (x->given & LF_KEY_SEED)
 			cr_assert_eq(x->seed, y->seed, "%s", x->name);
 		cr_assert_eq(x->delay_ns, y->delay_ns, "%s", x->name);
+		cr_assert_eq(x->handoff, y->handoff, "%s", x->name);
 	}
 #undef SAME_STR
 }
