@@ -3,10 +3,11 @@
  * The library's invariants (each file repeats the ones it relies on):
  *  I1. The helper threads never touch memory they serve, never use it as a
  *      COPY source, and never take a lock that a faulting thread may hold:
- *      no malloc, no stdio, no loader lock.  The only lock they take is the
- *      region table's, which nobody holds across an access to user memory
- *      and which is taken with all signals blocked (a handler that faults
- *      cannot run while it is held).
+ *      no malloc, no stdio, no loader lock.  The only lock they wait for is
+ *      the region table's, which nobody holds across an access to user
+ *      memory and which is taken with all signals blocked (a handler that
+ *      faults cannot run while it is held); the mm lock they only try
+ *      (a handoff, lf_regions_handoff), never wait for.
  *  I2. Every wrapper works before the constructor, inside the library's own
  *      allocations and in any thread: the thread-local guard `lf_busy`
  *      (initial-exec TLS, never allocates) sends nested calls straight to
@@ -66,6 +67,7 @@ struct lf_rule_rt {
 	/* statistics (stats.c) */
 	_Atomic uint64_t regions, bytes_registered, faults;
 	_Atomic uint64_t pages_zeroed, pages_loaded, bytes_read, pages_poisoned;
+	_Atomic uint64_t handoffs, bytes_handed_off;
 	_Atomic uint64_t lat_hist[64 * 8];
 	/* poison decisions (fill.c), under `poison_lock` */
 	_Atomic int poison_lock;
@@ -126,6 +128,11 @@ struct lf_region {
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
 	int prot;                       /* as mapped (mprotect is not followed) */
+	/* A read-only file region of a rule with `handoff`, never made
+	 * writable nor locked since (the mprotect and mlock wrappers clear
+	 * it): every page it holds is the file's, so the file itself may be
+	 * mapped over it (lf_regions_handoff). */
+	uint8_t handoff_ok;
 	/* readahead state, owned by the helpers: the last window served;
 	 * a fault just above it or just below it continues a stream */
 	uintptr_t ra_lo, ra_hi;
@@ -138,6 +145,7 @@ struct lf_fault_plan {
 	uintptr_t from;                 /* the window: [from, from+len) holds addr */
 	size_t len;
 	bool stream;                    /* the access is sequential (either way) */
+	bool handoff;                   /* a long stream in a handoff_ok region */
 	/* zero pages to map after the faulting thread is woken, off its path */
 	uintptr_t later_from;
 	size_t later_len;
@@ -150,8 +158,10 @@ void lf_regions_unlock(void);
  * mremap + move), so that no other thread's change slips in between: a
  * block freed by one thread and mapped again at once by another must not
  * lose its new entry to the late removal of the old one.  Never taken by a
- * helper; taken before the table lock; signals blocked while held. */
+ * helper (lf_mm_trylock at most); taken before the table lock; signals
+ * blocked while held. */
 void lf_mm_lock(void);
+bool lf_mm_trylock(void); /* the helpers' way: never waits */
 void lf_mm_unlock(void);
 void lf_mm_fork_child(void);
 void lf_regions_fork_child(void);
@@ -179,6 +189,14 @@ void lf_regions_relocate_fd(int from, int to);
  * of its regions between the two ends, so that their next touch sees the
  * file as it now is (SIGBUS past the end, the file's bytes before it). */
 void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint64_t size);
+/* Map the file itself over the file region that holds addr and forget
+ * the region: the kernel serves it from then on, with no copy.  Fills in
+ * [*start, *end) and returns true when done; false when the region is gone
+ * or changed, or the kernel refused. */
+bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end);
+/* The program made [start, end) writable or locked (or, with everything,
+ * mlockall): those file regions are never handed off. */
+void lf_regions_no_handoff(uintptr_t start, uintptr_t end, bool everything);
 /* Look up the region of addr and decide the window; false: no region. */
 bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan);
 /* Visit every region (fork child, user-mode prefault). Lock held by caller. */

@@ -59,6 +59,23 @@ void lf_mm_lock(void)
 	pthread_mutex_lock(&mm_lock);
 }
 
+/* For a helper, which must never wait for the mm lock (a program thread may
+ * hold it while it touches memory the helper serves): take it only if free. */
+bool lf_mm_trylock(void)
+{
+	touch_stack();
+	sigset_t all;
+	sigset_t old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_mutex_trylock(&mm_lock) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return false;
+	}
+	mm_mask = old;
+	return true;
+}
+
 void lf_mm_unlock(void)
 {
 	pthread_mutex_unlock(&mm_lock);
@@ -263,9 +280,14 @@ static int split_at(uintptr_t addr)
 	return insert_at((size_t)(r - table) + 1, &tail);
 }
 
-int lf_regions_add(const struct lf_region *r)
+static bool handoff_never; /* after mlockall: every mapping may be locked */
+
+int lf_regions_add(const struct lf_region *given)
 {
+	struct lf_region copy = *given, *r = &copy;
 	lf_regions_lock();
+	if (handoff_never)
+		copy.handoff_ok = 0;
 	int rc = ensure_table();
 	if (rc == 0) {
 		/* Whatever the table still held there is stale (unmapped behind
@@ -463,6 +485,17 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 	if (min > LF_MAX_WINDOW) /* the buffers hold one window at most */
 		min = LF_MAX_WINDOW;
 	size_t win = min;
+	/* A fault inside the last window is another thread that touched it
+	 * before it was filled (or a page the window's clipping left out):
+	 * served from there, and the stream, if any, goes on. */
+	if (r->ra_window && addr >= r->ra_lo && addr < r->ra_hi) {
+		plan->stream = plan->handoff = false;
+		plan->r = *r;
+		plan->addr = plan->from = addr;
+		plan->len = addr + win > r->end || addr + win < addr ? r->end - addr : win;
+		lf_regions_unlock();
+		return true;
+	}
 	bool up = r->ra_window && addr == r->ra_hi;
 	bool down = r->ra_window && addr + LF_PAGE == r->ra_lo;
 	plan->stream = rule->action != LF_ACTION_POISON && (up || down);
@@ -482,6 +515,11 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 	} else {
 		to = addr + win > r->end || addr + win < addr ? r->end : addr + win;
 	}
+	/* A stream that has reached the largest window has read several MiB
+	 * in order: the rest of the mapping goes to the kernel, which maps
+	 * the file's page-cache pages with no copy, when it is worth it. */
+	plan->handoff = plan->stream && win == LF_MAX_WINDOW && r->handoff_ok &&
+			r->end - r->start >= 4 * LF_MAX_WINDOW;
 	r->ra_lo = from;
 	r->ra_hi = to;
 	r->ra_window = to - from;
@@ -491,6 +529,54 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 	plan->len = to - from;
 	lf_regions_unlock();
 	return true;
+}
+
+/* Under the mm lock, so that no wrapper changes the address space
+ * meanwhile, and only when it is free (a helper never waits for it): the
+ * region is still in the table, so its addresses are still ours to replace.
+ * Then, still under the mm lock, wait out the fills that planned with the
+ * region (they find no registered range any more: ENOENT, they only wake):
+ * once the program can unmap the range and map something new there, none
+ * of them can land in it. */
+bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end)
+{
+	bool ok = false;
+	if (!table || !lf_mm_trylock())
+		return false;
+	lf_regions_lock();
+	struct lf_region *r = find(addr);
+	if (r && r->handoff_ok) {
+		void *p = lf_real_mmap((void *)r->start, r->end - r->start, r->prot,
+				       MAP_PRIVATE | MAP_FIXED, r->fd, (off_t)r->offset);
+		if (p != MAP_FAILED) {
+			*start = r->start;
+			*end = r->end;
+			delete_at((size_t)(r - table));
+			ok = true;
+		} else {
+			r->handoff_ok = 0; /* the kernel said no: do not ask again */
+		}
+	}
+	lf_regions_unlock();
+	if (ok)
+		lf_regions_quiesce();
+	lf_mm_unlock();
+	return ok;
+}
+
+void lf_regions_no_handoff(uintptr_t start, uintptr_t end, bool everything)
+{
+	lf_regions_lock();
+	if (everything)
+		handoff_never = true;
+	if (!table) {
+		lf_regions_unlock();
+		return;
+	}
+	for (size_t i = everything ? 0 : lower_bound(start);
+	     i < nregions && (everything || table[i].start < end); i++)
+		table[i].handoff_ok = 0;
+	lf_regions_unlock();
 }
 
 /* ---- fills in flight ------------------------------------------------

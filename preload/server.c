@@ -22,6 +22,29 @@ static _Atomic int started;
 static bool has_delay; /* some rule has a delay: set before the helpers start */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The stream in a file region goes to the kernel: the file is mapped over
+ * the whole region, and every thread waiting in it retries on the kernel's
+ * mapping.  The pages loaded so far are dropped: they were the file's bytes
+ * (a handoff_ok region was never writable), and the kernel maps the same. */
+static bool handoff(struct lf_fault_plan *plan, uint64_t t0)
+{
+	uintptr_t start, end;
+	if (!lf_regions_handoff(plan->addr, &start, &end))
+		return false;
+	struct lf_rule_rt *rt = &lf.rt[plan->r.rule];
+	atomic_fetch_add_explicit(&rt->handoffs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt->bytes_handed_off, end - start, memory_order_relaxed);
+	lf_stats_fault(rt, lf_now_ns() - t0);
+	lf_uffd_wake(start, end - start);
+	plan->from = start;
+	plan->len = end - start;
+	lf_info("rule '%s': sequential reading at %#lx: the mapping %#lx-%#lx (file offset "
+		"%llu) is handed to the kernel, which maps the file itself from now on",
+		rt->rule->name, (unsigned long)plan->addr, (unsigned long)start,
+		(unsigned long)end, (unsigned long long)plan->r.offset);
+	return true;
+}
+
 static uintptr_t serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 {
 	struct lf_fault_plan plan;
@@ -38,6 +61,10 @@ static uintptr_t serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 		return addr + LF_PAGE;
 	}
 	plan.later_len = 0;
+	if (plan.handoff && handoff(&plan, t0)) {
+		lf_inflight_end();
+		return plan.from + plan.len;
+	}
 	lf_fill(&plan, write, tid);
 	/* Count before waking: the woken thread may end the process. */
 	lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);

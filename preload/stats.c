@@ -126,6 +126,7 @@ static void lf_stats_reset(void)
 		struct lf_rule_rt *rt = &lf.rt[i];
 		rt->faults = 0;
 		rt->pages_zeroed = rt->pages_loaded = rt->bytes_read = rt->pages_poisoned = 0;
+		rt->handoffs = rt->bytes_handed_off = 0;
 		memset((void *)rt->lat_hist, 0, sizeof rt->lat_hist);
 	}
 }
@@ -181,6 +182,8 @@ void lf_stats_write(void)
 		put_field(&o, "pages_loaded", rt->pages_loaded);
 		put_field(&o, "bytes_read", rt->bytes_read);
 		put_field(&o, "pages_poisoned", rt->pages_poisoned);
+		put_field(&o, "handoffs", rt->handoffs);
+		put_field(&o, "bytes_handed_off", rt->bytes_handed_off);
 		put_field(&o, "seed", rt->seed);
 		put_field(&o, "fault_ns_p50", percentile(rt, 50));
 		put_field(&o, "fault_ns_p99", percentile(rt, 99));

@@ -54,6 +54,8 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
 		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
 		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
+		.handoff_ok = kind == LF_MATCH_FILE && src == LF_SRC_FILE &&
+			      lf.rules.rule[rule].handoff && !(prot & (PROT_WRITE | PROT_EXEC)),
 	};
 	if (lf_regions_add(&r) < 0) {
 		lf_uffd_unregister(start, len);
@@ -171,8 +173,10 @@ static void *map_file(void *addr, size_t len, int prot, int flags, int fd, off_t
 		/* Put the real file mapping where the emulation would have been. */
 		return lf_real_mmap(p, len, prot, (flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED, fd, off);
 	}
-	if (flags & MAP_LOCKED) /* locked pages are all faulted in: through us */
+	if (flags & MAP_LOCKED) { /* locked pages are all faulted in: through us */
+		lf_regions_no_handoff((uintptr_t)p, (uintptr_t)p + len, false);
 		mlock(p, len);
+	}
 	lf_info("rule '%s': %s mapped at %#lx+%zu, offset %lld", name, c->path, (unsigned long)p,
 		len, (long long)off);
 	return p;

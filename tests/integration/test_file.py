@@ -118,7 +118,8 @@ class FileMappingTest(FileTestCase):
     def test_sparse_scan_loads_what_is_touched(self):
         """1% of the pages of a 64 MiB file touched at random: pages_loaded
         and bytes_read are of the order of the pages touched times the
-        readahead (64K = 16 pages), far below the file's 16384 pages."""
+        readahead (64K = 16 pages), far below the file's 16384 pages; and
+        no handoff."""
         l, r = self.run_prog("file_sparse")
         m = re.search(r"touched (\d+) of (\d+) pages", l.stdout)
         self.assertIsNotNone(m, l.describe())
@@ -129,17 +130,55 @@ class FileMappingTest(FileTestCase):
         self.assertLess(r["pages_loaded"], total // 4, r)
         self.assertLessEqual(r["bytes_read"], 20 * touched * PAGE, r)
         self.assertGreaterEqual(r["bytes_read"], touched * PAGE, r)
+        self.assertEqual(r["handoffs"], 0, r)  # random access is no stream
 
     def test_sequential_scan_loads_each_page_once(self):
-        """Every page of a 64 MiB file read in order: each page is loaded
-        exactly once (windows clipped to the missing pages and to the
-        region), and the window grows for the stream (up to 4 MiB): far fewer
-        faults than 64 MiB / 64K = 1024."""
-        l, r = self.run_prog("file_sparse", "64", "seq")
+        """Every page of a 64 MiB file read in order, with `handoff = no`:
+        each page is loaded exactly once (windows clipped to the missing
+        pages and to the region), and the window grows for the stream (up to
+        4 MiB): far fewer faults than 64 MiB / 64K = 1024."""
+        rules = file_rules(self.data, "handoff = no\n")
+        l, r = self.run_prog("file_sparse", "64", "seq", rules=rules)
         self.assertIn("read 16384 pages in order", l.stdout)
         self.assertEqual(r["pages_loaded"], 64 * MiB // PAGE, r)
         self.assertEqual(r["bytes_read"], 64 * MiB, r)
         self.assertLess(r["faults"], 128, r)
+        self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (0, 0), r)
+
+    def test_sequential_scan_hands_off_to_the_kernel(self):
+        """The same read under the default rule: once the stream has grown
+        to 4 MiB windows (64K + 128K + ... + 2M = 1008 pages loaded, 7
+        faults), the library maps the file itself over the whole mapping
+        and the kernel serves the rest; a log line says so.  Same bytes."""
+        l, r = self.run_prog("file_sparse", "64", "seq", log_level="info")
+        self.assertIn("read 16384 pages in order", l.stdout)
+        self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 64 * MiB), r)
+        self.assertEqual(r["pages_loaded"], 1008, r)
+        self.assertEqual(r["bytes_read"], 1008 * PAGE, r)
+        self.assertEqual(r["faults"], 7, r)
+        self.assertLogLines(l, r"rule 'files': sequential reading at 0x[0-9a-f]+: the mapping "
+                            r"0x[0-9a-f]+-0x[0-9a-f]+ \(file offset 0\) is handed to the kernel")
+
+    def test_handoff_keeps_the_meaning(self):
+        """After a handoff the mapping behaves as the kernel's own (DONTNEED,
+        fork, mremap of the whole mapping, a truncation by another process);
+        a read-write mapping, one made writable by mprotect and one locked
+        by mlock2 are read in order too but never handed off (their written
+        bytes stay, the lock stays): exactly one handoff, of 32 MiB."""
+        l, r = self.run_prog("file_handoff")
+        self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 32 * MiB), r)
+        self.assertEqual(r["regions"], 4, r)
+
+    def test_handoff_with_faults_pending(self):
+        """8 threads read one mapping in order at once: the handoff comes
+        while faults of other threads are pending (their faults inside the
+        stream's last window do not break the stream).  With one worker and
+        with two (a fill of the other worker in flight)."""
+        for workers in (1, 2):
+            with self.subTest(workers=workers):
+                rules = f"[global]\nworkers = {workers}\n\n" + self.rules
+                l, r = self.run_prog("file_handoff", "threads", rules=rules)
+                self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 32 * MiB), r)
 
     def test_user_mode_exact_bytes(self):
         """file_map in user-mode-only mode: the library fills the pages that

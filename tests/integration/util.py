@@ -261,7 +261,8 @@ def run_lib(argv, rules, *, env=None, uffd=None, log_level=None, timeout=DEFAULT
 
 
 STAT_FIELDS = ("regions", "bytes_registered", "faults", "pages_zeroed", "pages_loaded",
-               "bytes_read", "pages_poisoned", "seed", "fault_ns_p50", "fault_ns_p99")
+               "bytes_read", "pages_poisoned", "handoffs", "bytes_handed_off", "seed",
+               "fault_ns_p50", "fault_ns_p99")
 
 
 class LFTestCase(unittest.TestCase):

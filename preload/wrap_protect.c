@@ -1,0 +1,55 @@
+/* mprotect and the mlock family, as the program calls them through the PLT.
+ * The kernel does the work; the library only notes that a file region may
+ * no longer be handed off to the kernel (lf_regions_handoff): once writable,
+ * its pages may hold the program's own bytes, which a mapping of the file
+ * put over them would lose; once locked, the file mapping put over them
+ * would not be. */
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lf.h"
+
+/* Before the kernel acts: a helper must not hand the range off between the
+ * kernel's change and our note of it. */
+static void note(const void *addr, size_t len)
+{
+	if (lf_busy || atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
+		return;
+	uintptr_t a = lf_page_down((uintptr_t)addr), e = lf_page_up((uintptr_t)addr + len);
+	if (e > a && lf_regions_overlap(a, e))
+		lf_regions_no_handoff(a, e, false);
+}
+
+LF_API int mprotect(void *addr, size_t len, int prot)
+{
+	note(addr, len);
+	return (int)syscall(SYS_mprotect, addr, len, prot);
+}
+
+LF_API int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
+{
+	note(addr, len);
+	return (int)syscall(SYS_pkey_mprotect, addr, len, prot, pkey);
+}
+
+LF_API int mlock(const void *addr, size_t len)
+{
+	note(addr, len);
+	return (int)syscall(SYS_mlock, addr, len);
+}
+
+LF_API int mlock2(const void *addr, size_t len, unsigned int flags)
+{
+	note(addr, len);
+	return (int)syscall(SYS_mlock2, addr, len, flags);
+}
+
+LF_API int mlockall(int flags)
+{
+	/* Whatever the library's state: MCL_FUTURE locks mappings not made yet. */
+	if (!lf_busy)
+		lf_regions_no_handoff(0, 0, true);
+	return (int)syscall(SYS_mlockall, flags);
+}
