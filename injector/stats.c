@@ -111,7 +111,7 @@ static bool get(const char *line, const char *key, char *buf, size_t len)
 struct row {
 	char name[128], action[16];
 	char regions[24], registered[24], faults[24], zeroed[24], loaded[24],
-		read[24], poisoned[24], seed[24], p50[24], p99[24];
+		read[24], handed[24], poisoned[24], seed[24], p50[24], p99[24];
 };
 
 static void human_bytes(const char *v, char *out, size_t len)
@@ -198,6 +198,8 @@ int lf_stats_summary(const char *tmpl, pid_t pid, FILE *out)
 		field(line, "pages_loaded", r->loaded, sizeof r->loaded);
 		field(line, "bytes_read", v, sizeof v);
 		human_bytes(v, r->read, sizeof r->read);
+		field(line, "bytes_handed_off", v, sizeof v);
+		human_bytes(v, r->handed, sizeof r->handed);
 		field(line, "pages_poisoned", r->poisoned, sizeof r->poisoned);
 		field(line, "fault_ns_p50", v, sizeof v);
 		human_ns(v, r->p50, sizeof r->p50);
@@ -231,14 +233,14 @@ int lf_stats_summary(const char *tmpl, pid_t pid, FILE *out)
 			w = (int)strlen(rows[i].name);
 	if (w > 24)
 		w = 24;
-	fprintf(out, "  %-*s %-6s %7s %10s %8s %8s %8s %8s %8s %7s %7s %s\n", w, "rule",
+	fprintf(out, "  %-*s %-6s %7s %10s %8s %8s %8s %8s %8s %8s %7s %7s %s\n", w, "rule",
 		"action", "regions", "registered", "faults", "zeroed", "loaded", "read",
-		"poisoned", "p50", "p99", "seed");
+		"handed", "poisoned", "p50", "p99", "seed");
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *r = &rows[i];
-		fprintf(out, "  %-*.*s %-6s %7s %10s %8s %8s %8s %8s %8s %7s %7s %s\n", w, w,
+		fprintf(out, "  %-*.*s %-6s %7s %10s %8s %8s %8s %8s %8s %8s %7s %7s %s\n", w, w,
 			r->name, r->action, r->regions, r->registered, r->faults, r->zeroed,
-			r->loaded, r->read, r->poisoned, r->p50, r->p99, r->seed);
+			r->loaded, r->read, r->handed, r->poisoned, r->p50, r->p99, r->seed);
 	}
 	rc = 0;
 done:

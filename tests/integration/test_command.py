@@ -437,7 +437,8 @@ printf '%s\\n' "$f" > {where}.path
 cat > "$f" <<EOF
 {{"pid": $$, "mode": "user-mode-only", "rules": [
   {{"name": "big", "action": "zero", "regions": 1, "bytes_registered": 1073741824, "faults": 512, "pages_zeroed": 262144, "pages_loaded": 0, "bytes_read": 0, "pages_poisoned": 0, "seed": 0, "fault_ns_p50": 30000, "fault_ns_p99": 90000}},
-  {{"name": "crash", "action": "poison", "regions": 2, "bytes_registered": 262144, "faults": 17, "pages_zeroed": 13, "pages_loaded": 0, "bytes_read": 0, "pages_poisoned": 4, "seed": 987654321, "fault_ns_p50": 4000, "fault_ns_p99": 8000}}
+  {{"name": "crash", "action": "poison", "regions": 2, "bytes_registered": 262144, "faults": 17, "pages_zeroed": 13, "pages_loaded": 0, "bytes_read": 0, "pages_poisoned": 4, "seed": 987654321, "fault_ns_p50": 4000, "fault_ns_p99": 8000}},
+  {{"name": "data", "action": "load", "regions": 1, "bytes_registered": 1073741824, "faults": 7, "pages_zeroed": 0, "pages_loaded": 1008, "bytes_read": 4128768, "pages_poisoned": 0, "handoffs": 1, "bytes_handed_off": 1073741824, "seed": 0, "fault_ns_p50": 500000, "fault_ns_p99": 900000}}
 ]}}
 EOF
 exit 5
@@ -456,8 +457,10 @@ exit 5
         self.assertIn(f"pid {pid}", r.stderr)
         self.assertIn("user-mode-only", r.stderr)
         rows = {line.split()[0]: line.split() for line in r.stderr.splitlines()
-                if line.strip().startswith(("big ", "crash "))}
+                if line.strip().startswith(("big ", "crash ", "data "))}
         self.assertEqual(rows["big"][1:5], ["zero", "1", "1.0G", "512"])
+        # read, then handed off to the kernel
+        self.assertEqual(rows["data"][1:9], ["load", "1", "1.0G", "7", "0", "1008", "3.9M", "1.0G"])
         self.assertEqual(rows["crash"][1], "poison")
         self.assertIn("987654321", rows["crash"], "the seed of a poison rule is shown")
         self.assertIn("4", rows["crash"])
