@@ -64,6 +64,7 @@ FIU_RUN = shutil.which("fiu-run") or "/usr/bin/fiu-run"
 RULES = {
     "zero": "[big]\nmatch = anon\nmin_size = 1M\naction = zero\n",
     "load": "[data]\nmatch = file\npath = %s/*\naction = load\n" % DATA_DIR,
+    "load_served": "[data]\nmatch = file\npath = %s/*\naction = load\nhandoff = no\n" % DATA_DIR,
     "malloc": "[buf]\nmatch = malloc\nmin_size = 1M\n",
     "none": "[none]\nmatch = anon\nmin_size = 1000G\n",
     "none_malloc": "[none_malloc]\nmatch = malloc\nmin_size = 1000G\n",
@@ -361,7 +362,12 @@ def zero_fill(malloc_ok):
     seq_l = Case("zero seq lazyfault", [zt, "mmap", "seq", m], "zero")
     rnd_n = Case("zero sparse native", [zt, "mmap", "rand", m, PCT, SEED])
     rnd_l = Case("zero sparse lazyfault", [zt, "mmap", "rand", m, PCT, SEED], "zero")
-    cases = [seq_n, seq_l, rnd_n, rnd_l]
+    # The floor of any handler that serves one page per fault: the smallest
+    # userfaultfd handler there is, no library (bench/uffd_floor.c).
+    uf = os.path.join(BIN, "uffd_floor")
+    floor = Case("zero sparse minimal handler", [uf, m, PCT, SEED])
+    floor_1cpu = Case("zero sparse minimal handler one cpu", [uf, m, PCT, SEED, "same-cpu"])
+    cases = [seq_n, seq_l, rnd_n, rnd_l, floor, floor_1cpu]
     mal = {}
     if malloc_ok:
         mal = {
@@ -377,7 +383,11 @@ def zero_fill(malloc_ok):
     say()
     say("Baseline: the same program without the library. `lazyfault`: rule `[big] match = anon, "
         "min_size = 1M, action = zero`; malloc rows: `[buf] match = malloc, min_size = 1M` on "
-        "one malloc(%d MiB) block. Sparse: %s%% of the pages, distinct, random order, fixed seed."
+        "one malloc(%d MiB) block. Sparse: %s%% of the pages, distinct, random order, fixed seed. "
+        "Minimal handler rows: no library, the smallest userfaultfd handler there is (one "
+        "thread: read a message, UFFDIO_COPY one page of zeros with its wake-up; "
+        "bench/uffd_floor.c), the same touches: the floor for any handler that serves one page "
+        "per fault on this machine; `one CPU`: program and handler pinned to one CPU."
         % (MIB, PCT))
     say()
     table_head()
@@ -387,6 +397,8 @@ def zero_fill(malloc_ok):
     say(row("anon sparse 1%", rnd_n, rnd_l, "work", 1.5))
     say(row("anon sparse 1%", rnd_n, rnd_l, "wall", 1.5))
     say(row("anon sparse 1%", rnd_n, rnd_l, "rss", 2.0))
+    say(row("anon sparse 1%, minimal handler (no library)", rnd_n, floor, "work"))
+    say(row("anon sparse 1%, minimal handler, one CPU", rnd_n, floor_1cpu, "work"))
     for lab, n, l, goals in (("malloc seq", "seq_n", "seq_l", (0.5, 0.5, None)),
                              ("malloc sparse 1%", "rnd_n", "rnd_l", (1.5, 1.5, 2.0))):
         for key, g in zip(("work", "wall", "rss"), goals):
@@ -415,12 +427,17 @@ def lazy_loading():
         cases["read " + mode] = Case("file %s read-all" % mode, [ft, "read", mode, DATA] + extra)
         cases["lf " + mode] = Case("file %s lazyfault" % mode, [ft, "mmap", mode, DATA] + extra,
                                    "load")
+    cases["lf seq served"] = Case("file seq lazyfault handoff=no", [ft, "mmap", "seq", DATA],
+                                  "load_served")
     run_interleaved("lazy loading", list(cases.values()), warm_cache)
     say("## Lazy loading: a %d MiB file mapped MAP_PRIVATE, PROT_READ" % MIB)
     say()
     say("File in the page cache (before each round: dropped with posix_fadvise, then read in "
         "order with read(), so that every round finds the same large folios). `lazyfault`: rule `[data] match = file, "
-        "path = %s/*, action = load` (default readahead). Baselines: `read()` of the whole file "
+        "path = %s/*, action = load` (default readahead, default `handoff = yes`: once a "
+        "read in order has grown to 4 MiB windows, the file itself is mapped over the rest of "
+        "the mapping and the kernel serves it; the `handoff = no` rows serve and copy every "
+        "page). Baselines: `read()` of the whole file "
         "into an anonymous buffer, then the same touches (read-all); the kernel's own `mmap` of "
         "the file (kernel mmap). Time in program: from open() to the last touch; each touch "
         "reads a page's first word (checked after the timed part)." % DATA_DIR)
@@ -430,6 +447,8 @@ def lazy_loading():
     say(row("seq vs kernel mmap", c["mmap seq"], c["lf seq"], "work", 1.5))
     say(row("seq vs kernel mmap", c["mmap seq"], c["lf seq"], "wall", 1.5))
     say(row("seq vs kernel mmap", c["mmap seq"], c["lf seq"], "rss"))
+    say(row("seq, handoff = no, vs kernel mmap", c["mmap seq"], c["lf seq served"], "work"))
+    say(row("seq, handoff = no, vs kernel mmap", c["mmap seq"], c["lf seq served"], "rss"))
     say(row("seq vs read-all", c["read seq"], c["lf seq"], "work", 0.5))
     say(row("seq vs read-all", c["read seq"], c["lf seq"], "wall", 0.5))
     say(row("seq vs read-all", c["read seq"], c["lf seq"], "rss"))
@@ -441,7 +460,9 @@ def lazy_loading():
     say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "rss"))
     say()
     errors_of(list(cases.values()))
-    return {"load seq": (c["mmap seq"], c["lf seq"]), "load random 1%": (c["mmap rand"], c["lf rand"])}
+    return {"load seq": (c["mmap seq"], c["lf seq"]),
+            "load seq, handoff = no": (c["mmap seq"], c["lf seq served"]),
+            "load random 1%": (c["mmap rand"], c["lf rand"])}
 
 
 def lazy_loading_shmem():
@@ -578,19 +599,20 @@ def latency(pairs):
                 % (name, pct, fmt_time(per_fault), fmt_time(v), ratio))
     say()
     say("| case | pages touched | faults | pages installed | pages per fault | bytes read | "
-        "lazyfault time per touched page | CPU time, baseline → lazyfault |")
-    say("|---|---|---|---|---|---|---|---|")
+        "handed to the kernel | lazyfault time per touched page | CPU time, baseline → lazyfault |")
+    say("|---|---|---|---|---|---|---|---|---|")
     for name, (base, lf) in pairs.items():
         if not lf.runs:
-            say("| %s | n/a | n/a | n/a | n/a | n/a | n/a | n/a |" % name)
+            say("| %s | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |" % name)
             continue
         faults = lf.rule_stat("faults") or 0
         installed = (lf.rule_stat("pages_zeroed") or 0) + (lf.rule_stat("pages_loaded") or 0)
         touched = statistics.median(r["pages"] for r in lf.runs)
         per_touch = statistics.median(r["work"] / max(1, r["pages"]) for r in lf.runs)
-        say("| %s | %d | %d | %d | %.1f | %.1f MiB | %s | %s → %s |"
+        say("| %s | %d | %d | %d | %.1f | %.1f MiB | %.1f MiB | %s | %s → %s |"
             % (name, touched, faults, installed, installed / faults if faults else 0,
-               (lf.rule_stat("bytes_read") or 0) / 2**20, fmt_time(per_touch),
+               (lf.rule_stat("bytes_read") or 0) / 2**20,
+               (lf.rule_stat("bytes_handed_off") or 0) / 2**20, fmt_time(per_touch),
                fmt_time(base.median("cpu")), fmt_time(lf.median("cpu"))))
     say()
 
