@@ -71,6 +71,7 @@ void lf_prefault(const void *buf, size_t len)
 			 * have stopped short (a VMA end), so trust mincore, not the
 			 * plan. */
 			serve_with_signals_blocked(page, tid);
+			region_end = 0; /* the region may have been handed off */
 			i++;
 			break;
 		}

@@ -50,6 +50,13 @@ static __attribute__((noinline)) void touch_stack(void)
 	pad[sizeof pad - 1] = 0;
 }
 
+/* A handoff (lf_regions_handoff) leaves the wait for the fills that planned
+ * with the region it gave away to the next program thread that takes the
+ * mm lock: a helper must not wait for a fill that may run in a program
+ * thread (user-mode-only prefault), and a stale fill can only land in a
+ * range registered again, which happens under the mm lock. */
+static _Atomic bool quiesce_owed;
+
 void lf_mm_lock(void)
 {
 	touch_stack();
@@ -57,6 +64,10 @@ void lf_mm_lock(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &mm_mask);
 	pthread_mutex_lock(&mm_lock);
+	if (atomic_load_explicit(&quiesce_owed, memory_order_relaxed)) {
+		atomic_store(&quiesce_owed, false);
+		lf_regions_quiesce();
+	}
 }
 
 /* For a helper, which must never wait for the mm lock (a program thread may
@@ -492,7 +503,9 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 		plan->stream = plan->handoff = false;
 		plan->r = *r;
 		plan->addr = plan->from = addr;
-		plan->len = addr + win > r->end || addr + win < addr ? r->end - addr : win;
+		/* never past the window: the stream's next fault is at ra_hi */
+		uintptr_t to = r->ra_hi < r->end ? r->ra_hi : r->end;
+		plan->len = (addr + win > to || addr + win < addr ? to : addr + win) - addr;
 		lf_regions_unlock();
 		return true;
 	}
@@ -534,13 +547,28 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 /* Under the mm lock, so that no wrapper changes the address space
  * meanwhile, and only when it is free (a helper never waits for it): the
  * region is still in the table, so its addresses are still ours to replace.
- * Then, still under the mm lock, wait out the fills that planned with the
- * region (they find no registered range any more: ENOENT, they only wake):
- * once the program can unmap the range and map something new there, none
- * of them can land in it. */
+ * Fills that planned with the region find no registered range any more
+ * (ENOENT: they only wake); the next program thread to take the mm lock
+ * waits for them (quiesce_owed), before anything can be registered there
+ * again. */
+/* Since Linux 6.12 a file whose own mmap method fails (NFS, FUSE) leaves a
+ * hole where the old mapping was.  Put anonymous memory back, registered:
+ * its pages load from the file again on their next touch. */
+static bool restore_after_failed_map(struct lf_region *r)
+{
+	void *p = lf_real_mmap((void *)r->start, r->end - r->start, r->prot,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return true; /* EEXIST: the old mapping is still there, untouched */
+	r->ra_window = 0;
+	return p == (void *)r->start &&
+	       lf_uffd_register(r->start, r->end - r->start, false, NULL) == 0;
+}
+
 bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 {
-	bool ok = false;
+	bool ok = false, restored = true;
+	uintptr_t lost_from = 0, lost_to = 0;
 	if (!table || !lf_mm_trylock())
 		return false;
 	lf_regions_lock();
@@ -555,11 +583,18 @@ bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 			ok = true;
 		} else {
 			r->handoff_ok = 0; /* the kernel said no: do not ask again */
+			restored = restore_after_failed_map(r);
+			lost_from = r->start;
+			lost_to = r->end;
 		}
 	}
 	lf_regions_unlock();
+	if (!restored)
+		lf_error("a failed handoff left %#lx-%#lx unmapped, and it could not be served "
+			 "again: its untouched pages read zeros", (unsigned long)lost_from,
+			 (unsigned long)lost_to);
 	if (ok)
-		lf_regions_quiesce();
+		atomic_store(&quiesce_owed, true);
 	lf_mm_unlock();
 	return ok;
 }

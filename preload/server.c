@@ -53,10 +53,21 @@ static uintptr_t serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 	if (!lf_regions_plan(addr, &plan)) {
 		lf_inflight_end();
 		/* Registered but unknown: a range that changed behind our back
-		 * (a raw system call).  Hand the page back to the kernel. */
-		lf_debug("fault at %#lx outside every region: handed back to the kernel",
-			 (unsigned long)addr);
-		lf_uffd_unregister(addr, LF_PAGE);
+		 * (a raw system call), or a message read before its region was
+		 * handed off.  Hand the page back to the kernel, under the mm
+		 * lock and only if still unknown: a wrapper registers a new
+		 * region, then enters it, under that lock.  Lock busy: wake, and
+		 * the thread's next fault asks again. */
+		int rule, src;
+		uintptr_t end;
+		if (lf_mm_trylock()) {
+			if (!lf_regions_at(addr, &rule, &src, &end)) {
+				lf_debug("fault at %#lx outside every region: handed back to the kernel",
+					 (unsigned long)addr);
+				lf_uffd_unregister(addr, LF_PAGE);
+			}
+			lf_mm_unlock();
+		}
 		lf_uffd_wake(addr, LF_PAGE);
 		return addr + LF_PAGE;
 	}

@@ -327,6 +327,13 @@ LF_API int madvise(void *addr, size_t len, int advice)
 		errno = EINVAL;
 		return -1;
 	}
+	/* Advice that the VMA or its page tables keep (DONTFORK, DONTDUMP,
+	 * RANDOM, guard pages, HWPOISON...) would be lost if the file were
+	 * mapped over the range: such a region is never handed off. */
+	if (advice != MADV_DONTNEED && advice != MADV_WILLNEED && advice != MADV_COLD &&
+	    advice != MADV_PAGEOUT && advice != MADV_POPULATE_READ && advice != MADV_FREE &&
+	    advice != 24 /* MADV_DONTNEED_LOCKED */)
+		lf_regions_no_handoff(a, e, false);
 	lf_mm_lock();
 	int rc = lf_real_madvise(addr, len, advice);
 	/* Emptied pages come back as the kernel would refill them: zeros for

@@ -12,10 +12,13 @@
 #include "lf.h"
 
 /* Before the kernel acts: a helper must not hand the range off between the
- * kernel's change and our note of it. */
+ * kernel's change and our note of it.  Also inside the library (lf_busy): a
+ * signal handler that interrupted one of its wrappers is the program's.
+ * The table lock is taken with every signal blocked, so a handler never
+ * finds it held by its own thread. */
 static void note(const void *addr, size_t len)
 {
-	if (lf_busy || atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
+	if (atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
 		return;
 	uintptr_t a = lf_page_down((uintptr_t)addr), e = lf_page_up((uintptr_t)addr + len);
 	if (e > a && lf_regions_overlap(a, e))
@@ -49,7 +52,6 @@ LF_API int mlock2(const void *addr, size_t len, unsigned int flags)
 LF_API int mlockall(int flags)
 {
 	/* Whatever the library's state: MCL_FUTURE locks mappings not made yet. */
-	if (!lf_busy)
-		lf_regions_no_handoff(0, 0, true);
+	lf_regions_no_handoff(0, 0, true);
 	return (int)syscall(SYS_mlockall, flags);
 }

@@ -15,6 +15,8 @@
  *     read-only again, then read in order: the written bytes stay.
  *  D. a 24 MiB read-only mapping locked on fault (mlock2 MLOCK_ONFAULT),
  *     then read in order: it is still locked (VmLck) afterwards.
+ *  F. a 24 MiB read-only mapping given MADV_DONTFORK, then read in order:
+ *     a child of fork still does not have it (SIGSEGV).
  *
  * The test requires exactly one handoff, of A's 32 MiB.  With `threads`,
  * only E: 8 threads read one 32 MiB read-only mapping in order, all at
@@ -128,43 +130,53 @@ static void part_a(const char *dir)
 	close(fd);
 }
 
+/* Parts B to F: a 24 MiB file of its own, mapped privately with `prot`. */
+#define PART_LEN (24 * MiB)
+static uint8_t *part_mapping(const char *dir, const char *name, unsigned seed, int prot, int *fd)
+{
+	char path[4096];
+	*fd = make_file(dir, name, PART_LEN, seed, path, sizeof path);
+	return map_file(NULL, PART_LEN, prot, MAP_PRIVATE, *fd, 0);
+}
+
+static void part_done(uint8_t *p, int fd)
+{
+	munmap(p, PART_LEN);
+	close(fd);
+}
+
 static void part_b(const char *dir)
 {
-	size_t len = 24 * MiB;
-	char path[4096];
-	int fd = make_file(dir, "b.dat", len, SEED_B, path, sizeof path);
-	uint8_t *p = map_file(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	size_t len = PART_LEN;
+	int fd;
+	uint8_t *p = part_mapping(dir, "b.dat", SEED_B, PROT_READ | PROT_WRITE, &fd);
 	write_marks(p, len);
 	check(read_in_order(p, len, SEED_B, true) == 0,
 	      "B: read-write mapping, written then read in order: the written bytes stay");
 	check(marks_kept(p, len), "B: read to the end, the written bytes are still there");
 	check(file_unchanged(fd, len, SEED_B), "B: the file is unchanged");
-	munmap(p, len);
-	close(fd);
+	part_done(p, fd);
 }
 
 static void part_c(const char *dir)
 {
-	size_t len = 24 * MiB;
-	char path[4096];
-	int fd = make_file(dir, "c.dat", len, SEED_C, path, sizeof path);
-	uint8_t *p = map_file(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	size_t len = PART_LEN;
+	int fd;
+	uint8_t *p = part_mapping(dir, "c.dat", SEED_C, PROT_READ, &fd);
 	check(mprotect(p, len, PROT_READ | PROT_WRITE) == 0, "C: mprotect read-write");
 	write_marks(p, len);
 	check(mprotect(p, len, PROT_READ) == 0, "C: mprotect read-only again");
 	check(read_in_order(p, len, SEED_C, true) == 0,
 	      "C: written while writable, then read in order: the written bytes stay");
 	check(marks_kept(p, len), "C: read to the end, the written bytes are still there");
-	munmap(p, len);
-	close(fd);
+	part_done(p, fd);
 }
 
 static void part_d(const char *dir)
 {
-	size_t len = 24 * MiB;
-	char path[4096];
-	int fd = make_file(dir, "d.dat", len, SEED_D, path, sizeof path);
-	uint8_t *p = map_file(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	size_t len = PART_LEN;
+	int fd;
+	uint8_t *p = part_mapping(dir, "d.dat", SEED_D, PROT_READ, &fd);
 	long before = vm_locked_kib();
 	if (mlock2(p, len, MLOCK_ONFAULT) != 0) {
 		printf("D: mlock2 MLOCK_ONFAULT unavailable here (%s): skipped\n", strerror(errno));
@@ -177,8 +189,7 @@ static void part_d(const char *dir)
 			printf("   VmLck %ld kB before, %ld kB after\n", before, after);
 		munlock(p, len);
 	}
-	munmap(p, len);
-	close(fd);
+	part_done(p, fd);
 }
 
 #define SEED_E 65
@@ -216,6 +227,25 @@ static void part_e(const char *dir)
 	close(fd);
 }
 
+static void part_f(const char *dir)
+{
+	size_t len = PART_LEN;
+	int fd;
+	uint8_t *p = part_mapping(dir, "f.dat", 66, PROT_READ, &fd);
+	check(madvise(p, len, MADV_DONTFORK) == 0, "F: MADV_DONTFORK");
+	check(read_in_order(p, len, 66, false) == 0, "F: read in order");
+	pid_t child = fork();
+	if (child == 0) {
+		struct probe_result r = probe(p + len / 2, false, 0);
+		_exit(r.sig == SIGSEGV ? 0 : 1);
+	}
+	int st = 0;
+	waitpid(child, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "F: a child of fork does not have the mapping (SIGSEGV)");
+	part_done(p, fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -233,6 +263,7 @@ int main(int argc, char **argv)
 	part_b(argv[1]);
 	part_c(argv[1]);
 	part_d(argv[1]);
+	part_f(argv[1]);
 	watchdog(0, "");
 	return finish("file_handoff");
 }
