@@ -432,6 +432,25 @@ class PythonMmapTest(LFTestCase):
         self.assertGreaterEqual(r["regions"], 2, r)
         self.assertNoLibErrors(l)
 
+    def test_python_read_only_mapping_handed_off(self):
+        """python3 hashes a 64 MiB file through a read-only private mapping
+        (hashlib reads it in order): the same digest as natively and as the
+        file's, the first windows loaded by the library, the rest handed to
+        the kernel."""
+        d = Path(os.path.realpath(self.tmpdir()))
+        data = d / "data.bin"
+        data.write_bytes(random.Random(4).randbytes(64 * MiB))
+        data.chmod(0o644)
+        want = hashlib.sha256(data.read_bytes()).hexdigest()
+        code = ("import hashlib, mmap, sys; f = open(sys.argv[1], 'rb'); "
+                "m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ); "
+                "print('sha256', hashlib.sha256(m).hexdigest())")
+        n, l = self.both([SYS_PYTHON, "-c", code, data], file_rules(d))
+        self.assertIn(f"sha256 {want}", l.stdout, l.describe())
+        r = self.assertServed(l, "files", loaded=True)
+        self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 64 * MiB), r)
+        self.assertNoLibErrors(l)
+
 
 if __name__ == "__main__":
     unittest.main()
