@@ -544,13 +544,6 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 	return true;
 }
 
-/* Under the mm lock, so that no wrapper changes the address space
- * meanwhile, and only when it is free (a helper never waits for it): the
- * region is still in the table, so its addresses are still ours to replace.
- * Fills that planned with the region find no registered range any more
- * (ENOENT: they only wake); the next program thread to take the mm lock
- * waits for them (quiesce_owed), before anything can be registered there
- * again. */
 /* Since Linux 6.12 a file whose own mmap method fails (NFS, FUSE) leaves a
  * hole where the old mapping was.  Put anonymous memory back, registered:
  * its pages load from the file again on their next touch. */
@@ -565,6 +558,13 @@ static bool restore_after_failed_map(struct lf_region *r)
 	       lf_uffd_register(r->start, r->end - r->start, false, NULL) == 0;
 }
 
+/* Under the mm lock, so that no wrapper changes the address space
+ * meanwhile, and only when it is free (a helper never waits for it): the
+ * region is still in the table, so its addresses are still ours to replace.
+ * Fills that planned with the region find no registered range any more
+ * (ENOENT: they only wake); the next program thread to take the mm lock
+ * waits for them (quiesce_owed), before anything can be registered there
+ * again. */
 bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 {
 	bool ok = false, restored = true;

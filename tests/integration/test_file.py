@@ -451,6 +451,30 @@ class PythonMmapTest(LFTestCase):
         self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 64 * MiB), r)
         self.assertNoLibErrors(l)
 
+    def test_python_write_from_mapping_user_mode(self):
+        """User-mode-only mode: python3 writes a read-only private mapping of
+        a 64 MiB file to another file in one write(); the library fills the
+        buffer before the call, in the calling thread, and that thread
+        hands the mapping off: the copy is the file, byte for byte."""
+        d = Path(os.path.realpath(self.tmpdir()))
+        data = d / "data.bin"
+        data.write_bytes(random.Random(5).randbytes(64 * MiB))
+        data.chmod(0o644)
+        want = hashlib.sha256(data.read_bytes()).hexdigest()
+        out = Path(self.tmpdir()) / "copy.bin"
+        code = ("import mmap, os, sys; f = open(sys.argv[1], 'rb'); "
+                "m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ); "
+                "fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644); "
+                "print('wrote', os.write(fd, m))")
+        l = self.lib([SYS_PYTHON, "-c", code, data, out], file_rules(d), uffd="user")
+        self.assertEqual(l.rc, 0, l.describe())
+        self.assertIn(f"wrote {64 * MiB}", l.stdout, l.describe())
+        self.assertEqual(hashlib.sha256(out.read_bytes()).hexdigest(), want)
+        self.assertMode(l, "user-mode-only")
+        r = self.assertServed(l, "files", loaded=True)
+        self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 64 * MiB), r)
+        self.assertNoLibErrors(l)
+
 
 if __name__ == "__main__":
     unittest.main()
