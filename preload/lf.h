@@ -85,6 +85,7 @@ struct lf_global {
 	char stats_path[4096];          /* empty: no statistics file */
 	unsigned workers;
 	bool abort_on_error;
+	bool handoff;                   /* some rule may hand regions off */
 };
 extern struct lf_global lf;
 

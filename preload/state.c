@@ -177,6 +177,8 @@ static void do_init(void)
 		return;
 	}
 	lf.abort_on_error = lf.rules.on_error == LF_ON_ERROR_ABORT;
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		lf.handoff = lf.handoff || lf.rules.rule[i].handoff;
 	lf.workers = lf.rules.workers ? lf.rules.workers : 1;
 	if (lf.workers > LF_MAX_WORKERS)
 		lf.workers = LF_MAX_WORKERS;

@@ -330,7 +330,7 @@ LF_API int madvise(void *addr, size_t len, int advice)
 	/* Advice that the VMA or its page tables keep (DONTFORK, DONTDUMP,
 	 * RANDOM, guard pages, HWPOISON...) would be lost if the file were
 	 * mapped over the range: such a region is never handed off. */
-	if (advice != MADV_DONTNEED && advice != MADV_WILLNEED && advice != MADV_COLD &&
+	if (lf.handoff && advice != MADV_DONTNEED && advice != MADV_WILLNEED && advice != MADV_COLD &&
 	    advice != MADV_PAGEOUT && advice != MADV_POPULATE_READ && advice != MADV_FREE &&
 	    advice != 24 /* MADV_DONTNEED_LOCKED */)
 		lf_regions_no_handoff(a, e, false);
