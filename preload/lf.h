@@ -31,6 +31,7 @@
 #define LF_PAGE 4096UL
 #define LF_MAX_WORKERS 64
 #define LF_MAX_WINDOW (4UL << 20) /* largest window served per fault */
+#define LF_HANDOFF_MIN (16UL << 20) /* smallest region handed to the kernel */
 
 static inline uintptr_t lf_page_down(uintptr_t a) { return a & ~(LF_PAGE - 1); }
 static inline uintptr_t lf_page_up(uintptr_t a) { return (a + LF_PAGE - 1) & ~(LF_PAGE - 1); }
@@ -85,7 +86,6 @@ struct lf_global {
 	char stats_path[4096];          /* empty: no statistics file */
 	unsigned workers;
 	bool abort_on_error;
-	bool handoff;                   /* some rule may hand regions off */
 };
 extern struct lf_global lf;
 
@@ -195,6 +195,8 @@ void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint
  * [*start, *end) and returns true when done; false when the region is gone
  * or changed, or the kernel refused. */
 bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end);
+/* True when some region may still be handed off (no lock taken). */
+bool lf_regions_any_handoff(void);
 /* The program made [start, end) writable or locked (or, with everything,
  * mlockall): those file regions are never handed off. */
 void lf_regions_no_handoff(uintptr_t start, uintptr_t end, bool everything);
@@ -208,6 +210,11 @@ const struct lf_region *lf_regions_at_locked(size_t i);
 void lf_regions_quiesce(void);
 void lf_inflight_begin(void);
 void lf_inflight_end(void);
+
+/* ---- procmap.c: what the kernel has mapped -------------------------- */
+/* The VMA that holds addr: its range, and whether it is anonymous memory;
+ * 0 or -errno (ENOTTY before Linux 6.11, ENOENT: nothing mapped there). */
+int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon);
 
 /* ---- server.c: the helper threads ---------------------------------- */
 int lf_server_start(void);          /* idempotent; 0 or -1 */
@@ -245,6 +252,11 @@ static inline bool lf_user_mode(void)
 	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON &&
 	       lf.mode == LF_MODE_USER;
 }
+
+/* ---- wrap_protect.c: mprotect and the mlock family ------------------ */
+/* mlockall(MCL_FUTURE) without MCL_ONFAULT is in force: the kernel fills
+ * every new mapping as it makes it, so no rule takes one (match.c). */
+extern _Atomic bool lf_locked_future;
 
 /* ---- match.c and caller.c: which rule takes a region ---------------- */
 /* Index of the first rule that takes the region, or -1.  `path` is the

@@ -22,6 +22,16 @@ int lf_match_region(enum lf_match kind, size_t len, const char *path, bool share
 				r->name, len, path ? " of " : "", path ? path : "");
 			return -1;
 		}
+		if (atomic_load_explicit(&lf_locked_future, memory_order_relaxed)) {
+			/* After mlockall(MCL_FUTURE) the kernel fills a new mapping
+			 * as it makes it, before we could register it: ours would
+			 * hold zeros where a file's bytes belong.  Locked memory is
+			 * all filled at once anyway: nothing lazy is left to do. */
+			lf_info("rule '%s': a mapping of %zu bytes%s%s is left to the kernel "
+				"(mlockall(MCL_FUTURE) is in force)", r->name, len,
+				path ? " of " : "", path ? path : "");
+			return -1;
+		}
 		return (int)i;
 	}
 	return -1;

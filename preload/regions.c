@@ -259,6 +259,23 @@ void lf_regions_relocate_fd(int from, int to)
 	lf_regions_unlock();
 }
 
+/* Regions whose handoff_ok is set, so that the mprotect and madvise
+ * wrappers of a program with none take no lock.  Changed under the table
+ * lock, only here and in clear_handoff(). */
+static _Atomic size_t handoff_regions;
+
+bool lf_regions_any_handoff(void)
+{
+	return atomic_load_explicit(&handoff_regions, memory_order_relaxed) != 0;
+}
+
+static void clear_handoff(struct lf_region *r)
+{
+	if (r->handoff_ok)
+		atomic_fetch_sub_explicit(&handoff_regions, 1, memory_order_relaxed);
+	r->handoff_ok = 0;
+}
+
 static int insert_at(size_t i, const struct lf_region *r)
 {
 	if (nregions >= MAX_REGIONS)
@@ -267,11 +284,14 @@ static int insert_at(size_t i, const struct lf_region *r)
 	table[i] = *r;
 	nregions++;
 	fd_hold(r);
+	if (r->handoff_ok)
+		atomic_fetch_add_explicit(&handoff_regions, 1, memory_order_relaxed);
 	return 0;
 }
 
 static void delete_at(size_t i)
 {
+	clear_handoff(&table[i]);
 	fd_release(&table[i]);
 	memmove(&table[i], &table[i + 1], (nregions - i - 1) * sizeof *table);
 	nregions--;
@@ -497,15 +517,16 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 		min = LF_MAX_WINDOW;
 	size_t win = min;
 	/* A fault inside the last window is another thread that touched it
-	 * before it was filled (or a page the window's clipping left out):
-	 * served from there, and the stream, if any, goes on. */
+	 * before it was filled, or a page the window's clipping left out (a
+	 * present page stopped it): the rest of the window is served from
+	 * there, as part of the stream if it was one, and the stream's state
+	 * stays, so that its next fault, at ra_hi, goes on growing it. */
 	if (r->ra_window && addr >= r->ra_lo && addr < r->ra_hi) {
-		plan->stream = plan->handoff = false;
+		plan->stream = rule->action != LF_ACTION_POISON && r->ra_window > min;
+		plan->handoff = false;
 		plan->r = *r;
 		plan->addr = plan->from = addr;
-		/* never past the window: the stream's next fault is at ra_hi */
-		uintptr_t to = r->ra_hi < r->end ? r->ra_hi : r->end;
-		plan->len = (addr + win > to || addr + win < addr ? to : addr + win) - addr;
+		plan->len = (r->ra_hi < r->end ? r->ra_hi : r->end) - addr;
 		lf_regions_unlock();
 		return true;
 	}
@@ -532,7 +553,7 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 	 * in order: the rest of the mapping goes to the kernel, which maps
 	 * the file's page-cache pages with no copy, when it is worth it. */
 	plan->handoff = plan->stream && win == LF_MAX_WINDOW && r->handoff_ok &&
-			r->end - r->start >= 4 * LF_MAX_WINDOW;
+			r->end - r->start >= LF_HANDOFF_MIN;
 	r->ra_lo = from;
 	r->ra_hi = to;
 	r->ra_window = to - from;
@@ -558,6 +579,20 @@ static bool restore_after_failed_map(struct lf_region *r)
 	       lf_uffd_register(r->start, r->end - r->start, false, NULL) == 0;
 }
 
+/* A mapping the program made behind our back (a raw munmap, then a new
+ * mapping in the hole) may lie where the table still has a region: never
+ * map over it.  The faulting page is ours (its fault came to our
+ * userfaultfd), and a VMA registered with us never merges with one that is
+ * not: one anonymous VMA from the faulting page over the whole region
+ * means the whole region is ours.  No PROCMAP_QUERY (before Linux 6.11):
+ * no handoff. */
+static bool still_ours(uintptr_t addr, const struct lf_region *r)
+{
+	uintptr_t vs, ve;
+	bool anon;
+	return lf_vma_at(addr, &vs, &ve, &anon) == 0 && anon && vs <= r->start && ve >= r->end;
+}
+
 /* Under the mm lock, so that no wrapper changes the address space
  * meanwhile, and only when it is free (a helper never waits for it): the
  * region is still in the table, so its addresses are still ours to replace.
@@ -573,7 +608,9 @@ bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 		return false;
 	lf_regions_lock();
 	struct lf_region *r = find(addr);
-	if (r && r->handoff_ok) {
+	if (r && r->handoff_ok && !still_ours(addr, r)) {
+		clear_handoff(r);
+	} else if (r && r->handoff_ok) {
 		void *p = lf_real_mmap((void *)r->start, r->end - r->start, r->prot,
 				       MAP_PRIVATE | MAP_FIXED, r->fd, (off_t)r->offset);
 		if (p != MAP_FAILED) {
@@ -582,7 +619,7 @@ bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 			delete_at((size_t)(r - table));
 			ok = true;
 		} else {
-			r->handoff_ok = 0; /* the kernel said no: do not ask again */
+			clear_handoff(r); /* the kernel said no: do not ask again */
 			restored = restore_after_failed_map(r);
 			lost_from = r->start;
 			lost_to = r->end;
@@ -610,7 +647,7 @@ void lf_regions_no_handoff(uintptr_t start, uintptr_t end, bool everything)
 	}
 	for (size_t i = everything ? 0 : lower_bound(start);
 	     i < nregions && (everything || table[i].start < end); i++)
-		table[i].handoff_ok = 0;
+		clear_handoff(&table[i]);
 	lf_regions_unlock();
 }
 

@@ -126,6 +126,7 @@ static void fork_child(void)
 	lf_mm_fork_child();
 	lf_stats_fork_child();
 	lf_server_fork_child();
+	atomic_store(&lf_locked_future, false); /* fork does not pass mlockall on */
 	syscall(SYS_close, lf.uffd); /* not through our close(), which keeps it */
 	char why[1024];
 	enum lf_mode mode = lf.mode;
@@ -177,8 +178,6 @@ static void do_init(void)
 		return;
 	}
 	lf.abort_on_error = lf.rules.on_error == LF_ON_ERROR_ABORT;
-	for (size_t i = 0; i < lf.rules.nrules; i++)
-		lf.handoff = lf.handoff || lf.rules.rule[i].handoff;
 	lf.workers = lf.rules.workers ? lf.rules.workers : 1;
 	if (lf.workers > LF_MAX_WORKERS)
 		lf.workers = LF_MAX_WORKERS;

@@ -54,7 +54,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
 		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
 		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
-		.handoff_ok = kind == LF_MATCH_FILE && src == LF_SRC_FILE &&
+		.handoff_ok = kind == LF_MATCH_FILE && src == LF_SRC_FILE && len >= LF_HANDOFF_MIN &&
 			      lf.rules.rule[rule].handoff && !(prot & (PROT_WRITE | PROT_EXEC)),
 	};
 	if (lf_regions_add(&r) < 0) {
@@ -330,7 +330,7 @@ LF_API int madvise(void *addr, size_t len, int advice)
 	/* Advice that the VMA or its page tables keep (DONTFORK, DONTDUMP,
 	 * RANDOM, guard pages, HWPOISON...) would be lost if the file were
 	 * mapped over the range: such a region is never handed off. */
-	if (lf.handoff && advice != MADV_DONTNEED && advice != MADV_WILLNEED && advice != MADV_COLD &&
+	if (lf_regions_any_handoff() && advice != MADV_DONTNEED && advice != MADV_WILLNEED && advice != MADV_COLD &&
 	    advice != MADV_PAGEOUT && advice != MADV_POPULATE_READ && advice != MADV_FREE &&
 	    advice != 24 /* MADV_DONTNEED_LOCKED */)
 		lf_regions_no_handoff(a, e, false);

@@ -18,9 +18,9 @@
  * finds it held by its own thread. */
 static void note(const void *addr, size_t len)
 {
-	/* The common case, a program whose rules never hand off: no lock. */
-	if (atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON || !lf.handoff ||
-	    lf_regions_empty())
+	/* The common case, no region that may be handed off: no lock. */
+	if (atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON ||
+	    !lf_regions_any_handoff())
 		return;
 	uintptr_t a = lf_page_down((uintptr_t)addr), e = lf_page_up((uintptr_t)addr + len);
 	if (e > a)
@@ -51,9 +51,28 @@ LF_API int mlock2(const void *addr, size_t len, unsigned int flags)
 	return (int)syscall(SYS_mlock2, addr, len, flags);
 }
 
+_Atomic bool lf_locked_future;
+
+/* Each call replaces the last one's future locking, as in the kernel.  The
+ * flag is set before the call (no mapping may be taken in between) and
+ * corrected after it. */
 LF_API int mlockall(int flags)
 {
 	/* Whatever the library's state: MCL_FUTURE locks mappings not made yet. */
 	lf_regions_no_handoff(0, 0, true);
-	return (int)syscall(SYS_mlockall, flags);
+	bool was = atomic_load(&lf_locked_future);
+	bool future = (flags & MCL_FUTURE) && !(flags & MCL_ONFAULT);
+	if (future)
+		atomic_store(&lf_locked_future, true);
+	int rc = (int)syscall(SYS_mlockall, flags);
+	atomic_store(&lf_locked_future, rc == 0 ? future : was);
+	return rc;
+}
+
+LF_API int munlockall(void)
+{
+	int rc = (int)syscall(SYS_munlockall);
+	if (rc == 0)
+		atomic_store(&lf_locked_future, false);
+	return rc;
 }

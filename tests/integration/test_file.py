@@ -165,10 +165,24 @@ class FileMappingTest(FileTestCase):
         a read-write mapping, one made writable by mprotect, one locked by
         mlock2 and one given MADV_DONTFORK are read in order too but never
         handed off (their written bytes stay, the lock stays, a child does
-        not get the mapping): exactly one handoff, of 32 MiB."""
+        not get the mapping); nor one whose end was unmapped by a raw system
+        call and mapped again (the new mapping is left alone): exactly one
+        handoff, of 32 MiB."""
         l, r = self.run_prog("file_handoff")
         self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 32 * MiB), r)
-        self.assertEqual(r["regions"], 5, r)
+        self.assertEqual(r["regions"], 6, r)
+
+    def test_mlockall_future(self):
+        """mlockall(MCL_CURRENT | MCL_FUTURE): a file mapping made before it
+        holds the file's bytes (filled at once, through the library); one
+        made while MCL_FUTURE is in force is left to the kernel, which fills
+        it as it makes it (an info line says so); after munlockall the rule
+        takes mappings again."""
+        l, r = self.run_prog("file_mlockall", log_level="info")
+        self.assertEqual(r["regions"], 2, r)
+        self.assertEqual(r["pages_loaded"], 2 * MiB // PAGE, r)
+        self.assertLogLines(l, r"b\.dat is left to the kernel \(mlockall\(MCL_FUTURE\) is in force\)",
+                            count=1)
 
     def test_handoff_with_faults_pending(self):
         """8 threads read one mapping in order at once: the handoff comes

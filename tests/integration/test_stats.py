@@ -74,6 +74,16 @@ class FiguresTest(LFTestCase):
         self.assertGreater(r["fault_ns_p50"], 0, r)
         self.assertGreaterEqual(r["fault_ns_p99"], r["fault_ns_p50"], r)
 
+    def test_stream_runs_into_present_pages(self):
+        """15 pages spread over 64 MiB written first, then every page in
+        order: each present page cuts a window short, and the faults after
+        it inside the window go on with the stream (its windows keep
+        growing): about as few faults as without the 15 pages."""
+        n, l = self.both([prog("bigseq"), "64", "scattered"], ZERO_RULES)
+        r = self.assertServed(l, "big", zeroed=True)
+        self.assertGreaterEqual(r["pages_zeroed"], 64 * MiB // PAGE, r)
+        self.assertLess(r["faults"], 160, r)
+
     def test_sequential_read_then_write(self):
         n, l = self.both([prog("bigseq"), "64", "both"], ZERO_RULES)
         r = self.assertServed(l, "big", zeroed=True)

@@ -5,7 +5,9 @@
  *   bigseq MiB [write|read|both]
  *     write: write every byte of each page in order, then check it all;
  *     read:  read every page in order (zeros), sum;
- *     both:  read the first half, write the second half.
+ *     both:  read the first half, write the second half;
+ *     scattered: write one byte in 15 pages spread over the region first,
+ *            then as `write` (a stream that runs into present pages).
  */
 #include "lftest.h"
 
@@ -17,6 +19,9 @@ int main(int argc, char **argv)
 	uint8_t *p = map_anon(len);
 	size_t rd = !strcmp(mode, "read") ? len : !strcmp(mode, "both") ? len / 2 : 0;
 
+	if (!strcmp(mode, "scattered"))
+		for (size_t k = 1; k < 16; k++)
+			p[k * (len / 16) + 3 * pg] = 1;
 	uint64_t sum = 0;
 	for (size_t i = 0; i < rd; i += pg)
 		for (size_t j = 0; j < pg; j += 64)

@@ -17,6 +17,10 @@
  *     then read in order: it is still locked (VmLck) afterwards.
  *  F. a 24 MiB read-only mapping given MADV_DONTFORK, then read in order:
  *     a child of fork still does not have it (SIGSEGV).
+ *  G. a 24 MiB read-only mapping whose last 8 MiB are unmapped with a raw
+ *     system call (no wrapper sees it) and mapped again, anonymous, with
+ *     MAP_FIXED_NOREPLACE, and written; then the first 16 MiB read in
+ *     order: the new mapping keeps what was written in it.
  *
  * The test requires exactly one handoff, of A's 32 MiB.  With `threads`,
  * only E: 8 threads read one 32 MiB read-only mapping in order, all at
@@ -246,6 +250,24 @@ static void part_f(const char *dir)
 	part_done(p, fd);
 }
 
+static void part_g(const char *dir)
+{
+	size_t len = PART_LEN, cut = 16 * MiB;
+	int fd;
+	uint8_t *p = part_mapping(dir, "g.dat", 67, PROT_READ, &fd);
+	check(syscall(SYS_munmap, p + cut, len - cut) == 0, "G: raw munmap of the last 8 MiB");
+	uint8_t *q = mmap(p + cut, len - cut, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (check(q == p + cut, "G: a new anonymous mapping in its place")) {
+		q[100] = 42;
+		check(read_in_order(p, cut, 67, false) == 0, "G: the first 16 MiB read in order");
+		check(q[100] == 42, "G: the new mapping still holds what was written in it");
+		munmap(q, len - cut);
+	}
+	munmap(p, cut);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -264,6 +286,7 @@ int main(int argc, char **argv)
 	part_c(argv[1]);
 	part_d(argv[1]);
 	part_f(argv[1]);
+	part_g(argv[1]);
 	watchdog(0, "");
 	return finish("file_handoff");
 }
