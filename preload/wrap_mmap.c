@@ -173,10 +173,10 @@ static void *map_file(void *addr, size_t len, int prot, int flags, int fd, off_t
 		/* Put the real file mapping where the emulation would have been. */
 		return lf_real_mmap(p, len, prot, (flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED, fd, off);
 	}
-	if (flags & MAP_LOCKED) { /* locked pages are all faulted in: through us */
-		lf_regions_no_handoff((uintptr_t)p, (uintptr_t)p + len, false);
+	/* Locked pages are all faulted in: through us.  This is our own mlock
+	 * (wrap_protect.c), which also keeps the region from a handoff. */
+	if (flags & MAP_LOCKED)
 		mlock(p, len);
-	}
 	lf_info("rule '%s': %s mapped at %#lx+%zu, offset %lld", name, c->path, (unsigned long)p,
 		len, (long long)off);
 	return p;
@@ -316,6 +316,26 @@ static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, vo
 	return p;
 }
 
+/* Advice that the VMA or its page tables keep (DONTFORK, DONTDUMP, RANDOM,
+ * guard pages, HWPOISON...): a mapping of the file put over the range would
+ * lose it, so such a region is never handed off.  The others act on the
+ * pages once and are gone. */
+static bool kept_with_the_mapping(int advice)
+{
+	switch (advice) {
+	case MADV_DONTNEED:
+	case 24: /* MADV_DONTNEED_LOCKED */
+	case MADV_FREE:
+	case MADV_WILLNEED:
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+	case MADV_POPULATE_READ:
+		return false;
+	default:
+		return true;
+	}
+}
+
 LF_API int madvise(void *addr, size_t len, int advice)
 {
 	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
@@ -327,12 +347,7 @@ LF_API int madvise(void *addr, size_t len, int advice)
 		errno = EINVAL;
 		return -1;
 	}
-	/* Advice that the VMA or its page tables keep (DONTFORK, DONTDUMP,
-	 * RANDOM, guard pages, HWPOISON...) would be lost if the file were
-	 * mapped over the range: such a region is never handed off. */
-	if (lf_regions_any_handoff() && advice != MADV_DONTNEED && advice != MADV_WILLNEED && advice != MADV_COLD &&
-	    advice != MADV_PAGEOUT && advice != MADV_POPULATE_READ && advice != MADV_FREE &&
-	    advice != 24 /* MADV_DONTNEED_LOCKED */)
+	if (lf_regions_any_handoff() && kept_with_the_mapping(advice))
 		lf_regions_no_handoff(a, e, false);
 	lf_mm_lock();
 	int rc = lf_real_madvise(addr, len, advice);
