@@ -1,4 +1,5 @@
-/* The statistics file must be complete however the program ends (SPEC):
+/* The statistics file must be complete however the program ends (the
+ * figures of a run that crashed are the ones a tester needs most):
  *  - exit() and return from main: our destructor, which runs late (the
  *    preloaded library is finalised after the program);
  *  - _exit() and _Exit(): wrapped;

@@ -1,9 +1,14 @@
-/* What a fault installs: zeros, bytes of a file, or a poison marker.
+/* What a fault installs: zeros, bytes of a file, or page-cache pages.
  * Runs on the helper threads (and, in user-mode-only mode, in the thread
  * about to make a system call), so invariant I1 holds here: no malloc, no
- * stdio, no lock but the rule's own poison spinlock (helpers only), and no
+ * stdio streams, no lock, the kernel reached by raw system calls, and no
  * read of memory the library serves: file bytes come through a bounce
- * buffer of the library's own, zeros from a mapping nobody writes. */
+ * buffer of the library's own, zeros from a mapping nobody writes.  (The
+ * messages are formatted with snprintf into stack buffers: glibc's printf
+ * family allocates only for wide strings and huge widths, never used here.)
+ *
+ * Each function says what it installed, and what must be woken, in a
+ * struct lf_fill_result: the caller (fault.c) counts, then wakes. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -86,89 +91,99 @@ static size_t install(enum lf_fill_op op, uintptr_t dst, size_t len, const void 
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* Cut the window to the pages around the faulting one that are still
- * missing: a window that runs into present pages would read file bytes
- * for nothing and fail page by page with EEXIST.  mincore only looks at
- * the page tables; it faults nothing in. */
-static void clip_to_missing(struct lf_fault_plan *p)
+static void count(_Atomic uint64_t *counter, size_t bytes)
+{
+	atomic_fetch_add_explicit(counter, bytes / LF_PAGE, memory_order_relaxed);
+}
+
+/* Cut [*from, *from + *len) to the pages around addr that are still
+ * missing: a window that runs into present pages would read file bytes for
+ * nothing and fail page by page with EEXIST.  mincore only looks at the
+ * page tables; it faults nothing in. */
+static void clip_to_missing(uintptr_t addr, uintptr_t *from, size_t *len)
 {
 	unsigned char vec[LF_MAX_WINDOW / LF_PAGE];
-	if (p->len <= LF_PAGE || mincore((void *)p->from, p->len, vec) < 0)
+	if (*len <= LF_PAGE || syscall(SYS_mincore, *from, *len, vec) < 0)
 		return;
-	size_t at = (p->addr - p->from) / LF_PAGE, pages = p->len / LF_PAGE, lo = at, hi = at + 1;
+	size_t at = (addr - *from) / LF_PAGE, pages = *len / LF_PAGE, lo = at, hi = at + 1;
 	while (lo > 0 && !(vec[lo - 1] & 1))
 		lo--;
 	while (hi < pages && !(vec[hi] & 1))
 		hi++;
-	p->from += lo * LF_PAGE;
-	p->len = (hi - lo) * LF_PAGE;
+	*from += lo * LF_PAGE;
+	*len = (hi - lo) * LF_PAGE;
 }
 
 /* Zeros: a write fault gets real pages (COPY of zeros); a read fault the
  * shared zero page (ZEROPAGE, no memory).  Outside a stream only the
- * faulting page gets a real page, the rest of the window the zero page, so
- * that memory stays proportional to what the program touches. */
-static void fill_zero(struct lf_fault_plan *p, bool write, struct lf_rule_rt *rt)
+ * faulting page gets a real page, the rest of the window the zero page once
+ * the faulting thread runs again (lf_fill_later), so that memory stays
+ * proportional to what the program touches and the thread waits for one
+ * page only. */
+static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_result *out)
 {
-	size_t n;
+	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
 	enum lf_fill_op op = write && zero_buf ? LF_OP_COPY : LF_OP_ZEROPAGE;
-	if (p->stream || op == LF_OP_ZEROPAGE) {
-		n = install(op, p->from, p->len, zero_buf);
-	} else {
-		/* The faulting page now; the zero pages of the rest of the
-		 * window once its thread runs again (lf_fill_later). */
-		uintptr_t end = p->from + p->len;
-		n = install(op, p->addr, LF_PAGE, zero_buf);
-		p->later_from = p->addr + LF_PAGE;
-		p->later_len = end - p->later_from;
-		p->len = p->addr + LF_PAGE - p->from;
+	if (p->win.stream || op == LF_OP_ZEROPAGE) {
+		clip_to_missing(p->addr, &out->wake_from, &out->wake_len);
+		count(&rt->pages_zeroed, install(op, out->wake_from, out->wake_len, zero_buf));
+		return;
 	}
-	atomic_fetch_add_explicit(&rt->pages_zeroed, n / LF_PAGE, memory_order_relaxed);
+	uintptr_t end = out->wake_from + out->wake_len;
+	count(&rt->pages_zeroed, install(op, p->addr, LF_PAGE, zero_buf));
+	out->wake_len = p->addr + LF_PAGE - out->wake_from;
+	out->later_from = p->addr + LF_PAGE;
+	out->later_len = end - out->later_from;
 }
 
-void lf_fill_later(const struct lf_fault_plan *p)
+void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done)
 {
-	struct lf_fault_plan rest = *p;
-	rest.addr = rest.from = p->later_from;
-	rest.len = p->later_len;
-	clip_to_missing(&rest);
-	size_t n = install(LF_OP_ZEROPAGE, rest.from, rest.len, NULL);
-	atomic_fetch_add_explicit(&lf.rt[p->r.rule].pages_zeroed, n / LF_PAGE,
-				  memory_order_relaxed);
+	uintptr_t from = done->later_from;
+	size_t len = done->later_len;
+	clip_to_missing(from, &from, &len);
+	count(&lf.rt[p->r.rule].pages_zeroed, install(LF_OP_ZEROPAGE, from, len, NULL));
 }
 
-static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
-			const char *why);
+/* Read [off, off+len) of fd into buf, as far as the file goes; *err: the
+ * read error that stopped it, else 0. */
+static size_t read_file(int fd, char *buf, size_t len, uint64_t off, int *err)
+{
+	size_t got = 0;
+	*err = 0;
+	while (got < len) {
+		long n = syscall(SYS_pread64, fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			*err = errno;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
 
 /* File bytes.  Region byte X is file byte offset + X.  A read that comes
  * short is the end of the file: for a file mapping, the rest of that page
  * reads as zeros and the pages after it raise SIGBUS, as the kernel does;
  * for memory loaded from a `source`, everything past the end is zeros. */
-static void fill_load(struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid)
+static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fill_result *out)
 {
+	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
 	char *buf = bounce_buffer();
 	if (!buf)
 		return;
-	uint64_t off = p->r.offset + (p->from - p->r.start);
-	size_t got = 0;
-	int err = 0;
-	while (got < p->len) {
-		ssize_t n = syscall(SYS_pread64, p->r.fd, buf + got, p->len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = errno;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	clip_to_missing(p->addr, &out->wake_from, &out->wake_len);
+	uintptr_t from = out->wake_from;
+	size_t len = out->wake_len;
+	int err;
+	size_t got = read_file(p->r.fd, buf, len, p->r.offset + (from - p->r.start), &err);
 	atomic_fetch_add_explicit(&rt->bytes_read, got, memory_order_relaxed);
-	size_t len = p->len;
 	/* Short: the end of the file or a truncation (SIGBUS for a file
 	 * mapping, zeros for a source), or a read error (SIGBUS for both). */
 	if ((p->r.kind == LF_MATCH_FILE || err) && lf_page_up(got) < len) {
 		len = lf_page_up(got);
-		if (p->from + len <= p->addr) {
+		if (from + len <= p->addr) {
 			char why[160];
 			uint64_t at = p->r.offset + (p->addr - p->r.start);
 			if (err)
@@ -178,144 +193,36 @@ static void fill_load(struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t t
 				snprintf(why, sizeof why,
 					 "file offset %llu is past the end of the file (SIGBUS, as "
 					 "the kernel does)", (unsigned long long)at);
-			size_t n = install(LF_OP_COPY, p->from, len, buf);
-			atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
-			poison_page(p, rt, tid, why);
+			count(&rt->pages_loaded, install(LF_OP_COPY, from, len, buf));
+			lf_poison_install(p, tid, why);
 			/* Wake up to the faulting page, whatever was installed. */
-			p->len = p->addr + LF_PAGE - p->from;
+			out->wake_len = p->addr + LF_PAGE - from;
 			return;
 		}
 	}
 	if (got < len)
 		memset(buf + got, 0, len - got);
-	size_t n = install(LF_OP_COPY, p->from, len, buf);
-	atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
+	count(&rt->pages_loaded, install(LF_OP_COPY, from, len, buf));
 }
 
 /* A real private mapping of a shmem file: map its page-cache pages, no
  * copy (mincore would report the page cache, not the page tables, so no
  * clipping: a present page just fails with EEXIST and is skipped). */
-static void fill_shmem(const struct lf_fault_plan *p, struct lf_rule_rt *rt)
+static void fill_shmem(const struct lf_fault_plan *p, struct lf_fill_result *out)
 {
-	size_t n = install(LF_OP_CONTINUE, p->from, p->len, NULL);
-	atomic_fetch_add_explicit(&rt->pages_loaded, n / LF_PAGE, memory_order_relaxed);
+	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
+	size_t n = install(LF_OP_CONTINUE, out->wake_from, out->wake_len, NULL);
+	count(&rt->pages_loaded, n);
 	atomic_fetch_add_explicit(&rt->bytes_read, n, memory_order_relaxed);
 }
 
-/* ---- poison -------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *s)
+void lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid, struct lf_fill_result *out)
 {
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static bool page_listed(const struct lf_rule *r, uint64_t index, uint64_t last)
-{
-	if (r->pages_all)
-		return true;
-	for (size_t i = 0; i < r->npages; i++) {
-		uint64_t a = r->pages[i].first, b = r->pages[i].last;
-		if (a == LF_PAGE_LAST)
-			a = b = last;
-		if (index >= a && index <= b)
-			return true;
-	}
-	return false;
-}
-
-/* SPEC's order: a listed page is poisoned; otherwise the triggers decide
- * on the rule's fault number; a rule with neither poisons every page.
- * The counters are the rule's, under its spinlock, so that the numbering
- * is the order in which faults are served. */
-static bool decide_poison(struct lf_rule_rt *rt, uint64_t index, uint64_t last)
-{
-	const struct lf_rule *r = rt->rule;
-	const unsigned triggers = LF_KEY_PROBABILITY | LF_KEY_AFTER | LF_KEY_EVERY | LF_KEY_TIMES;
-	while (atomic_exchange_explicit(&rt->poison_lock, 1, memory_order_acquire))
-		;
-	uint64_t n = ++rt->poison_faults;
-	bool poison;
-	if (page_listed(r, index, last)) {
-		poison = true;
-	} else if (r->given & triggers) {
-		poison = n > r->after && (n - r->after) % r->every == 0 &&
-			 (r->times < 0 || rt->poisoned < (uint64_t)r->times);
-		if (poison && r->probability < 1)
-			poison = (double)(splitmix64(&rt->rng) >> 11) * 0x1.0p-53 < r->probability;
-	} else {
-		poison = !(r->given & LF_KEY_PAGES);
-	}
-	if (poison)
-		rt->poisoned++;
-	atomic_store_explicit(&rt->poison_lock, 0, memory_order_release);
-	return poison;
-}
-
-static void poison_page(const struct lf_fault_plan *p, struct lf_rule_rt *rt, uint32_t tid,
-			const char *why)
-{
-	const struct lf_region *r = &p->r;
-	uint64_t index = (p->addr - r->base) / LF_PAGE;
-	char where[512] = "";
-	if (r->fd >= 0) {
-		char link[64], path[400];
-		snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
-		ssize_t n = readlink(link, path, sizeof path - 1);
-		path[n > 0 ? n : 0] = 0;
-		snprintf(where, sizeof where, ", %s offset %llu", path,
-			 (unsigned long long)(r->offset + (p->addr - r->start)));
-	}
-	if (!r->poison_ok) {
-		if (why && r->kind == LF_MATCH_FILE) {
-			/* The end of a file mapping, and no poison marker on this
-			 * kernel: put the file's own page there, so that the kernel
-			 * raises the SIGBUS itself.  Under the table lock, and only
-			 * while the region is still there: the wrappers take a range
-			 * out of the table before the kernel unmaps it. */
-			lf_regions_lock();
-			if (lf_regions_rule_at_locked(p->addr) == (int)r->rule)
-				lf_real_mmap((void *)p->addr, LF_PAGE, r->prot, MAP_PRIVATE | MAP_FIXED,
-					     r->fd, (off_t)(r->offset + (p->addr - r->start)));
-			lf_regions_unlock();
-		} else {
-			/* Never leave the page empty: its thread would fault forever. */
-			lf_error("rule '%s': cannot poison %#lx (no UFFDIO_POISON on this range): "
-				 "filled instead", rt->rule->name, (unsigned long)p->addr);
-			install(LF_OP_ZEROPAGE, p->addr, LF_PAGE, NULL);
-		}
-		return;
-	}
-	if (install(LF_OP_POISON, p->addr, LF_PAGE, NULL) == 0)
-		return; /* gone, or present already: its thread retries and sees */
-	atomic_fetch_add_explicit(&rt->pages_poisoned, 1, memory_order_relaxed);
-	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %#lx-%#lx%s), thread %u%s%s",
-		rt->rule->name, (unsigned long)p->addr, (unsigned long long)index,
-		(unsigned long)r->base, (unsigned long)r->base_end, where, tid, why ? ": " : "",
-		why ? why : "");
-}
-
-void lf_fill(struct lf_fault_plan *p, bool write, uint32_t tid)
-{
-	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
-	if (rt->rule->action == LF_ACTION_POISON &&
-	    decide_poison(rt, (p->addr - p->r.base) / LF_PAGE,
-			  (p->r.base_end - p->r.base) / LF_PAGE - 1)) {
-		poison_page(p, rt, tid, NULL);
-		return;
-	}
-	if (p->r.src == LF_SRC_SHMEM) {
-		fill_shmem(p, rt);
-		return;
-	}
-	/* A random write of zeros installs just its page now: the clipping
-	 * waits until its thread is awake (lf_fill_later). */
-	if (p->stream || !write || p->r.src != LF_SRC_ZERO)
-		clip_to_missing(p);
-	if (p->r.src == LF_SRC_FILE)
-		fill_load(p, rt, tid);
+	*out = (struct lf_fill_result){.wake_from = p->win.from, .wake_len = p->win.len};
+	if (p->r.src == LF_SRC_SHMEM)
+		fill_shmem(p, out);
+	else if (p->r.src == LF_SRC_FILE)
+		fill_load(p, tid, out);
 	else
-		fill_zero(p, write, rt);
+		fill_zero(p, write, out);
 }

@@ -1,13 +1,15 @@
-/* liblazyfault internals, shared by the files of preload/.
+/* liblazyfault internals: everything the files of preload/ share.
+ * docs/ARCHITECTURE.md is the map (which file owns what, the path of one
+ * fault, one mmap, one malloc, one fork) and explains the invariants below.
  *
- * The library's invariants (each file repeats the ones it relies on):
  *  I1. The helper threads never touch memory they serve, never use it as a
  *      COPY source, and never take a lock that a faulting thread may hold:
- *      no malloc, no stdio, no loader lock.  The only lock they wait for is
- *      the region table's, which nobody holds across an access to user
- *      memory and which is taken with all signals blocked (a handler that
- *      faults cannot run while it is held); the mm lock they only try
- *      (a handoff, lf_regions_handoff), never wait for.
+ *      no malloc, no stdio streams, no loader lock (the library is linked
+ *      with -z now, so no call enters the lazy-binding resolver), none of
+ *      the library's own wrappers (they reach the kernel with syscall(2)).
+ *      The only lock they wait for is the region table's, which nobody
+ *      holds across an access to user memory and which program threads
+ *      take with every signal blocked; the mm lock they only try.
  *  I2. Every wrapper works before the constructor, inside the library's own
  *      allocations and in any thread: the thread-local guard `lf_busy`
  *      (initial-exec TLS, never allocates) sends nested calls straight to
@@ -15,6 +17,9 @@
  *  I3. After fork, the child closes the inherited userfaultfd (its ioctls act
  *      on the parent's memory), opens its own, registers every region again
  *      and starts its own helpers, before fork() returns in the child.
+ *  I4. Lock order: mm, then blocks (malloc.c's block table), then table.
+ *      A debug build (-DLF_DEBUG) asserts it, and that no lock is held
+ *      where the library touches program memory.
  */
 #ifndef LF_H
 #define LF_H
@@ -36,15 +41,56 @@
 static inline uintptr_t lf_page_down(uintptr_t a) { return a & ~(LF_PAGE - 1); }
 static inline uintptr_t lf_page_up(uintptr_t a) { return (a + LF_PAGE - 1) & ~(LF_PAGE - 1); }
 
-/* ---- guard.c: per-thread recursion guard ---------------------------- */
+/* ---- debug.c: assertions of the debug build ------------------------- */
+#ifdef LF_DEBUG
+void lf_assert_failed(const char *what, const char *file, int line) __attribute__((noreturn));
+#define LF_ASSERT(c) ((c) ? (void)0 : lf_assert_failed(#c, __FILE__, __LINE__))
+#else
+#define LF_ASSERT(c) ((void)0)
+#endif
+
+/* ---- guard.c: per-thread state -------------------------------------- */
 extern __thread int lf_busy;
 extern __thread bool lf_signals_blocked; /* set on helper threads */
+
+/* ---- locks.c: the mm lock and the table lock (I4) ------------------- */
+enum lf_lock { LF_LOCK_MM = 1, LF_LOCK_BLOCKS = 2, LF_LOCK_TABLE = 4 };
+#ifdef LF_DEBUG
+extern __thread unsigned lf_locks_held;
+/* Taking `l` while holding it or a lock that comes after it breaks I4. */
+#define LF_LOCK_TAKEN(l) (LF_ASSERT((lf_locks_held & ~((unsigned)(l) - 1)) == 0), lf_locks_held |= (l))
+#define LF_LOCK_DROPPED(l) (LF_ASSERT(lf_locks_held & (l)), lf_locks_held &= ~(unsigned)(l))
+#define LF_ASSERT_NO_LOCKS() LF_ASSERT(lf_locks_held == 0)
+#else
+#define LF_LOCK_TAKEN(l) ((void)0)
+#define LF_LOCK_DROPPED(l) ((void)0)
+#define LF_ASSERT_NO_LOCKS() ((void)0)
+#endif
+/* Held by a program thread across a change of the address space and the
+ * table update that goes with it (mmap + register + add, munmap + remove,
+ * mremap + move), so that no other thread's change slips in between: a
+ * block freed by one thread and mapped again at once by another must not
+ * lose its new entry to the late removal of the old one.  Never waited for
+ * by a helper (lf_mm_trylock); signals blocked while held. */
+void lf_mm_lock(void);
+bool lf_mm_trylock(void);
+void lf_mm_unlock(void);
+/* The region table's lock: short sections, no access to served memory, no
+ * call that may wait for a helper; program threads take it with every
+ * signal blocked, so a helper may wait for it (I1). */
+void lf_table_lock(void);
+void lf_table_unlock(void);
+/* A program thread may run on a stack the library serves: touch one page
+ * of it before a locked section, which uses less. */
+void lf_touch_stack(void);
+void lf_locks_fork_child(void);
 
 /* ---- log.c ---------------------------------------------------------- */
 void lf_log_setup(const char *dest, enum lf_level level);
 void lf_log(enum lf_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int lf_log_fd(void);            /* a log file's descriptor (2 for stderr) */
 void lf_log_moved(int fd);
+size_t lf_expand_pid(const char *tmpl, char *out, size_t outlen);
 #define lf_error(...) lf_log(LF_LEVEL_ERROR, __VA_ARGS__)
 #define lf_warn(...) lf_log(LF_LEVEL_WARN, __VA_ARGS__)
 #define lf_info(...) lf_log(LF_LEVEL_INFO, __VA_ARGS__)
@@ -55,6 +101,7 @@ void *lf_real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t of
 int lf_real_munmap(void *addr, size_t len);
 void *lf_real_mremap(void *old, size_t oldlen, size_t newlen, int flags, void *newaddr);
 int lf_real_madvise(void *addr, size_t len, int advice);
+int lf_real_close(int fd);
 void *lf_real_sym(const char *name); /* dlsym(RTLD_NEXT, name), cached by callers */
 
 /* ---- state.c: initialisation and the process-wide state ------------- */
@@ -62,6 +109,11 @@ enum lf_state { LF_UNINIT = 0, LF_INITIALISING, LF_OFF, LF_ON };
 enum lf_mode { LF_MODE_FULL, LF_MODE_USER };
 
 /* Per-rule runtime: the parsed rule, its statistics and its poison state. */
+struct lf_poison_state {
+	uint64_t faults;                /* the rule's faults so far, numbered from 1 */
+	uint64_t poisoned;              /* pages poisoned so far */
+	uint64_t rng;                   /* generator state, seeded by `seed` */
+};
 struct lf_rule_rt {
 	const struct lf_rule *rule;
 	int source_fd;                  /* load from `source`, else -1 */
@@ -70,9 +122,9 @@ struct lf_rule_rt {
 	_Atomic uint64_t pages_zeroed, pages_loaded, bytes_read, pages_poisoned;
 	_Atomic uint64_t handoffs, bytes_handed_off;
 	_Atomic uint64_t lat_hist[64 * 8];
-	/* poison decisions (fill.c), under `poison_lock` */
+	/* poison decisions (poison.c), under `poison_lock` */
 	_Atomic int poison_lock;
-	uint64_t poison_faults, poisoned, rng;
+	struct lf_poison_state poison;
 	uint64_t seed;
 };
 
@@ -94,8 +146,13 @@ extern struct lf_global lf;
 bool lf_active(void);
 /* Called when something the rules need fails: log, then follow on_error. */
 void lf_setup_failed(const char *why);
+static inline bool lf_is_on(void)
+{
+	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON;
+}
+static inline bool lf_user_mode(void) { return lf_is_on() && lf.mode == LF_MODE_USER; }
 
-/* ---- uffd.c: the userfaultfd --------------------------------------- */
+/* ---- uffd.c: the userfaultfd, one small function per ioctl ---------- */
 int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whylen);
 /* Register [start, start+len) for missing faults, or for minor faults
  * (`minor`: shmem page-cache pages, served by CONTINUE); 0 or -errno. */
@@ -111,6 +168,27 @@ enum lf_fill_op { LF_OP_COPY, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE };
 long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src);
 void lf_uffd_wake(uintptr_t start, size_t len);
 
+/* ---- window.c: how much a fault serves (pure functions) ------------- */
+/* The last window served in a region; size 0: no stream. */
+struct lf_window {
+	uintptr_t lo, hi;
+	size_t size;
+};
+struct lf_window_ask {
+	uintptr_t addr;                 /* the faulting page */
+	uintptr_t start, end;           /* the region */
+	size_t min;                     /* the rule's readahead, lf_window_min() */
+	bool one_page;                  /* poison rules: one page per fault */
+};
+struct lf_window_plan {
+	uintptr_t from;                 /* [from, from+len) holds addr */
+	size_t len;
+	bool stream;                    /* the access is sequential (either way) */
+	bool largest;                   /* a stream at LF_MAX_WINDOW */
+};
+size_t lf_window_min(uint64_t readahead, bool one_page);
+void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct lf_window_plan *out);
+
 /* ---- regions.c: the table of registered regions --------------------- */
 /* What a fault in the region installs: zeros; the file's bytes, copied
  * (an emulated private file mapping, or memory loaded from a `source`);
@@ -125,48 +203,18 @@ struct lf_region {
 	uint8_t kind;                   /* enum lf_match */
 	uint8_t src;                    /* enum lf_src: what unfilled pages hold */
 	uint8_t poison_ok;              /* UFFDIO_POISON allowed on this range */
+	/* A read-only file region of a rule with `handoff`, never made
+	 * writable nor locked since: every page it holds is the file's, so the
+	 * file itself may be mapped over it (handoff.c). */
+	uint8_t handoff_ok;
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
 	int prot;                       /* as mapped (mprotect is not followed) */
-	/* A read-only file region of a rule with `handoff`, never made
-	 * writable nor locked since (the mprotect and mlock wrappers clear
-	 * it): every page it holds is the file's, so the file itself may be
-	 * mapped over it (lf_regions_handoff). */
-	uint8_t handoff_ok;
-	/* readahead state, owned by the helpers: the last window served;
-	 * a fault just above it or just below it continues a stream */
-	uintptr_t ra_lo, ra_hi;
-	uint64_t ra_window;             /* 0: no stream */
-};
-/* Snapshot of the region that holds `addr` plus the window to serve. */
-struct lf_fault_plan {
-	struct lf_region r;
-	uintptr_t addr;                 /* the faulting page */
-	uintptr_t from;                 /* the window: [from, from+len) holds addr */
-	size_t len;
-	bool stream;                    /* the access is sequential (either way) */
-	bool handoff;                   /* a long stream in a handoff_ok region */
-	/* zero pages to map after the faulting thread is woken, off its path */
-	uintptr_t later_from;
-	size_t later_len;
+	struct lf_window win;           /* owned by whoever serves its faults */
 };
 
-void lf_regions_lock(void);
-void lf_regions_unlock(void);
-/* Held by a program thread across a change of the address space and the
- * table update that goes with it (mmap + register + add, munmap + remove,
- * mremap + move), so that no other thread's change slips in between: a
- * block freed by one thread and mapped again at once by another must not
- * lose its new entry to the late removal of the old one.  Never taken by a
- * helper (lf_mm_trylock at most); taken before the table lock; signals
- * blocked while held. */
-void lf_mm_lock(void);
-bool lf_mm_trylock(void); /* the helpers' way: never waits */
-void lf_mm_unlock(void);
-void lf_mm_fork_child(void);
-void lf_regions_fork_child(void);
-/* Add a region that has just been registered.  Caller holds nothing. */
+/* Add a region that has just been registered.  Caller holds no table lock. */
 int lf_regions_add(const struct lf_region *r);
 /* Forget [start, end): the range is gone (munmap, MAP_FIXED over it). */
 void lf_regions_remove(uintptr_t start, uintptr_t end);
@@ -180,36 +228,94 @@ void lf_regions_resize(uintptr_t start, size_t oldlen, size_t newlen);
 bool lf_regions_overlap(uintptr_t start, uintptr_t end);
 bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
-/* The region that holds addr: its rule index, enum lf_src and end. */
-bool lf_regions_at(uintptr_t addr, int *rule, int *src, uintptr_t *end);
-int lf_regions_rule_at_locked(uintptr_t addr); /* the rule index, or -1 */
-bool lf_regions_fd_in_use(int fd);
-int lf_regions_fd_top(void); /* no region ever held a higher descriptor */
+/* A copy of the region that holds addr (read only: nothing changes). */
+bool lf_regions_lookup(uintptr_t addr, struct lf_region *out);
+/* The program is about to reuse descriptor number `from` (dup2 onto it):
+ * every region that loads through it now loads through `to`. */
 void lf_regions_relocate_fd(int from, int to);
-/* The file (dev, ino) went from old_size to size bytes: empty the pages
- * of its regions between the two ends, so that their next touch sees the
- * file as it now is (SIGBUS past the end, the file's bytes before it). */
-void lf_regions_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint64_t size);
-/* Map the file itself over the file region that holds addr and forget
- * the region: the kernel serves it from then on, with no copy.  Fills in
- * [*start, *end) and returns true when done; false when the region is gone
- * or changed, or the kernel refused. */
-bool lf_regions_handoff(uintptr_t addr, uintptr_t *start, uintptr_t *end);
-/* True when some region may still be handed off (no lock taken). */
-bool lf_regions_any_handoff(void);
+/* Look up the region of addr and decide the window (window.c), keeping the
+ * region's window state; false: no region. */
+struct lf_fault_plan;
+bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan);
+/* With the table lock held: */
+struct lf_region *lf_regions_find_locked(uintptr_t addr);
+void lf_regions_delete_locked(struct lf_region *r);
+size_t lf_regions_count_locked(void);
+struct lf_region *lf_regions_nth_locked(size_t i);
+size_t lf_regions_lower_bound_locked(uintptr_t addr); /* first index ending after addr */
+
+/* ---- fdrefs.c: descriptors that file regions load through ----------- */
+/* A file region loads through a dup of the program's descriptor, shared by
+ * the pieces the region is split into: counted, closed with the last. */
+void lf_fdrefs_hold(int fd);
+void lf_fdrefs_release(int fd);          /* table lock held */
+void lf_fdrefs_move(int from, int to);   /* table lock held */
+bool lf_fdrefs_in_use(int fd);
+int lf_fdrefs_top(void);                 /* no region ever held a higher one */
+
+/* ---- epochs.c: fills in flight -------------------------------------- */
+/* Each fill runs between enter and leave; lf_epochs_quiesce() waits until
+ * no fill that began before it is still running, so that no stale fill
+ * lands in memory whose meaning just changed. */
+void lf_epochs_enter(void);
+void lf_epochs_leave(void);
+void lf_epochs_quiesce(void);
+/* A helper must not wait for fills (one may run in a program thread): it
+ * leaves the wait to the next program thread that takes the mm lock. */
+void lf_epochs_owe(void);
+void lf_epochs_settle(void);             /* mm lock held */
+void lf_epochs_fork_child(void);
+
+/* ---- fault.c: one fault, from plan to wake -------------------------- */
+struct lf_fault_plan {
+	struct lf_region r;             /* a copy of the faulting region */
+	uintptr_t addr;                 /* the faulting page */
+	struct lf_window_plan win;      /* the window to serve */
+};
+/* Serve the fault at addr (write: a write fault; tid: the faulting thread;
+ * t0: when its message was read).  Returns the end of what it installed
+ * (addr + a page at least). */
+uintptr_t lf_fault_serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0);
+
+/* ---- fill.c: what a fault installs ---------------------------------- */
+struct lf_fill_result {
+	uintptr_t wake_from;            /* wake [wake_from, +wake_len) once counted */
+	size_t wake_len;
+	uintptr_t later_from;           /* zero pages to map once the thread runs */
+	size_t later_len;
+};
+void lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid, struct lf_fill_result *out);
+void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done);
+void lf_fill_init(void);
+void *lf_fill_new_bounce(void);
+void lf_fill_thread_init(void *bounce_buffer);
+
+/* ---- poison.c: which pages are poisoned, and poisoning one ---------- */
+bool lf_poison_page_listed(const struct lf_rule *r, uint64_t index, uint64_t last);
+/* The rule's decision for its next fault, on page `index` of a region
+ * whose last page is `last` (pure: the state is the caller's). */
+bool lf_poison_decide(const struct lf_rule *r, struct lf_poison_state *s, uint64_t index,
+		      uint64_t last);
+/* The same, numbered in the order faults are served (the rule's lock). */
+bool lf_poison_next(struct lf_rule_rt *rt, uint64_t index, uint64_t last);
+/* Poison the faulting page of the plan (why: NULL for a rule's decision,
+ * else the reason, e.g. past the end of the file). */
+void lf_poison_install(const struct lf_fault_plan *p, uint32_t tid, const char *why);
+
+/* ---- handoff.c: long sequential reads of a file go to the kernel ---- */
+/* The plan is a long stream in a region that may be handed off. */
+bool lf_handoff_wanted(const struct lf_fault_plan *p);
+/* Map the file itself over the plan's region, wake its threads and forget
+ * it; *end: the end of the region.  False when it cannot be done now. */
+bool lf_handoff(const struct lf_fault_plan *p, uint64_t t0, uintptr_t *end);
+/* Regions that may still be handed off exist (no lock taken). */
+bool lf_handoff_any(void);
 /* The program made [start, end) writable or locked (or, with everything,
  * mlockall): those file regions are never handed off. */
-void lf_regions_no_handoff(uintptr_t start, uintptr_t end, bool everything);
-/* Look up the region of addr and decide the window; false: no region. */
-bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan);
-/* Visit every region (fork child, user-mode prefault). Lock held by caller. */
-size_t lf_regions_count_locked(void);
-const struct lf_region *lf_regions_at_locked(size_t i);
-/* Wait until no fill that began before this call is still running, so that
- * no stale fill lands in memory whose meaning just changed. */
-void lf_regions_quiesce(void);
-void lf_inflight_begin(void);
-void lf_inflight_end(void);
+void lf_handoff_forbid(uintptr_t start, uintptr_t end, bool everything);
+/* The table's bookkeeping (table lock held): a region enters or leaves. */
+void lf_handoff_admit(struct lf_region *r);
+void lf_handoff_leave(struct lf_region *r);
 
 /* ---- procmap.c: what the kernel has mapped -------------------------- */
 /* The VMA that holds addr: its range, and whether it is anonymous memory;
@@ -219,20 +325,15 @@ int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon);
 /* ---- server.c: the helper threads ---------------------------------- */
 int lf_server_start(void);          /* idempotent; 0 or -1 */
 void lf_server_fork_child(void);    /* the child has no helpers yet */
-/* Serve one fault: find its region, fill, wake, count.  Used by the helpers
- * and by the user-mode prefault path. */
+/* Serve one fault read from the userfaultfd, after its rule's delay. */
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid);
-/* Returns the end of the window it served (addr + a page at least). */
+/* The same for a thread that must have the page before it goes on
+ * (user-mode-only prefault): the delay is slept here.  Returns the end of
+ * the window it served. */
 uintptr_t lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid);
 
-/* ---- fill.c: what a fault installs ---------------------------------- */
-/* Fill the plan's window (counting what it installs, waking no one);
- * then, once the faulting thread is awake, lf_fill_later() does the rest. */
-void lf_fill(struct lf_fault_plan *plan, bool write, uint32_t tid);
-void lf_fill_later(const struct lf_fault_plan *plan);
-void lf_fill_init(void);
-void *lf_fill_new_bounce(void);
-void lf_fill_thread_init(void *bounce_buffer);
+/* ---- fork.c: the lock order across fork, and every module's reset --- */
+void lf_fork_init(void);
 
 /* ---- stats.c -------------------------------------------------------- */
 void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);
@@ -247,16 +348,44 @@ void lf_exitpath_init(void);
 /* Make sure the registered pages of [buf, buf+len) are filled before the
  * kernel touches them (it cannot ask us in user-mode-only mode). */
 void lf_prefault(const void *buf, size_t len);
-static inline bool lf_user_mode(void)
+
+/* ---- take.c: a mapping a rule takes --------------------------------- */
+struct stat;
+/* Register a fresh mapping and enter it in the table; false when the
+ * kernel refuses (the mapping then stays the kernel's). */
+bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, enum lf_src src,
+		    int fd, uint64_t offset, const struct stat *st, int prot);
+
+/* ---- blocks.c: the served blocks of the malloc family --------------- */
+struct lf_block {
+	uintptr_t ptr;                  /* 0: free slot; 1: deleted */
+	uintptr_t map;                  /* the mapping that holds it */
+	size_t maplen;
+};
+int lf_blocks_put(uintptr_t ptr, uintptr_t map, size_t maplen);
+/* Find (and with `take`, remove) the block at ptr. */
+bool lf_blocks_get(uintptr_t ptr, struct lf_block *out, bool take);
+extern _Atomic size_t lf_blocks_live;
+/* Maybe one of ours: page aligned while blocks exist (free's fast path). */
+static inline bool lf_blocks_maybe(const void *p)
 {
-	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON &&
-	       lf.mode == LF_MODE_USER;
+	return p && ((uintptr_t)p & (LF_PAGE - 1)) == 0 &&
+	       atomic_load_explicit(&lf_blocks_live, memory_order_relaxed);
 }
+void lf_blocks_fork_prepare(void);
+void lf_blocks_fork_parent(void);
+void lf_blocks_fork_child(void);
 
 /* ---- wrap_protect.c: mprotect and the mlock family ------------------ */
 /* mlockall(MCL_FUTURE) without MCL_ONFAULT is in force: the kernel fills
  * every new mapping as it makes it, so no rule takes one (match.c). */
 extern _Atomic bool lf_locked_future;
+
+/* ---- wrap_truncate.c: a mapped file changes size -------------------- */
+/* The file (dev, ino) went from old_size to size bytes: empty the pages
+ * of its regions between the two ends, so that their next touch sees the
+ * file as it now is (SIGBUS past the end, the file's bytes before it). */
+void lf_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint64_t size);
 
 /* ---- match.c and caller.c: which rule takes a region ---------------- */
 /* Index of the first rule that takes the region, or -1.  `path` is the

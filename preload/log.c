@@ -15,8 +15,7 @@ static int log_fd = 2;
 static enum lf_level log_level = LF_LEVEL_WARN;
 static const char *const level_name[] = {"error", "warn", "info", "debug"};
 
-/* Replace %p by the pid; everything else is copied. */
-size_t lf_expand_pid(const char *tmpl, char *out, size_t outlen);
+
 
 void lf_log_setup(const char *dest, enum lf_level level)
 {

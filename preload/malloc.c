@@ -5,21 +5,17 @@
  * (__libc_malloc and friends), untouched.
  *
  * Invariants:
- *  - Block metadata lives in a table apart from the data (never in a header
- *    before the block), so that untouched pages stay untouched.
+ *  - Block metadata lives in a table apart from the data (blocks.c), never
+ *    in a header before the block, so that untouched pages stay untouched.
  *  - Served blocks are page aligned, glibc's blocks never are (their user
  *    pointer is 16 bytes into a chunk) except from memalign: so free() looks
  *    up only page-aligned pointers, and the common case costs one test.
- *  - The helpers never allocate (I1); the block table lock is taken with
- *    signals blocked by program threads only, and held across no access to
- *    user memory.
+ *  - The helpers never allocate (I1).
  *  - Before initialisation and inside the library (lf_busy) every call goes
  *    to glibc (I2).
  */
 #include <errno.h>
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,119 +27,6 @@ extern void __libc_free(void *);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
-
-/* ---- the block table: open addressing on the block's address ------- */
-struct block {
-	uintptr_t ptr;                  /* 0: free slot; 1: deleted */
-	uintptr_t map;                  /* the mapping that holds it */
-	size_t maplen;
-};
-#define BLOCKS (1u << 20)
-#define DELETED ((uintptr_t)1)
-static struct block *blocks;
-static _Atomic size_t nblocks;  /* live entries */
-static size_t ndeleted;         /* tombstones */
-static pthread_mutex_t block_lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread sigset_t block_mask __attribute__((tls_model("initial-exec")));
-
-static void blocks_lock(void)
-{
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &block_mask);
-	pthread_mutex_lock(&block_lock);
-}
-
-static void blocks_unlock(void)
-{
-	pthread_mutex_unlock(&block_lock);
-	pthread_sigmask(SIG_SETMASK, &block_mask, NULL);
-}
-
-void lf_malloc_fork_prepare(void) { blocks_lock(); }
-void lf_malloc_fork_parent(void) { blocks_unlock(); }
-void lf_malloc_fork_child(void)
-{
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-	block_lock = fresh;
-	pthread_sigmask(SIG_SETMASK, &block_mask, NULL);
-}
-
-static size_t slot_of(uintptr_t p) { return (size_t)((p >> 12) * 0x9E3779B97F4A7C15ULL >> 44); }
-
-/* Tombstones make misses walk further and further: when live entries and
- * tombstones fill half the table, put the live ones back in place, in a
- * fresh table (lock held). */
-static void rebuild(void)
-{
-	struct block *old = blocks;
-	void *t = lf_real_mmap(NULL, BLOCKS * sizeof *blocks, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t == MAP_FAILED)
-		return;
-	blocks = t;
-	for (size_t i = 0; i < BLOCKS; i++) {
-		if (old[i].ptr <= DELETED)
-			continue;
-		size_t j = slot_of(old[i].ptr);
-		while (blocks[j].ptr)
-			j = (j + 1) % BLOCKS;
-		blocks[j] = old[i];
-	}
-	ndeleted = 0;
-	lf_real_munmap(old, BLOCKS * sizeof *blocks);
-}
-
-static int blocks_put(uintptr_t ptr, uintptr_t map, size_t maplen)
-{
-	int rc = -1;
-	blocks_lock();
-	if (!blocks) {
-		void *t = lf_real_mmap(NULL, BLOCKS * sizeof *blocks, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		blocks = t == MAP_FAILED ? NULL : t;
-	}
-	if (blocks && nblocks + ndeleted >= BLOCKS / 2)
-		rebuild();
-	if (blocks && nblocks < BLOCKS / 2) {
-		for (size_t i = slot_of(ptr);; i = (i + 1) % BLOCKS)
-			if (blocks[i].ptr <= DELETED) {
-				if (blocks[i].ptr == DELETED)
-					ndeleted--;
-				blocks[i] = (struct block){ptr, map, maplen};
-				nblocks++;
-				rc = 0;
-				break;
-			}
-	}
-	blocks_unlock();
-	return rc;
-}
-
-/* Find (and with `take`, remove) the block at ptr. */
-static bool blocks_get(uintptr_t ptr, struct block *out, bool take)
-{
-	bool found = false;
-	blocks_lock();
-	for (size_t i = slot_of(ptr); blocks && blocks[i].ptr; i = (i + 1) % BLOCKS)
-		if (blocks[i].ptr == ptr) {
-			*out = blocks[i];
-			if (take) {
-				blocks[i].ptr = DELETED;
-				nblocks--;
-				ndeleted++;
-			}
-			found = true;
-			break;
-		}
-	blocks_unlock();
-	return found;
-}
-
-static inline bool maybe_ours(const void *p)
-{
-	return p && ((uintptr_t)p & (LF_PAGE - 1)) == 0 && atomic_load_explicit(&nblocks, memory_order_relaxed);
-}
 
 /* ---- served blocks -------------------------------------------------- */
 
@@ -162,10 +45,7 @@ static void set_threshold(void)
 	__atomic_store_n(&threshold, m ? m : 1, __ATOMIC_RELAXED);
 }
 
-struct stat;
-bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, enum lf_src src,
-		    int fd, uint64_t offset, const struct stat *st, int prot);
-
+/* Map, register and record a served block (mm lock held). */
 static void *map_block(int rule, size_t len, size_t slack, size_t align, bool zeroed,
 		       bool *failed)
 {
@@ -193,7 +73,7 @@ static void *map_block(int rule, size_t len, size_t slack, size_t align, bool ze
 		lf_real_munmap((void *)p, len);
 		goto out;
 	}
-	if (blocks_put(p, p, len) < 0) {
+	if (lf_blocks_put(p, p, len) < 0) {
 		lf_regions_remove(p, p + len);
 		lf_real_munmap((void *)p, len);
 		goto out;
@@ -237,16 +117,17 @@ out:
 	return result;
 }
 
-/* Map, register and record a served block (mm lock held). */
-static void release_block(const struct block *b)
+/* Give a served block back: out of the table first, then unmapped (see
+ * munmap in wrap_mmap.c). */
+static void release_block(const struct lf_block *b)
 {
 	lf_mm_lock();
-	lf_regions_remove(b->map, b->map + b->maplen); /* the table first: see munmap */
+	lf_regions_remove(b->map, b->map + b->maplen);
 	lf_real_munmap((void *)b->map, b->maplen);
 	lf_mm_unlock();
 }
 
-static size_t usable(const struct block *b) { return b->map + b->maplen - b->ptr; }
+static size_t usable(const struct lf_block *b) { return b->map + b->maplen - b->ptr; }
 
 /* ---- the family ----------------------------------------------------- */
 
@@ -276,7 +157,7 @@ static __attribute__((noinline)) void free_slow(void *p);
 
 LF_API void free(void *p)
 {
-	if (!maybe_ours(p)) {
+	if (!lf_blocks_maybe(p)) {
 		__libc_free(p);
 		return;
 	}
@@ -287,8 +168,8 @@ LF_API void free(void *p)
 static void free_slow(void *p)
 {
 	int saved = errno; /* free keeps errno (POSIX 2024, glibc) */
-	struct block b;
-	if (blocks_get((uintptr_t)p, &b, true))
+	struct lf_block b;
+	if (lf_blocks_get((uintptr_t)p, &b, true))
 		release_block(&b);
 	else
 		__libc_free(p);
@@ -319,7 +200,7 @@ static size_t usable_of(void *p);
 
 LF_API void *realloc(void *p, size_t n)
 {
-	if (!maybe_ours(p) && small(n))
+	if (!lf_blocks_maybe(p) && small(n))
 		return __libc_realloc(p, n); /* also realloc(NULL, n) and (p, 0) */
 	if (!p)
 		return malloc(n);
@@ -327,8 +208,8 @@ LF_API void *realloc(void *p, size_t n)
 		free(p);
 		return NULL;
 	}
-	struct block b;
-	if (maybe_ours(p) && blocks_get((uintptr_t)p, &b, false)) {
+	struct lf_block b;
+	if (lf_blocks_maybe(p) && lf_blocks_get((uintptr_t)p, &b, false)) {
 		size_t have = usable(&b);
 		size_t want = lf_page_up(n);
 		if (want < n) {
@@ -339,16 +220,16 @@ LF_API void *realloc(void *p, size_t n)
 			return p;
 		/* Grow or shrink the mapping; pages never touched stay so
 		 * (mremap moves page tables, it does not copy). */
-		blocks_get((uintptr_t)p, &b, true);
+		lf_blocks_get((uintptr_t)p, &b, true);
 		void *q = mremap((void *)b.map, b.maplen, want, MREMAP_MAYMOVE);
 		if (q == MAP_FAILED) {
-			blocks_put(b.ptr, b.map, b.maplen);
+			lf_blocks_put(b.ptr, b.map, b.maplen);
 			if (n <= have)
 				return p;
 			errno = ENOMEM;
 			return NULL;
 		}
-		blocks_put((uintptr_t)q, (uintptr_t)q, want);
+		lf_blocks_put((uintptr_t)q, (uintptr_t)q, want);
 		return q;
 	}
 	bool failed;
@@ -361,6 +242,7 @@ LF_API void *realloc(void *p, size_t n)
 		return __libc_realloc(p, n);
 	}
 	size_t old = usable_of(p);
+	LF_ASSERT_NO_LOCKS(); /* q is served memory: the copy faults */
 	memcpy(q, p, old < n ? old : n);
 	__libc_free(p);
 	return q;
@@ -441,8 +323,8 @@ LF_API void *pvalloc(size_t n)
 static size_t usable_of(void *p)
 {
 	static size_t (*real)(void *);
-	struct block b;
-	if (maybe_ours(p) && blocks_get((uintptr_t)p, &b, false))
+	struct lf_block b;
+	if (lf_blocks_maybe(p) && lf_blocks_get((uintptr_t)p, &b, false))
 		return usable(&b);
 	if (!p)
 		return 0;

@@ -1,5 +1,5 @@
 /* Which rule takes a region: the first, in file order, whose match keys
- * all hold (SPEC "Rules").  Runs in the mmap and malloc wrappers. */
+ * all hold (lazyfault.ini(5), "Rules").  Runs in the mmap and malloc wrappers. */
 #include <fnmatch.h>
 
 #include "lf.h"

@@ -15,7 +15,7 @@
 
 /* A signal handler that does I/O on untouched memory would run a second
  * serve inside this one, in the same thread: the fill-in-flight slot
- * (regions.c) is one per thread.  Handlers wait until the page is in. */
+ * (epochs.c) is one per thread.  Handlers wait until the page is in. */
 static uintptr_t serve_with_signals_blocked(uintptr_t page, uint32_t tid)
 {
 	sigset_t all, old;
@@ -30,6 +30,7 @@ static uintptr_t serve_with_signals_blocked(uintptr_t page, uint32_t tid)
 
 void lf_prefault(const void *buf, size_t len)
 {
+	LF_ASSERT_NO_LOCKS();
 	if (!buf || !len || lf_regions_empty())
 		return;
 	uintptr_t a = lf_page_down((uintptr_t)buf), e = lf_page_up((uintptr_t)buf + len);
@@ -38,12 +39,13 @@ void lf_prefault(const void *buf, size_t len)
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	unsigned char vec[CHUNK];
 	uintptr_t served = 0, region_end = 0;
-	int rule, src = -1;
+	struct lf_region r;
+	int src = -1;
 	while (a < e) {
 		size_t pages = (e - a) / LF_PAGE;
 		if (pages > CHUNK)
 			pages = CHUNK;
-		if (mincore((void *)a, pages * LF_PAGE, vec) < 0) {
+		if (syscall(SYS_mincore, a, pages * LF_PAGE, vec) < 0) {
 			/* Part of the range is not mapped: the call will fail
 			 * on its own, as it would without us. */
 			return;
@@ -52,7 +54,10 @@ void lf_prefault(const void *buf, size_t len)
 		for (i = 0; i < pages; i++) {
 			uintptr_t page = a + i * LF_PAGE;
 			if (page >= region_end) { /* one look-up per region, not per page */
-				if (!lf_regions_at(page, &rule, &src, &region_end)) {
+				if (lf_regions_lookup(page, &r)) {
+					src = r.src;
+					region_end = r.end;
+				} else {
 					src = -1;
 					region_end = page + LF_PAGE;
 				}

@@ -26,6 +26,8 @@ int lf_real_madvise(void *addr, size_t len, int advice)
 	return (int)syscall(SYS_madvise, addr, len, advice);
 }
 
+int lf_real_close(int fd) { return (int)syscall(SYS_close, fd); }
+
 void *lf_real_sym(const char *name)
 {
 	lf_busy++;

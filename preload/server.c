@@ -1,11 +1,12 @@
-/* The helper threads: each blocks in read(2) on the userfaultfd and serves
- * the faults it reads.  Started lazily, at the first registration, because a
- * second thread changes the program (unshare(CLONE_NEWUSER) fails in a
- * multi-threaded process); started with every signal blocked so that the
- * program's handlers never run on them; never stopped, because destructors
- * and atexit handlers may still touch lazy pages.  What they may and may not
- * do is invariant I1 (lf.h); they make system calls with syscall(2), not
- * through the wrappers, whose first call would take the loader's lock. */
+/* The helper threads, the delay queue, and the dispatch of each fault
+ * message to fault.c.  Each worker blocks in read(2) on the userfaultfd and
+ * serves the faults it reads.  Started lazily, at the first registration,
+ * because a second thread changes the program (unshare(CLONE_NEWUSER) fails
+ * in a multi-threaded process); started with every signal blocked so that
+ * the program's handlers never run on them; never stopped, because
+ * destructors and atexit handlers may still touch lazy pages.  What they
+ * may and may not do is invariant I1 (lf.h): they reach the kernel with
+ * syscall(2), never through the library's own wrappers. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,72 +23,6 @@ static _Atomic int started;
 static bool has_delay; /* some rule has a delay: set before the helpers start */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The stream in a file region goes to the kernel: the file is mapped over
- * the whole region, and every thread waiting in it retries on the kernel's
- * mapping.  The pages loaded so far are dropped: they were the file's bytes
- * (a handoff_ok region was never writable), and the kernel maps the same. */
-static bool handoff(struct lf_fault_plan *plan, uint64_t t0)
-{
-	uintptr_t start, end;
-	if (!lf_regions_handoff(plan->addr, &start, &end))
-		return false;
-	struct lf_rule_rt *rt = &lf.rt[plan->r.rule];
-	atomic_fetch_add_explicit(&rt->handoffs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&rt->bytes_handed_off, end - start, memory_order_relaxed);
-	lf_stats_fault(rt, lf_now_ns() - t0);
-	lf_uffd_wake(start, end - start);
-	plan->from = start;
-	plan->len = end - start;
-	lf_info("rule '%s': sequential reading at %#lx: the mapping %#lx-%#lx (file offset "
-		"%llu) is handed to the kernel, which maps the file itself from now on",
-		rt->rule->name, (unsigned long)plan->addr, (unsigned long)start,
-		(unsigned long)end, (unsigned long long)plan->r.offset);
-	return true;
-}
-
-static uintptr_t serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
-{
-	struct lf_fault_plan plan;
-	addr = lf_page_down(addr);
-	lf_inflight_begin();
-	if (!lf_regions_plan(addr, &plan)) {
-		lf_inflight_end();
-		/* Registered but unknown: a range that changed behind our back
-		 * (a raw system call), or a message read before its region was
-		 * handed off.  Hand the page back to the kernel, under the mm
-		 * lock and only if still unknown: a wrapper registers a new
-		 * region, then enters it, under that lock.  Lock busy: wake, and
-		 * the thread's next fault asks again. */
-		int rule, src;
-		uintptr_t end;
-		if (lf_mm_trylock()) {
-			if (!lf_regions_at(addr, &rule, &src, &end)) {
-				lf_debug("fault at %#lx outside every region: handed back to the kernel",
-					 (unsigned long)addr);
-				lf_uffd_unregister(addr, LF_PAGE);
-			}
-			lf_mm_unlock();
-		}
-		lf_uffd_wake(addr, LF_PAGE);
-		return addr + LF_PAGE;
-	}
-	plan.later_len = 0;
-	if (plan.handoff && handoff(&plan, t0)) {
-		lf_inflight_end();
-		return plan.from + plan.len;
-	}
-	lf_fill(&plan, write, tid);
-	/* Count before waking: the woken thread may end the process. */
-	lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);
-	lf_uffd_wake(plan.from, plan.len);
-	if (plan.later_len) {
-		lf_fill_later(&plan);
-		lf_uffd_wake(plan.later_from, plan.later_len); /* anyone waiting there */
-	}
-	lf_inflight_end();
-	return plan.from + plan.len > addr ? plan.from + plan.len : addr + LF_PAGE;
-}
-
 /* ---- delayed faults ------------------------------------------------
  * A rule's `delay` holds each of its faults that long.  The worker does not
  * sleep (that would stall faults of other rules): it queues the fault for
@@ -101,6 +36,13 @@ struct delayed {
 	bool write;
 };
 static struct delayed queue[DELAYED];
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+	while (syscall(SYS_nanosleep, &ts, &ts) < 0 && errno == EINTR)
+		;
+}
 static size_t queued;
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cond;
@@ -131,7 +73,7 @@ static void *delay_thread(void *arg)
 		struct delayed d = queue[first];
 		queue[first] = queue[--queued];
 		pthread_mutex_unlock(&queue_lock);
-		serve(d.addr, d.write, d.tid, d.t0);
+		lf_fault_serve(d.addr, d.write, d.tid, d.t0);
 		pthread_mutex_lock(&queue_lock);
 	}
 	return arg;
@@ -148,10 +90,8 @@ static void serve_later(uintptr_t addr, bool write, uint32_t tid, uint64_t t0, u
 	}
 	pthread_mutex_unlock(&queue_lock);
 	/* No room: hold this worker rather than serve early. */
-	struct timespec ts = {(time_t)(delay / 1000000000u), (long)(delay % 1000000000u)};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-	serve(addr, write, tid, t0);
+	sleep_ns(delay);
+	lf_fault_serve(addr, write, tid, t0);
 }
 
 static bool any_delay(void)
@@ -165,9 +105,8 @@ static bool any_delay(void)
 /* The rule of the region that holds addr, or NULL. */
 static const struct lf_rule *rule_at(uintptr_t addr)
 {
-	int rule, src;
-	uintptr_t end;
-	return lf_regions_at(addr, &rule, &src, &end) ? lf.rt[rule].rule : NULL;
+	struct lf_region r;
+	return lf_regions_lookup(addr, &r) ? lf.rt[r.rule].rule : NULL;
 }
 
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)
@@ -180,22 +119,16 @@ void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid)
 			return;
 		}
 	}
-	serve(addr, write, tid, t0);
+	lf_fault_serve(addr, write, tid, t0);
 }
 
-/* For a thread that must have the page before it goes on (user-mode-only
- * prefault): the delay is slept here. */
 uintptr_t lf_serve_fault_sync(uintptr_t addr, bool write, uint32_t tid)
 {
 	uint64_t t0 = lf_now_ns();
 	const struct lf_rule *rule = has_delay ? rule_at(addr) : NULL;
-	if (rule && rule->delay_ns) {
-		struct timespec ts = {(time_t)(rule->delay_ns / 1000000000u),
-				      (long)(rule->delay_ns % 1000000000u)};
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
-	return serve(addr, write, tid, t0);
+	if (rule && rule->delay_ns)
+		sleep_ns(rule->delay_ns);
+	return lf_fault_serve(addr, write, tid, t0);
 }
 
 static void *worker(void *arg)
@@ -217,8 +150,7 @@ static void *worker(void *arg)
 			if (!atomic_exchange(&said, 1))
 				lf_error("helper: reading the userfaultfd failed (errno %d); retrying",
 					 errno);
-			struct timespec ms = {0, 1000000};
-			nanosleep(&ms, NULL);
+			sleep_ns(1000000);
 			continue;
 		}
 		for (size_t i = 0; i < (size_t)n / sizeof msg[0]; i++) {

@@ -1,7 +1,7 @@
 /* Initialisation: read the environment and the rules, open the
  * userfaultfd, and get ready; done once, lazily, by whichever comes first of
  * the constructor and a wrapper (another library's constructor may call
- * malloc or mmap before ours runs: I2).  Also fork handling (I3). */
+ * malloc or mmap before ours runs: I2). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,8 +18,6 @@
 #include "uffd_compat.h"
 
 struct lf_global lf = {.uffd = -1};
-
-size_t lf_expand_pid(const char *tmpl, char *out, size_t outlen);
 
 static void exit_now(int status) { syscall(SYS_exit_group, status); }
 
@@ -86,79 +84,12 @@ static int setup_rules(void)
 			}
 		}
 		rt->seed = (r->given & LF_KEY_SEED) ? r->seed : random_seed();
-		rt->rng = rt->seed;
+		rt->poison.rng = rt->seed;
 		if (r->action == LF_ACTION_POISON && r->probability < 1 && !(r->given & LF_KEY_SEED))
 			lf_info("rule '%s': seed = %llu (chosen; put it in the rule to replay this run)",
 				r->name, (unsigned long long)rt->seed);
 	}
 	return 0;
-}
-
-void lf_malloc_fork_prepare(void);
-void lf_malloc_fork_parent(void);
-void lf_malloc_fork_child(void);
-
-/* No lock of ours may be held by another thread across fork: the child
- * would inherit it held forever. */
-static void fork_prepare(void)
-{
-	lf_mm_lock();
-	lf_malloc_fork_prepare();
-	lf_regions_lock();
-}
-
-static void fork_parent(void)
-{
-	lf_regions_unlock();
-	lf_malloc_fork_parent();
-	lf_mm_unlock();
-}
-
-/* I3: the child's copy of every registered range is unregistered (no
- * EVENT_FORK), and the descriptor it inherited acts on the parent's memory.
- * Open our own, register everything again, start our own helpers. */
-static void fork_child(void)
-{
-	lf_regions_fork_child();
-	for (size_t i = 0; i < lf.rules.nrules; i++)
-		lf.rt[i].poison_lock = 0; /* a parent's helper may have held it */
-	lf_malloc_fork_child();
-	lf_mm_fork_child();
-	lf_stats_fork_child();
-	lf_server_fork_child();
-	atomic_store(&lf_locked_future, false); /* fork does not pass mlockall on */
-	syscall(SYS_close, lf.uffd); /* not through our close(), which keeps it */
-	char why[1024];
-	enum lf_mode mode = lf.mode;
-	uint64_t features;
-	lf.uffd = lf_uffd_open(&mode, &features, why, sizeof why);
-	if (lf.uffd < 0) {
-		char msg[1200];
-		snprintf(msg, sizeof msg,
-			 "after fork: cannot open a userfaultfd (%s): pages of this process not yet "
-			 "filled would read zeros",
-			 why);
-		lf_setup_failed(msg);
-		return;
-	}
-	/* Helpers before registering: a registered page with nobody to serve
-	 * it would hang its first touch. */
-	if (!lf_regions_empty() && lf_server_start() < 0) {
-		lf_setup_failed("after fork: no helper thread can be started; pages not yet "
-				"filled read zeros in this process");
-		return;
-	}
-	lf_regions_lock();
-	size_t n = lf_regions_count_locked();
-	for (size_t i = 0; i < n; i++) {
-		const struct lf_region *r = lf_regions_at_locked(i);
-		int rc = lf_uffd_register(r->start, r->end - r->start, r->src == LF_SRC_SHMEM, NULL);
-		if (rc < 0)
-			lf_error("after fork: cannot register %#lx-%#lx again (%s): its pages not yet "
-				 "filled read zeros in this process",
-				 (unsigned long)r->start, (unsigned long)r->end, strerror(-rc));
-	}
-	lf_regions_unlock();
 }
 
 static void do_init(void)
@@ -235,7 +166,7 @@ static void do_init(void)
 			lf_caller_init();
 			break;
 		}
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	lf_fork_init();
 	lf_info("%zu rule(s) from %s, %s mode, %u worker(s)", lf.rules.nrules, lf.rules.file,
 		lf.mode == LF_MODE_FULL ? "full" : "user-mode-only", lf.workers);
 	atomic_store(&lf.state, LF_ON);

@@ -12,7 +12,6 @@
 
 #include "lf.h"
 
-size_t lf_expand_pid(const char *tmpl, char *out, size_t outlen);
 
 uint64_t lf_now_ns(void)
 {

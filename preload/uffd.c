@@ -1,6 +1,9 @@
-/* The userfaultfd: opening it in SPEC's order, probing what the kernel
- * offers, registering ranges, and the fill ioctls with every result the
- * kernel can give (KERNEL-NOTES "Filling pages"). */
+/* The userfaultfd: opening it (/dev/userfaultfd, then userfaultfd(2), then
+ * userfaultfd(2) in user-mode-only mode), probing what the kernel offers,
+ * registering ranges, and the fill ioctls with every result the kernel can
+ * give: EEXIST (present already: skip the page), EAGAIN with progress
+ * (partial: go on) or without (a transient race: retry), ENOENT (no VMA or a
+ * window across a VMA end), ESRCH (the process is exiting). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -20,14 +23,20 @@
 			 UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MISSING_HUGETLBFS | \
 			 UFFD_FEATURE_MINOR_SHMEM)
 
+/* Every ioctl goes through here: a raw system call, as helpers must (I1). */
+static int uffd_ioctl(int fd, unsigned long request, void *arg)
+{
+	return (int)syscall(SYS_ioctl, fd, request, arg);
+}
+
 static int open_dev(int flags)
 {
 	int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		return -1;
-	int fd = ioctl(dev, USERFAULTFD_IOC_NEW, flags);
+	int fd = (int)syscall(SYS_ioctl, dev, USERFAULTFD_IOC_NEW, flags);
 	int e = errno;
-	close(dev);
+	lf_real_close(dev);
 	errno = e;
 	return fd;
 }
@@ -62,7 +71,7 @@ static int open_mode(enum lf_mode mode, int *via_dev, char *why, size_t whylen)
 static int api(int fd, uint64_t want, uint64_t *got)
 {
 	struct uffdio_api a = {.api = UFFD_API, .features = want};
-	if (ioctl(fd, UFFDIO_API, &a) < 0)
+	if (uffd_ioctl(fd, UFFDIO_API, &a) < 0)
 		return -1;
 	*got = a.features;
 	return 0;
@@ -92,11 +101,11 @@ int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whyle
 	if (probe >= 0) {
 		if (api(probe, 0, &supported) < 0)
 			supported = 0;
-		close(probe);
+		lf_real_close(probe);
 	}
 	if (api(fd, supported & WANTED_FEATURES, features) < 0) {
 		snprintf(why, whylen, "UFFDIO_API: %s", strerror(errno));
-		close(fd);
+		lf_real_close(fd);
 		return -1;
 	}
 	*mode = m;
@@ -109,7 +118,7 @@ int lf_uffd_register(uintptr_t start, size_t len, bool minor, uint64_t *ioctls)
 		.range = {.start = start, .len = len},
 		.mode = minor ? UFFDIO_REGISTER_MODE_MINOR : UFFDIO_REGISTER_MODE_MISSING,
 	};
-	if (ioctl(lf.uffd, UFFDIO_REGISTER, &reg) < 0)
+	if (uffd_ioctl(lf.uffd, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
 	if (ioctls)
 		*ioctls = reg.ioctls;
@@ -119,52 +128,64 @@ int lf_uffd_register(uintptr_t start, size_t len, bool minor, uint64_t *ioctls)
 int lf_uffd_unregister(uintptr_t start, size_t len)
 {
 	struct uffdio_range r = {.start = start, .len = len};
-	return ioctl(lf.uffd, UFFDIO_UNREGISTER, &r) < 0 ? -errno : 0;
+	return uffd_ioctl(lf.uffd, UFFDIO_UNREGISTER, &r) < 0 ? -errno : 0;
 }
 
 void lf_uffd_wake(uintptr_t start, size_t len)
 {
 	struct uffdio_range r = {.start = start, .len = len};
-	ioctl(lf.uffd, UFFDIO_WAKE, &r);
+	uffd_ioctl(lf.uffd, UFFDIO_WAKE, &r);
 }
 
-/* One fill ioctl, never waking (the caller wakes once, after counting);
- * returns 0 when [dst, dst+len) was done, else -1 with errno and
- * *progress = bytes done before the error. */
+/* The four fill ioctls, never waking (the caller wakes once, after
+ * counting).  Each returns 0 when [dst, dst+len) was done, else -1 with
+ * errno, and *done = bytes done before the error. */
+static int uffd_copy(uintptr_t dst, size_t len, const void *src, long *done)
+{
+	struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len,
+				.mode = UFFDIO_COPY_MODE_DONTWAKE};
+	int rc = uffd_ioctl(lf.uffd, UFFDIO_COPY, &c);
+	*done = c.copy;
+	return rc;
+}
+
+static int uffd_zeropage(uintptr_t dst, size_t len, long *done)
+{
+	struct uffdio_zeropage z = {.range = {.start = dst, .len = len},
+				    .mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE};
+	int rc = uffd_ioctl(lf.uffd, UFFDIO_ZEROPAGE, &z);
+	*done = z.zeropage;
+	return rc;
+}
+
+static int uffd_continue(uintptr_t dst, size_t len, long *done)
+{
+	struct uffdio_continue c = {.range = {.start = dst, .len = len},
+				    .mode = UFFDIO_CONTINUE_MODE_DONTWAKE};
+	int rc = uffd_ioctl(lf.uffd, UFFDIO_CONTINUE, &c);
+	*done = c.mapped;
+	return rc;
+}
+
+static int uffd_poison(uintptr_t dst, size_t len, long *done)
+{
+	struct uffdio_poison p = {.range = {.start = dst, .len = len},
+				  .mode = UFFDIO_POISON_MODE_DONTWAKE};
+	int rc = uffd_ioctl(lf.uffd, UFFDIO_POISON, &p);
+	*done = p.updated;
+	return rc;
+}
+
 static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src,
 		     long *progress)
 {
 	int rc;
 	*progress = 0;
 	switch (op) {
-	case LF_OP_COPY: {
-		struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len,
-					.mode = UFFDIO_COPY_MODE_DONTWAKE};
-		rc = ioctl(lf.uffd, UFFDIO_COPY, &c);
-		*progress = c.copy;
-		break;
-	}
-	case LF_OP_ZEROPAGE: {
-		struct uffdio_zeropage z = {.range = {.start = dst, .len = len},
-					    .mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE};
-		rc = ioctl(lf.uffd, UFFDIO_ZEROPAGE, &z);
-		*progress = z.zeropage;
-		break;
-	}
-	case LF_OP_CONTINUE: {
-		struct uffdio_continue c = {.range = {.start = dst, .len = len},
-					    .mode = UFFDIO_CONTINUE_MODE_DONTWAKE};
-		rc = ioctl(lf.uffd, UFFDIO_CONTINUE, &c);
-		*progress = c.mapped;
-		break;
-	}
-	default: {
-		struct uffdio_poison p = {.range = {.start = dst, .len = len},
-					  .mode = UFFDIO_POISON_MODE_DONTWAKE};
-		rc = ioctl(lf.uffd, UFFDIO_POISON, &p);
-		*progress = p.updated;
-		break;
-	}
+	case LF_OP_COPY: rc = uffd_copy(dst, len, src, progress); break;
+	case LF_OP_ZEROPAGE: rc = uffd_zeropage(dst, len, progress); break;
+	case LF_OP_CONTINUE: rc = uffd_continue(dst, len, progress); break;
+	default: rc = uffd_poison(dst, len, progress); break;
 	}
 	if (rc == 0)
 		*progress = (long)len;

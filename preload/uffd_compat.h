@@ -1,6 +1,8 @@
-/* userfaultfd definitions that Debian 12's 6.1 headers lack (KERNEL-NOTES
- * "Headers").  Each is guarded by #ifndef on that very symbol so that newer
- * headers win, and the struct layout is checked against the kernel ABI. */
+/* userfaultfd definitions that Debian 12's headers (Linux 6.1) lack: POISON
+ * (Linux 6.6), MOVE (6.8), WP_ASYNC (6.7), WP_UNPOPULATED (6.5).  Each is
+ * guarded by #ifndef on that very symbol so that newer headers win, and the
+ * struct layout is checked against the kernel ABI.  What the running kernel
+ * offers is probed at run time (uffd.c), never assumed from these. */
 #ifndef LF_UFFD_COMPAT_H
 #define LF_UFFD_COMPAT_H
 

@@ -14,9 +14,9 @@
 
 static bool is_ours(int fd)
 {
-	if (fd < 0 || atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
+	if (fd < 0 || !lf_is_on())
 		return false;
-	if (fd == lf.uffd || lf_regions_fd_in_use(fd) || (fd > 2 && fd == lf_log_fd()))
+	if (fd == lf.uffd || lf_fdrefs_in_use(fd) || (fd > 2 && fd == lf_log_fd()))
 		return true;
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd == fd)
@@ -38,7 +38,7 @@ static void move_ours(int fd)
 		if (lf.rt[i].source_fd == fd)
 			lf.rt[i].source_fd = to;
 	lf_regions_relocate_fd(fd, to);
-	lf_regions_quiesce(); /* fills that planned with the old number finish */
+	lf_epochs_quiesce(); /* fills that planned with the old number finish */
 	lf_debug("descriptor %d of the library moved to %d: the program reuses it", fd, to);
 }
 
@@ -48,7 +48,7 @@ LF_API int close(int fd)
 		lf_debug("the program closes descriptor %d, which the library needs: kept open", fd);
 		return 0;
 	}
-	return (int)syscall(SYS_close, fd);
+	return lf_real_close(fd);
 }
 
 LF_API int dup2(int old, int new)
@@ -83,15 +83,15 @@ static int close_range_around(unsigned first, unsigned last, int flags)
 
 LF_API int close_range(unsigned first, unsigned last, int flags)
 {
-	if (lf_busy || atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON)
+	if (lf_busy || !lf_is_on())
 		return (int)syscall(SYS_close_range, first, last, flags);
 	/* Ours are few and low: look only up to the highest one. */
 	int top = lf.uffd > lf_log_fd() ? lf.uffd : lf_log_fd();
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd > top)
 			top = lf.rt[i].source_fd;
-	if (lf_regions_fd_top() > top)
-		top = lf_regions_fd_top();
+	if (lf_fdrefs_top() > top)
+		top = lf_fdrefs_top();
 	if (top < (int)first)
 		return (int)syscall(SYS_close_range, first, last, flags);
 	unsigned upto = last < (unsigned)top ? last : (unsigned)top;

@@ -30,46 +30,6 @@ static bool any_rule(enum lf_match kind)
 	return false;
 }
 
-/* Register a fresh mapping and enter it in the table; false when the
- * kernel refuses (the mapping then stays the kernel's). */
-bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
-		    enum lf_src src, int fd, uint64_t offset, const struct stat *st, int prot)
-{
-	uint64_t ioctls = 0;
-	len = lf_page_up(len);
-	/* Helpers first: a range registered with nobody to serve it would
-	 * hang its first touch. */
-	if (lf_server_start() < 0) {
-		lf_setup_failed("no helper thread can be started");
-		return false;
-	}
-	int rc = lf_uffd_register(start, len, src == LF_SRC_SHMEM, &ioctls);
-	if (rc < 0) {
-		lf_info("rule '%s': cannot register %#lx+%zu (%s): left to the kernel",
-			lf.rules.rule[rule].name, (unsigned long)start, len, strerror(-rc));
-		return false;
-	}
-	struct lf_region r = {
-		.start = start, .end = start + len, .base = start, .base_end = start + len,
-		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
-		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
-		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
-		.handoff_ok = kind == LF_MATCH_FILE && src == LF_SRC_FILE && len >= LF_HANDOFF_MIN &&
-			      lf.rules.rule[rule].handoff && !(prot & (PROT_WRITE | PROT_EXEC)),
-	};
-	if (lf_regions_add(&r) < 0) {
-		lf_uffd_unregister(start, len);
-		lf_warn("region table full: %#lx+%zu left to the kernel", (unsigned long)start, len);
-		return false;
-	}
-	struct lf_rule_rt *rt = &lf.rt[rule];
-	atomic_fetch_add_explicit(&rt->regions, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
-	lf_debug("rule '%s' takes %#lx-%#lx", lf.rules.rule[rule].name, (unsigned long)start,
-		 (unsigned long)(start + len));
-	return true;
-}
-
 /* Flags that keep their meaning on the anonymous mapping we put in place. */
 #define KEEP_FLAGS (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_NORESERVE | MAP_32BIT)
 
@@ -295,22 +255,22 @@ static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, vo
 	}
 	size_t kept = old_up < new_up ? old_up : new_up;
 	lf_regions_remove(n, n + new_up); /* MREMAP_FIXED replaced what was there */
-	struct lf_fault_plan before;
-	bool had = lf_regions_plan(o, &before);
+	struct lf_region before;
+	bool had = lf_regions_lookup(o, &before);
 	lf_regions_move(o, kept, n);
 	if (old_up > kept) /* the part not moved is unmapped */
 		lf_regions_remove(o + kept, o + old_up);
 	if (had && new_up > kept && lf_uffd_register(n + kept, new_up - kept,
-					      had && before.r.src == LF_SRC_SHMEM, NULL) == 0)
+					      had && before.src == LF_SRC_SHMEM, NULL) == 0)
 		lf_regions_resize(n, kept, new_up);
 	/* MREMAP_DONTUNMAP leaves the old range mapped, registered and empty:
 	 * for anonymous memory that means zeros. */
 	if ((flags & MREMAP_DONTUNMAP) && had) {
-		struct lf_region z = before.r;
+		struct lf_region z = before;
 		z.start = z.base = o;
 		z.end = z.base_end = o + kept;
 		z.src = z.kind == LF_MATCH_FILE ? z.src : LF_SRC_ZERO;
-		z.ra_window = 0;
+		z.win.size = 0;
 		lf_regions_add(&z);
 	}
 	return p;
@@ -347,8 +307,8 @@ LF_API int madvise(void *addr, size_t len, int advice)
 		errno = EINVAL;
 		return -1;
 	}
-	if (lf_regions_any_handoff() && kept_with_the_mapping(advice))
-		lf_regions_no_handoff(a, e, false);
+	if (lf_handoff_any() && kept_with_the_mapping(advice))
+		lf_handoff_forbid(a, e, false);
 	lf_mm_lock();
 	int rc = lf_real_madvise(addr, len, advice);
 	/* Emptied pages come back as the kernel would refill them: zeros for

@@ -1,6 +1,6 @@
 /* mprotect and the mlock family, as the program calls them through the PLT.
  * The kernel does the work; the library only notes that a file region may
- * no longer be handed off to the kernel (lf_regions_handoff): once writable,
+ * no longer be handed off to the kernel (handoff.c): once writable,
  * its pages may hold the program's own bytes, which a mapping of the file
  * put over them would lose; once locked, the file mapping put over them
  * would not be. */
@@ -19,12 +19,11 @@
 static void note(const void *addr, size_t len)
 {
 	/* The common case, no region that may be handed off: no lock. */
-	if (atomic_load_explicit(&lf.state, memory_order_acquire) != LF_ON ||
-	    !lf_regions_any_handoff())
+	if (!lf_is_on() || !lf_handoff_any())
 		return;
 	uintptr_t a = lf_page_down((uintptr_t)addr), e = lf_page_up((uintptr_t)addr + len);
 	if (e > a)
-		lf_regions_no_handoff(a, e, false);
+		lf_handoff_forbid(a, e, false);
 }
 
 LF_API int mprotect(void *addr, size_t len, int prot)
@@ -59,7 +58,7 @@ _Atomic bool lf_locked_future;
 LF_API int mlockall(int flags)
 {
 	/* Whatever the library's state: MCL_FUTURE locks mappings not made yet. */
-	lf_regions_no_handoff(0, 0, true);
+	lf_handoff_forbid(0, 0, true);
 	bool was = atomic_load(&lf_locked_future);
 	bool future = (flags & MCL_FUTURE) && !(flags & MCL_ONFAULT);
 	if (future)

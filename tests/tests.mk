@@ -10,9 +10,14 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(patsubst tests/progs/%.c,$(B)/tests/progs/%,$(PROG_SRC))
 
-$(B)/tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(HDRS)
+# The library's pure parts that a unit test links (no kernel, no state).
+UNIT_LINK_test_window := preload/window.c
+UNIT_LINK_test_poison := preload/poison_decide.c
+
+.SECONDEXPANSION:
+$(B)/tests/unit/%: tests/unit/%.c $$(UNIT_LINK_$$*) $(COMMON_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) $(TEST_SAN) -Iinjector -o $@ $< $(COMMON_SRC) -lcriterion -linih -lelf
+	$(CC) $(BASE) $(CFLAGS) $(TEST_SAN) -Iinjector -Ipreload -o $@ $< $(UNIT_LINK_$*) $(COMMON_SRC) -lcriterion -linih -lelf
 
 $(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)

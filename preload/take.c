@@ -1,0 +1,47 @@
+/* A mapping a rule takes: register it, then enter it in the table (the
+ * caller holds the mm lock: nothing else changes the address space
+ * meanwhile).  Shared by the mmap wrappers and the malloc family. */
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "lf.h"
+#include "uffd_compat.h"
+
+bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
+		    enum lf_src src, int fd, uint64_t offset, const struct stat *st, int prot)
+{
+	uint64_t ioctls = 0;
+	len = lf_page_up(len);
+	/* Helpers first: a range registered with nobody to serve it would
+	 * hang its first touch. */
+	if (lf_server_start() < 0) {
+		lf_setup_failed("no helper thread can be started");
+		return false;
+	}
+	int rc = lf_uffd_register(start, len, src == LF_SRC_SHMEM, &ioctls);
+	if (rc < 0) {
+		lf_info("rule '%s': cannot register %#lx+%zu (%s): left to the kernel",
+			lf.rules.rule[rule].name, (unsigned long)start, len, strerror(-rc));
+		return false;
+	}
+	struct lf_region r = {
+		.start = start, .end = start + len, .base = start, .base_end = start + len,
+		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
+		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
+		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
+		.handoff_ok = kind == LF_MATCH_FILE && src == LF_SRC_FILE && len >= LF_HANDOFF_MIN &&
+			      lf.rules.rule[rule].handoff && !(prot & (PROT_WRITE | PROT_EXEC)),
+	};
+	if (lf_regions_add(&r) < 0) {
+		lf_uffd_unregister(start, len);
+		lf_warn("region table full: %#lx+%zu left to the kernel", (unsigned long)start, len);
+		return false;
+	}
+	struct lf_rule_rt *rt = &lf.rt[rule];
+	atomic_fetch_add_explicit(&rt->regions, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
+	lf_debug("rule '%s' takes %#lx-%#lx", lf.rules.rule[rule].name, (unsigned long)start,
+		 (unsigned long)(start + len));
+	return true;
+}
