@@ -8,7 +8,6 @@
  * into the wrappers themselves, once into the look-up of every next
  * definition when the library loads.
  */
-#undef _FORTIFY_SOURCE /* it would inline the very functions defined here */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/random.h>
