@@ -1,8 +1,14 @@
-/* The read/write family, wrapped for user-mode-only mode (prefault.c).  In
- * full mode, and inside the library (lf_busy), each is a straight call.
- * SPEC lists the calls; fread and fwrite are here too because glibc's stdio
- * reads into and writes from the caller's buffer with internal calls that
- * these wrappers would not see. */
+/* The read/write family, wrapped for user-mode-only mode: there the kernel
+ * cannot ask us to fill a page that a system call touches (the call fails
+ * with EFAULT or comes short), so each wrapper fills the call's buffers
+ * first (lf_prefault, prefault.c), then calls the next definition.  In full
+ * mode, and inside the library (lf_busy), each is a straight call.
+ *
+ * The wrappers are the rows of wrap_io_table.h, expanded here twice: once
+ * into the wrappers themselves, once into the look-up of every next
+ * definition when the library loads.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -11,7 +17,43 @@
 
 #include "lf.h"
 
-static inline bool want_prefault(void) { return !lf_busy && lf_user_mode(); }
+/* stdio.h may make these macros; the table defines them as functions */
+#undef fread_unlocked
+#undef fwrite_unlocked
+
+static inline bool want_prefault(void)
+{
+#ifdef LF_TEST_NO_PREFAULT
+	/* A build for the test suite only (test_usermode.py), which shows
+	 * that every check of the read/write family needs the prefault. */
+	return false;
+#endif
+	return !lf_busy && lf_user_mode();
+}
+
+/* ---- what a row's `buffers` column names ---------------------------- */
+
+#define BUF(p, len) lf_prefault(p, len);
+#define BUF_CAP(p, n, cap) lf_prefault(p, (n) < (cap) ? (n) : (cap));
+#define ITEMS(p, size, n) prefault_items(p, size, n);
+#define ITEMS_CAP(p, cap, size, n) prefault_items_cap(p, cap, size, n);
+#define IOV(iov, count) prefault_iov(iov, count);
+#define MSG(msg) prefault_msg(msg);
+#define ADDR_OUT(sa, lenp) prefault_addr_out(sa, lenp);
+
+/* size * n bytes (stdio), or none when that overflows: the call fails then */
+static void prefault_items(const void *p, size_t size, size_t n)
+{
+	if (size && n <= SIZE_MAX / size)
+		lf_prefault(p, size * n);
+}
+
+/* size * n bytes, at most cap (an overflow counts as more than cap) */
+static void prefault_items_cap(const void *p, size_t cap, size_t size, size_t n)
+{
+	size_t total = size && n <= SIZE_MAX / size ? size * n : SIZE_MAX;
+	lf_prefault(p, total < cap ? total : cap);
+}
 
 static void prefault_iov(const struct iovec *iov, int n)
 {
@@ -19,123 +61,11 @@ static void prefault_iov(const struct iovec *iov, int n)
 		lf_prefault(iov[i].iov_base, iov[i].iov_len);
 }
 
-/* The next definition of `name`, found on first use. */
-#define REAL(name)                                                \
-	static __typeof__(name) *real_##name;                     \
-	if (!real_##name)                                         \
-		real_##name = (__typeof__(name) *)lf_real_sym(#name)
-
-LF_API ssize_t read(int fd, void *buf, size_t n)
-{
-	REAL(read);
-	if (want_prefault())
-		lf_prefault(buf, n);
-	return real_read(fd, buf, n);
-}
-
-LF_API ssize_t write(int fd, const void *buf, size_t n)
-{
-	REAL(write);
-	if (want_prefault())
-		lf_prefault(buf, n);
-	return real_write(fd, buf, n);
-}
-
-LF_API ssize_t pread(int fd, void *buf, size_t n, off_t off)
-{
-	REAL(pread);
-	if (want_prefault())
-		lf_prefault(buf, n);
-	return real_pread(fd, buf, n, off);
-}
-LF_API ssize_t pread64(int fd, void *buf, size_t n, off_t off) __attribute__((alias("pread")));
-
-LF_API ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-	REAL(pwrite);
-	if (want_prefault())
-		lf_prefault(buf, n);
-	return real_pwrite(fd, buf, n, off);
-}
-LF_API ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) __attribute__((alias("pwrite")));
-
-LF_API ssize_t readv(int fd, const struct iovec *iov, int n)
-{
-	REAL(readv);
-	if (want_prefault())
-		prefault_iov(iov, n);
-	return real_readv(fd, iov, n);
-}
-
-LF_API ssize_t writev(int fd, const struct iovec *iov, int n)
-{
-	REAL(writev);
-	if (want_prefault())
-		prefault_iov(iov, n);
-	return real_writev(fd, iov, n);
-}
-
-LF_API ssize_t preadv(int fd, const struct iovec *iov, int n, off_t off)
-{
-	REAL(preadv);
-	if (want_prefault())
-		prefault_iov(iov, n);
-	return real_preadv(fd, iov, n, off);
-}
-LF_API ssize_t preadv64(int fd, const struct iovec *iov, int n, off_t off) __attribute__((alias("preadv")));
-
-LF_API ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
-{
-	REAL(pwritev);
-	if (want_prefault())
-		prefault_iov(iov, n);
-	return real_pwritev(fd, iov, n, off);
-}
-LF_API ssize_t pwritev64(int fd, const struct iovec *iov, int n, off_t off) __attribute__((alias("pwritev")));
-
-LF_API ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off, int flags)
-{
-	REAL(preadv2);
-	if (want_prefault())
-		prefault_iov(iov, n);
-	return real_preadv2(fd, iov, n, off, flags);
-}
-
-LF_API ssize_t preadv64v2(int fd, const struct iovec *iov, int n, off_t off, int flags)
-	__attribute__((alias("preadv2")));
-
-LF_API ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off, int flags)
-{
-	REAL(pwritev2);
-	if (want_prefault())
-		prefault_iov(iov, n);
-	return real_pwritev2(fd, iov, n, off, flags);
-}
-
-LF_API ssize_t recv(int fd, void *buf, size_t n, int flags)
-{
-	REAL(recv);
-	if (want_prefault())
-		lf_prefault(buf, n);
-	return real_recv(fd, buf, n, flags);
-}
-
-LF_API ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *sl)
-{
-	REAL(recvfrom);
-	if (want_prefault()) {
-		lf_prefault(buf, n);
-		if (sa && sl) {
-			lf_prefault(sl, sizeof *sl);
-			lf_prefault(sa, *sl);
-		}
-	}
-	return real_recvfrom(fd, buf, n, flags, sa, sl);
-}
-
 /* Everything of a msghdr the kernel reads or writes. */
 static void prefault_msg(const struct msghdr *msg)
 {
+	if (!msg)
+		return;
 	lf_prefault(msg, sizeof *msg);
 	prefault_iov(msg->msg_iov, (int)msg->msg_iovlen);
 	lf_prefault(msg->msg_iov, msg->msg_iovlen * sizeof *msg->msg_iov);
@@ -143,162 +73,69 @@ static void prefault_msg(const struct msghdr *msg)
 	lf_prefault(msg->msg_control, msg->msg_controllen);
 }
 
-LF_API ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+/* The length is read before the address is written: fill it first. */
+static void prefault_addr_out(const struct sockaddr *sa, const socklen_t *len)
 {
-	REAL(recvmsg);
-	if (want_prefault() && msg)
-		prefault_msg(msg);
-	return real_recvmsg(fd, msg, flags);
+	if (!sa || !len)
+		return;
+	lf_prefault(len, sizeof *len);
+	lf_prefault(sa, *len);
 }
 
-LF_API ssize_t send(int fd, const void *buf, size_t n, int flags)
+/* ---- the next definitions ------------------------------------------- */
+
+/* dlsym(RTLD_NEXT) without changing errno.  A wrapper called before the
+ * library loaded its look-ups (another library's constructor ran first)
+ * comes here; later ones find the pointer.  Relaxed is enough: a thread
+ * that finds the slot empty looks the name up itself, and finds the same. */
+__attribute__((noinline)) static void *look_up(void *_Atomic *slot, const char *name)
 {
-	REAL(send);
-	if (want_prefault())
-		lf_prefault(buf, n);
-	return real_send(fd, buf, n, flags);
+	int saved = errno;
+	void *p = lf_real_sym(name);
+	errno = saved;
+	atomic_store_explicit(slot, p, memory_order_relaxed);
+	return p;
 }
 
-LF_API ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *sa,
-		      socklen_t sl)
+static inline void *next_def(void *_Atomic *slot, const char *name)
 {
-	REAL(sendto);
-	if (want_prefault()) {
-		lf_prefault(buf, n);
-		lf_prefault(sa, sl);
+	void *p = atomic_load_explicit(slot, memory_order_relaxed);
+	return __builtin_expect(p != NULL, 1) ? p : look_up(slot, name);
+}
+
+/* ---- the wrappers ----------------------------------------------------- */
+
+enum lf_io_direction { LF_IO_INTO, LF_IO_FROM }; /* checked, used by no hook yet */
+
+/* Per row: the type of the call, a slot for its next definition, and the
+ * wrapper.  errno is the caller's until the real call. */
+#define LF_IO(name, dir, ret, params, args, buffers)                                  \
+	typedef ret lf_io_##name##_fn params;                                         \
+	static void *_Atomic lf_next_##name;                                          \
+	LF_API ret name params                                                        \
+	{                                                                             \
+		(void)LF_IO_##dir;                                                    \
+		lf_io_##name##_fn *next = (lf_io_##name##_fn *)next_def(&lf_next_##name, #name); \
+		if (want_prefault()) {                                                \
+			int saved_errno = errno;                                      \
+			buffers                                                       \
+			errno = saved_errno;                                          \
+		}                                                                     \
+		return next args;                                                     \
 	}
-	return real_sendto(fd, buf, n, flags, sa, sl);
-}
+#define LF_IO_ALIAS(other, name) LF_API lf_io_##name##_fn other __attribute__((alias(#name)));
+#include "wrap_io_table.h"
+#undef LF_IO
+#undef LF_IO_ALIAS
 
-LF_API ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+/* Look every next definition up when the library loads, so that no later
+ * first call runs dlsym where it is not safe: in a signal handler, or in a
+ * thread that holds a lock the loader wants. */
+__attribute__((constructor)) static void look_up_all(void)
 {
-	REAL(sendmsg);
-	if (want_prefault() && msg)
-		prefault_msg(msg);
-	return real_sendmsg(fd, msg, flags);
-}
-
-LF_API ssize_t getrandom(void *buf, size_t n, unsigned flags)
-{
-	REAL(getrandom);
-	if (want_prefault())
-		lf_prefault(buf, n);
-	return real_getrandom(buf, n, flags);
-}
-
-LF_API size_t fread(void *buf, size_t size, size_t n, FILE *f)
-{
-	REAL(fread);
-	if (want_prefault() && size && n <= SIZE_MAX / size)
-		lf_prefault(buf, size * n);
-	return real_fread(buf, size, n, f);
-}
-
-LF_API size_t fwrite(const void *buf, size_t size, size_t n, FILE *f)
-{
-	REAL(fwrite);
-	if (want_prefault() && size && n <= SIZE_MAX / size)
-		lf_prefault(buf, size * n);
-	return real_fwrite(buf, size, n, f);
-}
-
-LF_API ssize_t pwritev64v2(int fd, const struct iovec *iov, int n, off_t off, int flags)
-	__attribute__((alias("pwritev2")));
-
-#undef fread_unlocked
-#undef fwrite_unlocked
-
-LF_API size_t fread_unlocked(void *buf, size_t size, size_t n, FILE *f)
-{
-	REAL(fread_unlocked);
-	if (want_prefault() && size && n <= SIZE_MAX / size)
-		lf_prefault(buf, size * n);
-	return real_fread_unlocked(buf, size, n, f);
-}
-
-LF_API size_t fwrite_unlocked(const void *buf, size_t size, size_t n, FILE *f)
-{
-	REAL(fwrite_unlocked);
-	if (want_prefault() && size && n <= SIZE_MAX / size)
-		lf_prefault(buf, size * n);
-	return real_fwrite_unlocked(buf, size, n, f);
-}
-
-/* The fortified entry points (_FORTIFY_SOURCE, Debian's default for its
- * packages) that programs call instead of the plain ones. */
-ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
-ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
-ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
-ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
-ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
-		       struct sockaddr *sa, socklen_t *sl);
-size_t __fread_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f);
-size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f);
-
-LF_API ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
-{
-	REAL(__read_chk);
-	if (want_prefault())
-		lf_prefault(buf, n < buflen ? n : buflen);
-	return real___read_chk(fd, buf, n, buflen);
-}
-
-LF_API ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
-{
-	REAL(__pread_chk);
-	if (want_prefault())
-		lf_prefault(buf, n < buflen ? n : buflen);
-	return real___pread_chk(fd, buf, n, off, buflen);
-}
-
-LF_API ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
-{
-	REAL(__pread64_chk);
-	if (want_prefault())
-		lf_prefault(buf, n < buflen ? n : buflen);
-	return real___pread64_chk(fd, buf, n, off, buflen);
-}
-
-LF_API ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
-{
-	REAL(__recv_chk);
-	if (want_prefault())
-		lf_prefault(buf, n < buflen ? n : buflen);
-	return real___recv_chk(fd, buf, n, buflen, flags);
-}
-
-LF_API ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
-			      struct sockaddr *sa, socklen_t *sl)
-{
-	REAL(__recvfrom_chk);
-	if (want_prefault()) {
-		lf_prefault(buf, n < buflen ? n : buflen);
-		if (sa && sl) {
-			lf_prefault(sl, sizeof *sl);
-			lf_prefault(sa, *sl);
-		}
-	}
-	return real___recvfrom_chk(fd, buf, n, buflen, flags, sa, sl);
-}
-
-static size_t chk_len(size_t buflen, size_t size, size_t n)
-{
-	size_t total = size && n <= SIZE_MAX / size ? size * n : SIZE_MAX;
-	return total < buflen ? total : buflen;
-}
-
-LF_API size_t __fread_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f)
-{
-	REAL(__fread_chk);
-	if (want_prefault())
-		lf_prefault(buf, chk_len(buflen, size, n));
-	return real___fread_chk(buf, buflen, size, n, f);
-}
-
-LF_API size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f)
-{
-	REAL(__fread_unlocked_chk);
-	if (want_prefault())
-		lf_prefault(buf, chk_len(buflen, size, n));
-	return real___fread_unlocked_chk(buf, buflen, size, n, f);
+#define LF_IO(name, ...) next_def(&lf_next_##name, #name);
+#define LF_IO_ALIAS(other, name)
+#include "wrap_io_table.h"
+#undef LF_IO
+#undef LF_IO_ALIAS
 }

@@ -6,7 +6,10 @@ The read/write-family program (tests/progs/rwfamily.c) does read, pread,
 readv, preadv, preadv2, write, pwrite, writev, pwritev, send, sendto,
 sendmsg, recv, recvfrom, recvmsg, pipes, fread, fwrite and getrandom with
 buffers the program never touched, in a zero region, in a source region and
-in a forked child: results must equal the native run.
+in a forked child: results must equal the native run.  tests/progs/rwmore.c
+does the other entry points.  Every call of the wrappers' table
+(preload/wrap_io_table.h) is checked by one of the two, and every such check
+fails under a build of the library whose wrappers do not prefault.
 
 It runs as root with LAZYFAULT_UFFD=user, and as uid 65534 where user mode
 is all there is (vm.unprivileged_userfaultfd = 0, /dev/userfaultfd 0600):
@@ -14,12 +17,41 @@ the stats must say "user-mode-only" and the log must carry the one-time warn
 line that says how to get the full mode.
 """
 import os
+import re
+import subprocess
 import unittest
 
-from util import (LFTestCase, NOBODY, SOURCE_OFFSET, SYS_PYTHON, ZERO_RULES, make_source, prog,
-                  source_rules)
+from util import (BUILD, LFTestCase, NOBODY, ROOT, SOURCE_OFFSET, SYS_PYTHON, ZERO_RULES,
+                  make_source, prog, source_rules)
 
 WARN = r": warn: .*user-mode-only.*vm\.unprivileged_userfaultfd=1.*/dev/userfaultfd"
+
+
+IO_TABLE = ROOT / "preload" / "wrap_io_table.h"
+# The library built with its read/write-family wrappers making straight
+# calls (LF_TEST_NO_PREFAULT in preload/wrap_io.c), and nothing else changed.
+NO_PREFAULT_DIR = BUILD / "noprefault"
+NO_PREFAULT_LIB = NO_PREFAULT_DIR / "liblazyfault.so"
+
+
+def wrapped_io_calls():
+    """Every name the wrappers' table exports: its rows and their aliases."""
+    text = re.sub(r"/\*.*?\*/", "", IO_TABLE.read_text(), flags=re.S)
+    names = re.findall(r"^LF_IO(?:_ALIAS)?\((\w+),", text, flags=re.M)
+    if not names or len(names) != text.count("LF_IO"):
+        raise AssertionError(f"{IO_TABLE}: rows not read ({names}): has their format changed?")
+    return names
+
+
+def checks_of_calls(stdout, names):
+    """name -> [passed, ...]: the check lines whose description starts
+    with the name (the programs name the call they check first)."""
+    checks = {name: [] for name in names}
+    for line in stdout.splitlines():
+        m = re.match(r"(ok|FAIL): (\w+)\b", line)
+        if m and m.group(2) in checks:
+            checks[m.group(2)].append(m.group(1) == "ok")
+    return checks
 
 
 def unprivileged_uffd():
@@ -143,14 +175,58 @@ print("read", n, hashlib.sha256(m[:]).hexdigest())
         self.assertMode(l, "user-mode-only")
         self.assertServed(l, "big", zeroed=True)
 
+    def io_programs(self, lib=None):
+        """rwfamily (zero and source regions) and rwmore in user-mode-only
+        mode, under the library or, given `lib`, under that build of it:
+        the check lines of every call of the table, over both programs."""
+        names = wrapped_io_calls()
+        checks = {name: [] for name in names}
+        for argv, rules in (([prog("rwfamily"), "--source", self.src, str(SOURCE_OFFSET)], self.rules),
+                            ([prog("rwmore")], ZERO_RULES)):
+            if lib:
+                argv = ["/usr/bin/env", f"LD_PRELOAD={lib}"] + argv
+            l = self.lib(argv, rules, uffd="user")
+            self.assertMode(l, "user-mode-only")
+            self.assertServed(l, "big", zeroed=True)
+            for name, results in checks_of_calls(l.stdout, names).items():
+                checks[name] += results
+            if not lib:
+                self.assertAllChecksPassed(l, os.path.basename(argv[0]))
+        return checks
+
+    def test_every_wrapped_call_is_checked(self):
+        """Every name of the wrappers' table, aliases included, is called
+        by rwfamily or rwmore in a check of its own (one that starts with
+        the name), and passes in user-mode-only mode."""
+        checks = self.io_programs()
+        missing = [name for name, results in checks.items() if not results]
+        self.assertFalse(missing, f"calls of {IO_TABLE.name} that no check of rwfamily or "
+                         "rwmore names first: add one")
+
+    def test_every_check_needs_the_prefault(self):
+        """The same runs under a build whose wrappers make straight calls:
+        every check of every call of the table must fail (the kernel meets
+        pages nobody filled: EFAULT, or a short count), so that each check
+        proves its wrapper did the work, and none passes on memory filled
+        some other way (a page touched before, a window around it)."""
+        subprocess.run(["make", "-s", f"B={NO_PREFAULT_DIR}", "CFLAGS=-O2 -g -DLF_TEST_NO_PREFAULT",
+                        str(NO_PREFAULT_LIB)], cwd=ROOT, check=True, timeout=300)
+        checks = self.io_programs(NO_PREFAULT_LIB)
+        missing = [name for name, results in checks.items() if not results]
+        self.assertFalse(missing, "calls with no check line in the runs without prefault")
+        passed = [name for name, results in checks.items() if any(results)]
+        self.assertFalse(passed, "calls with a check that passes without the prefault: "
+                         "it does not show that the wrapper filled the pages")
+
     @unittest.expectedFailure
     def test_other_system_calls_in_user_mode(self):
-        """Known limit, outside SPEC's list: fstat, stat, getcwd, readlink,
-        uname, pipe, getdents64, clock_gettime, sysinfo, getsockname into a
-        registered buffer never touched fail with EFAULT in user-mode-only
-        mode (natively they work).  SPEC asks only for the read/write family
-        "and whatever else the programs you test need"; this test records
-        the gap and turns into an unexpected success when it is closed."""
+        """Known limit, outside the read/write family: fstat, stat, getcwd,
+        readlink, uname, pipe, getdents64, clock_gettime, sysinfo,
+        getsockname into a registered buffer never touched fail with EFAULT
+        in user-mode-only mode (natively they work).  The library fills
+        pages only for the read/write family (and stdio, which reads into
+        the caller's buffer); this test records the gap and turns into an
+        unexpected success when it is closed."""
         n, l = self.both([prog("kernelwrites")], ZERO_RULES, uffd="user")
         self.assertMode(l, "user-mode-only")
 

@@ -1,11 +1,13 @@
 /* The read/write family beyond its plain entry points, on memory never
  * touched, as real Debian programs call it:
  *  - fread_unlocked / fwrite_unlocked (coreutils: sort, ...);
- *  - preadv64v2 / pwritev64v2 (python3's os.preadv / os.pwritev);
+ *  - the 64-bit-offset names pread64, pwrite64, preadv64, pwritev64 (what
+ *    a program built with _FILE_OFFSET_BITS=64 calls), preadv64v2 /
+ *    pwritev64v2 (python3's os.preadv / os.pwritev), and pwritev2;
  *  - the _FORTIFY_SOURCE entry points that fortified programs call instead
  *    of read, pread, recv, recvfrom, fread (git calls __fread_chk);
- *  - the other buffers of recvfrom / recvmsg: the source address and its
- *    length, and the control data (SCM_RIGHTS), which the kernel writes.
+ *  - the other buffers of recvfrom / __recvfrom_chk / recvmsg: the source
+ *    address, and the control data (SCM_RIGHTS), which the kernel writes.
  * Every result must be the native one.  (tests/progs/rwfamily.c covers the
  * plain entry points.)
  */
@@ -66,6 +68,14 @@ static int data_file(const uint8_t *data, const char *name)
 	return fd;
 }
 
+/* A connected pair of stream sockets of its own for one check: a call
+ * that fails leaves nothing behind for the next one. */
+static void pair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		die("socketpair");
+}
+
 static bool file_zeros(int fd, size_t len)
 {
 	uint8_t *b = malloc(len + 1);
@@ -97,6 +107,29 @@ int main(void)
 	n = (long)fwrite_unlocked(b, 1, 200 * KiB, fo);
 	fclose(fo);
 	check(n == 200 * KiB && file_zeros(wfd, 200 * KiB), "fwrite_unlocked from untouched buffer: %s", res(n));
+
+	/* the 64-bit-offset names */
+	b = fresh(64 * KiB);
+	n = pread64(fd, b, 64 * KiB, 300);
+	check(n == 64 * KiB && !memcmp(b, data + 300, 64 * KiB), "pread64 into untouched buffer: %s", res(n));
+	b = fresh(64 * KiB);
+	int wfd64 = data_file(NULL, "lf-rwmore-w64");
+	n = pwrite64(wfd64, b, 64 * KiB, 0);
+	check(n == 64 * KiB && file_zeros(wfd64, 64 * KiB), "pwrite64 from untouched buffer: %s", res(n));
+	b = fresh(64 * KiB);
+	struct iovec iv64 = {b, 64 * KiB};
+	n = preadv64(fd, &iv64, 1, 400);
+	check(n == 64 * KiB && !memcmp(b, data + 400, 64 * KiB), "preadv64 into untouched buffer: %s", res(n));
+	b = fresh(64 * KiB);
+	struct iovec ov64 = {b, 64 * KiB};
+	int wfdv64 = data_file(NULL, "lf-rwmore-wv64");
+	n = pwritev64(wfdv64, &ov64, 1, 0);
+	check(n == 64 * KiB && file_zeros(wfdv64, 64 * KiB), "pwritev64 from untouched buffer: %s", res(n));
+	b = fresh(64 * KiB);
+	struct iovec ov2 = {b, 64 * KiB};
+	int wfdv2 = data_file(NULL, "lf-rwmore-wv2");
+	n = pwritev2(wfdv2, &ov2, 1, 0, 0);
+	check(n == 64 * KiB && file_zeros(wfdv2, 64 * KiB), "pwritev2 from untouched buffer: %s", res(n));
 
 	/* the 64-bit-offset v2 vector calls */
 	b = fresh(64 * KiB);
@@ -131,13 +164,13 @@ int main(void)
 	check(n == DATA && !memcmp(b, data, DATA), "__fread_unlocked_chk into untouched buffer: %s", res(n));
 	fclose(f);
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-		die("socketpair");
+	pair(sv);
 	if (write(sv[0], data, 16 * KiB) != 16 * KiB)
 		die("write");
 	b = fresh(16 * KiB);
 	n = __recv_chk(sv[1], b, 16 * KiB, 16 * KiB, MSG_WAITALL);
 	check(n == 16 * KiB && !memcmp(b, data, 16 * KiB), "__recv_chk into untouched buffer: %s", res(n));
+	pair(sv);
 	if (write(sv[0], data, 16 * KiB) != 16 * KiB)
 		die("write");
 	b = fresh(16 * KiB);
@@ -163,6 +196,13 @@ int main(void)
 	      "recvfrom: source address into an untouched buffer: %s", res(n));
 	if (sendto(u, msg, sizeof msg, 0, (struct sockaddr *)&me, sizeof me) != sizeof msg)
 		die("sendto");
+	from = (struct sockaddr_in *)fresh(sizeof *from);
+	socklen_t fl2 = sizeof *from;
+	n = __recvfrom_chk(u, got, sizeof got, sizeof got, 0, (struct sockaddr *)from, &fl2);
+	check(n == sizeof msg && fl2 == sizeof *from && from->sin_port == me.sin_port,
+	      "__recvfrom_chk: source address into an untouched buffer: %s", res(n));
+	if (sendto(u, msg, sizeof msg, 0, (struct sockaddr *)&me, sizeof me) != sizeof msg)
+		die("sendto");
 	struct sockaddr_in *name = (struct sockaddr_in *)fresh(sizeof *name);
 	struct iovec gv = {got, sizeof got};
 	struct msghdr mh = {.msg_name = name, .msg_namelen = sizeof *name, .msg_iov = &gv, .msg_iovlen = 1};
@@ -182,6 +222,7 @@ int main(void)
 	memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(int));
 	struct iovec one = {msg, 1};
 	struct msghdr sm = {.msg_iov = &one, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+	pair(sv);
 	if (sendmsg(sv[0], &sm, 0) != 1)
 		die("sendmsg SCM_RIGHTS");
 	uint8_t *cbuf = fresh(CMSG_SPACE(sizeof(int)));
