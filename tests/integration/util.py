@@ -351,6 +351,18 @@ class LFTestCase(unittest.TestCase):
             self.assertGreaterEqual(r["fault_ns_p99"], r["fault_ns_p50"], where)
         return r
 
+    def assertTookNothing(self, run, rule, pid=None):
+        """The library ran in that process (statistics written, not in
+        passthrough) and the rule took no memory: for a designed limit,
+        memory a rule cannot see."""
+        self.assertStatsValid(run, pid=pid)
+        r = run.rule(rule, pid)
+        where = f"rule {rule} in process {pid or run.pid}: {r}\n" + run.describe()
+        self.assertIsNotNone(r, where)
+        self.assertNotEqual(run.stats[pid or run.pid]["mode"], "passthrough", where)
+        self.assertEqual((r["regions"], r["bytes_registered"], r["faults"]), (0, 0, 0), where)
+        return r
+
     def assertMode(self, run, mode, pid=None):
         self.assertStatsValid(run)
         self.assertEqual(run.stats[pid or run.pid]["mode"], mode, run.describe())
