@@ -314,8 +314,8 @@ class LFTestCase(unittest.TestCase):
                       "no statistics file for the process:\n" + run.describe())
         if pids is not None:
             self.assertEqual(len(run.stats), pids, "statistics files:\n" + run.describe())
-        for pid, doc in run.stats.items():
-            self.assertEqual(doc.get("pid"), pid)
+        for p, doc in run.stats.items():
+            self.assertEqual(doc.get("pid"), p)
             self.assertIn(doc.get("mode"), ("full", "user-mode-only", "passthrough"), run.describe())
             if mode:
                 self.assertEqual(doc.get("mode"), mode, run.describe())
