@@ -1,5 +1,6 @@
 # lazyfault: `make` builds build/lazyfault and build/liblazyfault.so.
-# `make demo`, `make test`, `make bench`, `make fuzz`, `make install`.
+# `make demo`, `make test`, `make bench`, `make fuzz`, `make debug`,
+# `make install`, `make uninstall` (both with PREFIX and DESTDIR).
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -19,17 +20,29 @@ HDRS := $(wildcard common/*.h preload/*.h injector/*.h)
 all: $(B)/liblazyfault.so $(B)/lazyfault
 
 # The library: -fvisibility=hidden keeps everything but the wrappers private;
-# -ftls-model=initial-exec so that thread-locals never allocate (KERNEL-NOTES).
-$(B)/liblazyfault.so: $(PRELOAD_SRC) $(COMMON_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(CFLAGS) -fPIC -shared -fvisibility=hidden -ftls-model=initial-exec \
-		-Ipreload -Wl,-z,defs -o $@ $(PRELOAD_SRC) $(COMMON_SRC) -linih -lelf -ldl -lpthread
+# -ftls-model=initial-exec so that reaching a thread-local never goes through
+# __tls_get_addr, which may call malloc (our wrappers run inside malloc
+# itself); -z now binds every symbol at load time, so that
+# a helper thread never enters the loader's lazy resolver (and its lock) at
+# its first call of a function.  The debug library is the same sources with
+# LF_DEBUG (the library's assertions) at -O1.
+LIB_FLAGS := -fPIC -shared -fvisibility=hidden -ftls-model=initial-exec -Ipreload \
+	-Wl,-z,defs -Wl,-z,now
+$(B)/debug/liblazyfault.so: LIB_DEBUG := -DLF_DEBUG -O1 -g
 
-$(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(CFLAGS) -DLF_LIBDIR='"$(PREFIX)/lib/lazyfault"' -Iinjector \
-		-o $@ $(INJECTOR_SRC) $(COMMON_SRC) -linih -lelf
+$(B)/liblazyfault.so $(B)/debug/liblazyfault.so: $(PRELOAD_SRC) $(COMMON_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) $(LIB_DEBUG) $(LIB_FLAGS) -o $@ $(PRELOAD_SRC) $(COMMON_SRC) \
+		-linih -lelf -ldl -lpthread
 
-$(B):
-	mkdir -p $(B)
+debug: $(B)/debug/liblazyfault.so
+
+# The command finds the library relative to its own executable (see
+# injector/locate.c): no install path is compiled in, so `make install`
+# copies the very binary that `make` built.
+$(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_SRC) -linih -lelf
 
 deps:
 	@tests/install-deps.sh
@@ -41,17 +54,31 @@ include tests/fuzz/fuzz.mk
 demo: deps all
 	@examples/demo.sh
 
+# What `make install` puts where; `make uninstall` removes exactly these
+# files, then the directories that are ours alone if they are left empty.
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+LIBDIR = $(DESTDIR)$(PREFIX)/lib/lazyfault
+MAN1DIR = $(DESTDIR)$(PREFIX)/share/man/man1
+MAN5DIR = $(DESTDIR)$(PREFIX)/share/man/man5
+DATADIR = $(DESTDIR)$(PREFIX)/share/lazyfault
+EXAMPLES := $(wildcard examples/*.ini examples/*.c)
+INSTALLED = $(BINDIR)/lazyfault $(LIBDIR)/liblazyfault.so $(MAN1DIR)/lazyfault.1 \
+	$(MAN5DIR)/lazyfault.ini.5 $(addprefix $(DATADIR)/,$(EXAMPLES))
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lazyfault \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-		$(DESTDIR)$(PREFIX)/share/lazyfault/examples
-	install -m 755 $(B)/lazyfault $(DESTDIR)$(PREFIX)/bin/lazyfault
-	install -m 755 $(B)/liblazyfault.so $(DESTDIR)$(PREFIX)/lib/lazyfault/liblazyfault.so
-	install -m 644 man/lazyfault.1 $(DESTDIR)$(PREFIX)/share/man/man1/lazyfault.1
-	install -m 644 man/lazyfault.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/lazyfault.ini.5
-	install -m 644 examples/*.ini examples/*.c $(DESTDIR)$(PREFIX)/share/lazyfault/examples/
+	install -d $(BINDIR) $(LIBDIR) $(MAN1DIR) $(MAN5DIR) $(DATADIR)/examples
+	install -m 755 $(B)/lazyfault $(BINDIR)/lazyfault
+	install -m 755 $(B)/liblazyfault.so $(LIBDIR)/liblazyfault.so
+	install -m 644 man/lazyfault.1 $(MAN1DIR)/lazyfault.1
+	install -m 644 man/lazyfault.ini.5 $(MAN5DIR)/lazyfault.ini.5
+	install -m 644 $(EXAMPLES) $(DATADIR)/examples/
+
+uninstall:
+	rm -f $(INSTALLED)
+	for d in $(DATADIR)/examples $(DATADIR) $(LIBDIR); do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; done
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps demo install clean
+.PHONY: all debug deps demo install uninstall clean

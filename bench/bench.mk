@@ -1,6 +1,6 @@
-# `make bench`: the performance tables of SPEC, ratios against baselines
-# measured in the same run (see bench/run.py).  BENCH_RUNS=N sets the runs
-# per case (default 5).
+# `make bench`: the performance tables of the README, ratios against
+# baselines measured in the same run (see bench/run.py).  BENCH_RUNS=N sets
+# the runs per case (default 5).
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 

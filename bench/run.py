@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The performance tables of SPEC ("Performance"), for `make bench`.
+"""The performance tables of the README ("Performance"), for `make bench`.
 
 Every figure is a ratio against a baseline measured in the same invocation:
 the cases of a table run interleaved (baseline, variants, then the same in
@@ -581,7 +581,7 @@ def latency(pairs):
         "of its fill), median over the runs. A fault serves a window of pages, so the baseline "
         "is what the kernel spent, in the baseline run of the same case, on the touches that "
         "one fault covers on average: its in-program time per touched page x (pages touched / "
-        "faults). Native first touch for zero-fill, kernel mmap for loading. SPEC sets no goal; "
+        "faults). Native first touch for zero-fill, kernel mmap for loading. There is no goal; "
         "the second table gives the counts behind it.")
     say()
     table_head()

@@ -15,9 +15,6 @@
 #ifndef LF_VERSION
 #define LF_VERSION "unknown"
 #endif
-#ifndef LF_LIBDIR
-#define LF_LIBDIR "/usr/local/lib/lazyfault"
-#endif
 
 /* Exit statuses of the command itself (run passes the program's through). */
 #define LF_EXIT_OK 0

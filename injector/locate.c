@@ -1,7 +1,9 @@
 /* Finding liblazyfault.so: $LAZYFAULT_LIBRARY, else beside our executable
  * (build/lazyfault + build/liblazyfault.so), else the installed layout
- * (PREFIX/bin/lazyfault + PREFIX/lib/lazyfault/liblazyfault.so), else the
- * LF_LIBDIR the command was built with. */
+ * (PREFIX/bin/lazyfault + PREFIX/lib/lazyfault/liblazyfault.so).  Both are
+ * relative to the executable, never to a path compiled in: the binary that
+ * `make` built works in the tree, installed under any PREFIX, and staged
+ * under a DESTDIR. */
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -34,17 +36,19 @@ int lf_locate_library(char *out, size_t outlen, char *err, size_t errlen)
 		snprintf(err, errlen, "LAZYFAULT_LIBRARY=%s: %s", env, strerror(errno));
 		return -1;
 	}
-	char cands[3][PATH_MAX + 64];
-	int n = 0;
 	char exe[PATH_MAX];
 	ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (l > 0) {
-		exe[l] = '\0';
-		char *dir = dirname(exe);
-		snprintf(cands[n++], sizeof cands[0], "%s/" LIBNAME, dir);
-		snprintf(cands[n++], sizeof cands[0], "%s/../lib/lazyfault/" LIBNAME, dir);
+	if (l <= 0) {
+		snprintf(err, errlen, "cannot find " LIBNAME " (/proc/self/exe: %s); "
+			 "set LAZYFAULT_LIBRARY to its path", strerror(errno));
+		return -1;
 	}
-	snprintf(cands[n++], sizeof cands[0], "%s/" LIBNAME, LF_LIBDIR);
+	exe[l] = '\0';
+	char *dir = dirname(exe);
+	char cands[2][PATH_MAX + 64];
+	int n = 0;
+	snprintf(cands[n++], sizeof cands[0], "%s/" LIBNAME, dir);
+	snprintf(cands[n++], sizeof cands[0], "%s/../lib/lazyfault/" LIBNAME, dir);
 	for (int i = 0; i < n; i++)
 		if (found(cands[i], out, outlen) == 0)
 			return 0;

@@ -2,37 +2,54 @@
 #  - unit tests (Criterion), one binary per tests/unit/*.c;
 #  - the integration suite (tests/integration/run.py), which runs the small
 #    programs of tests/progs/ and real Debian programs under the library and
-#    checks both their output and the statistics the library wrote.
+#    checks both their output and the statistics the library wrote;
+#  - the suite's memory modules again, against the debug library (its
+#    assertions on), chosen by module name: DEBUG_MODULES.
 # `make test-asan` runs the unit tests and the command under ASan+UBSan.
+# tests/README.md says where a new test goes.
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(patsubst tests/progs/%.c,$(B)/tests/progs/%,$(PROG_SRC))
+DEBUG_MODULES := anon file fork malloc
 
-# The library's pure parts that a unit test links (no kernel, no state).
+# A unit test is compiled with the sources it tests in one command, which
+# gcc's -MMD cannot describe (one .d file for several sources): it depends on
+# every header instead.  UNIT_LINK_<test>: the library's pure parts that the
+# test links (no kernel, no state).
 UNIT_LINK_test_window := preload/window.c
 UNIT_LINK_test_poison := preload/poison_decide.c
 
 .SECONDEXPANSION:
-$(B)/tests/unit/%: tests/unit/%.c $$(UNIT_LINK_$$*) $(COMMON_SRC) $(HDRS)
+$(B)/tests/unit/%: tests/unit/%.c $$(UNIT_LINK_$$*) $(COMMON_SRC) $(HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) $(TEST_SAN) -Iinjector -Ipreload -o $@ $< $(UNIT_LINK_$*) $(COMMON_SRC) -lcriterion -linih -lelf
+	$(CC) $(BASE) $(CFLAGS) -Iinjector -Ipreload -o $@ $< $(UNIT_LINK_$*) $(COMMON_SRC) -lcriterion -linih -lelf
 
-$(B)/tests/progs/%: tests/progs/%.c
+# A test program is one source: gcc writes the headers it included to
+# $@.d (-MMD), which is read back below, so that a program is rebuilt when
+# lftest.h or file_util.h changes (-MP: a header that goes away breaks
+# nothing).  A program without its .d file is rebuilt, to write one.
+$(B)/tests/progs/%: tests/progs/%.c $(B)/tests/progs/%.d
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -o $@ $< -lpthread
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -MMD -MP -o $@ $< -lpthread
 
-test-build: all $(UNIT_BIN) $(PROG_BIN)
+$(B)/tests/progs/%.d: ;
+.PRECIOUS: $(B)/tests/progs/%.d
+-include $(PROG_BIN:=.d)
+
+test-build: all $(B)/debug/liblazyfault.so $(UNIT_BIN) $(PROG_BIN)
 
 test: deps test-build
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
 	python3 tests/integration/run.py
+	@echo "== the modules $(DEBUG_MODULES) again, against $(B)/debug/liblazyfault.so"
+	LF_LIBRARY=$(abspath $(B)/debug/liblazyfault.so) python3 tests/integration/run.py $(DEBUG_MODULES)
 
 # Sanitizers: the parser's unit tests and the command, rebuilt apart.
 test-asan: deps
 	$(MAKE) B=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		TEST_SAN= build/asan/lazyfault $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
+		build/asan/lazyfault $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	@set -e; for t in $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN)); do echo "== $$t"; $$t --jobs 2; done
 	LF_COMMAND=build/asan/lazyfault python3 tests/integration/run.py command
 

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """The integration suite's runner.
 
-    python3 tests/integration/run.py [NAME]
+    python3 tests/integration/run.py [NAME...]
 
 Discovers tests/integration/test_*.py (unittest), runs them all, or only the
-modules whose name contains NAME, prints one line per test and, last,
-exactly one summary line: `N passed, N failed` (`, N skipped` when some
-were skipped).  An expected failure counts as passed (and is shown as
-XFAIL, with its reason in the test's docstring); an unexpected success, an
-error and a failure count as failed.  Exit status 1 when any failed.
+modules whose name contains one of the NAMEs (a NAME that matches no module
+is an error), prints one line per test and, last, exactly one summary line:
+`N passed, N failed` (`, N skipped` when some were skipped).  An expected
+failure counts as passed (and is shown as XFAIL, with its reason in the
+test's docstring); an unexpected success, an error and a failure count as
+failed.  Exit status 1 when any failed.
+
+LF_LIBRARY=PATH runs the suite against another build of the library (see
+util.py); `make test` runs the memory modules so against the debug library.
 """
 import importlib
 import sys
@@ -92,14 +96,19 @@ class Result(unittest.TestResult):
 
 
 def main(argv):
-    pattern = argv[1] if len(argv) > 1 else ""
+    names = argv[1:]
     sys.path.insert(0, str(HERE))
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
     result = Result()
-    for f in sorted(HERE.glob("test_*.py")):
-        name = f.stem
-        if pattern and pattern not in name:
+    modules = sorted(f.stem for f in HERE.glob("test_*.py"))
+    for n in names:
+        if not any(n in name for name in modules):
+            # A name that selects nothing would pass by running nothing.
+            result.nfailed += 1
+            print(f"ERROR  {n}: no module test_*.py has this in its name", flush=True)
+    for name in modules:
+        if names and not any(n in name for n in names):
             continue
         try:
             mod = importlib.import_module(name)

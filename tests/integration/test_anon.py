@@ -111,7 +111,8 @@ class AnonSourceTest(LFTestCase):
         self.run_prog("mremap")
 
     def test_madvise_dontneed(self):
-        """DONTNEED gives zeros again, on a source region too (SPEC)."""
+        """DONTNEED gives zeros again, on a source region too (as the kernel
+        gives on anonymous memory, not the source's bytes)."""
         self.run_prog("madvise")
 
     def test_munmap_and_remap(self):

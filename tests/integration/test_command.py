@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Absolute: some tests run the command from another directory.
 COMMAND = os.path.abspath(os.environ.get("LF_COMMAND") or ROOT / "build" / "lazyfault")
 BAD_RULES = ROOT / "tests" / "rules" / "bad"
+GOOD_RULE_FILES = ROOT / "tests" / "rules" / "good"
 
 MARKER_C = r"""
 #include <stdio.h>
@@ -212,6 +213,21 @@ class CommandTest(unittest.TestCase):
                 m = re.match(r"#\s*expect:\s*(\d+)\s+(\S+)", first)
                 self.assertIsNotNone(m, f"{f}: first line must be '# expect: LINE WORD'")
                 self.check_bad(f, m.group(1), m.group(2))
+
+    def test_good_rule_files_of_the_suite(self):
+        """tests/rules/good/*.ini and the examples' rule files: `check`
+        accepts each, says nothing on stderr, and prints every rule."""
+        files = sorted(GOOD_RULE_FILES.glob("*.ini")) + sorted((ROOT / "examples").glob("*.ini"))
+        self.assertTrue(files)
+        section = re.compile(r"^\s*\[([^\]]+)\]", re.M)
+        for f in files:
+            with self.subTest(file=str(f.relative_to(ROOT))):
+                r = self.lf("check", f)
+                self.assertEqual((r.returncode, r.stderr), (0, ""))
+                given = [s.strip() for s in section.findall(f.read_text(encoding="utf-8-sig"))]
+                printed = section.findall(r.stdout)
+                given, printed = ([s for s in l if s != "global"] for l in (given, printed))
+                self.assertEqual(printed, given, r.stdout)
 
     def test_bad_rule_files_inline(self):
         cases = [

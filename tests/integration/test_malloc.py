@@ -1,5 +1,6 @@
-"""The malloc family under a `match = malloc` rule (SPEC "The rule file",
-KERNEL-NOTES "glibc and the malloc family").
+"""The malloc family under a `match = malloc` rule (lazyfault.ini(5), `match`;
+the README on why the library replaces the whole family: glibc maps large
+blocks with internal calls no mmap wrapper sees).
 
 Each program runs natively and under the library; the output must be the
 same and the statistics must show that the rule served (regions > 0,

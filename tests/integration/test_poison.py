@@ -1,7 +1,7 @@
 """`action = poison`: which pages a poison rule poisons, how the program sees
-it, and what the library reports about it (SPEC "The rule file", the
-decision order, `caller`, `delay`, "The statistics file"; KERNEL-NOTES
-"POISON").
+it, and what the library reports about it (lazyfault.ini(5): the poison keys,
+the decision order, `caller`, `delay`, the statistics file; UFFDIO_POISON,
+Linux 6.6).
 
 The programs (tests/progs/poison_*.c) catch SIGBUS with a handler and
 siglongjmp, and print which page indexes raised it; they check themselves
@@ -162,8 +162,8 @@ class TriggerTest(PoisonCase):
         self.assertPoisoned(l, "p", list(range(16)), npages=16)
 
     def test_after_every_times(self):
-        """SPEC's example: after = 5, every = 3, times = 4 poisons faults 8,
-        11, 14 and 17, and nothing after."""
+        """lazyfault.ini(5)'s example: after = 5, every = 3, times = 4
+        poisons faults 8, 11, 14 and 17, and nothing after."""
         rules = anon_rules("after = 5\nevery = 3\ntimes = 4")
         l = self.touch(rules)
         r = self.assertPoisoned(l, "p", [7, 10, 13, 16], npages=32)

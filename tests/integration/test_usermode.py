@@ -218,17 +218,47 @@ print("read", n, hashlib.sha256(m[:]).hexdigest())
         self.assertFalse(passed, "calls with a check that passes without the prefault: "
                          "it does not show that the wrapper filled the pages")
 
-    @unittest.expectedFailure
-    def test_other_system_calls_in_user_mode(self):
-        """Known limit, outside the read/write family: fstat, stat, getcwd,
-        readlink, uname, pipe, getdents64, clock_gettime, sysinfo,
-        getsockname into a registered buffer never touched fail with EFAULT
-        in user-mode-only mode (natively they work).  The library fills
-        pages only for the read/write family (and stdio, which reads into
-        the caller's buffer); this test records the gap and turns into an
-        unexpected success when it is closed."""
-        n, l = self.both([prog("kernelwrites")], ZERO_RULES, uffd="user")
+    def test_other_system_calls_full_mode(self):
+        """Control for the next test: fstat, stat, getcwd, readlink, uname,
+        pipe, getdents64, clock_gettime, sysinfo and getsockname into
+        never-touched served memory all work in full mode."""
+        n, l = self.both([prog("kernelwrites")], ZERO_RULES)
+        self.assertAllChecksPassed(l, "kernelwrites")
+        self.assertMode(l, "full")
+        self.assertServed(l, "big", zeroed=True)
+
+    def test_other_system_calls_fail_in_user_mode(self):
+        """The designed limit of user-mode-only mode, as the README's
+        "Limits" states it: the kernel does not ask the library for the
+        pages a system call writes, and the library fills them first only
+        for the read/write family, so each of these calls fails with EFAULT
+        (natively, and in full mode, they all work).  Fails if any of them
+        starts working, or fails otherwise, or the README's list differs."""
+        n = self.native([prog("kernelwrites")])
+        self.assertEqual(n.rc, 0, n.describe())
+        self.assertAllChecksPassed(n, "kernelwrites")
+        l = self.lib([prog("kernelwrites")], ZERO_RULES, uffd="user")
+        self.assertEqual(l.rc, 1, l.describe())
         self.assertMode(l, "user-mode-only")
+        # the one page the program writes itself (getsockname's length)
+        self.assertServed(l, "big", zeroed=True)
+        checks = [c for c in l.stdout.splitlines() if c.startswith(("ok: ", "FAIL: "))]
+        self.assertEqual(len(checks), len([c for c in n.stdout.splitlines() if c.startswith("ok: ")]))
+        for c in checks:
+            self.assertRegex(c, r"^FAIL: \S+ .*into an untouched \w+: Bad address$", l.describe())
+        failing = {c.split()[1] for c in checks}
+        self.assertEqual(failing, readme_user_mode_limit(), "README.md, Limits, user-mode-only mode")
+
+
+def readme_user_mode_limit():
+    """The calls that the README's Limits section says fail with EFAULT in
+    user-mode-only mode (the names in backquotes of that item)."""
+    text = (ROOT / "README.md").read_text()
+    limits = text[text.index("\n## Limits\n"):]
+    limits = limits[:limits.index("\n## ", 1)]
+    item = next(i for i in limits.split("\n- ") if i.startswith("In user-mode-only mode"))
+    assert "EFAULT" in item, item
+    return set(re.findall(r"`(\w+)`", item))
 
 
 if __name__ == "__main__":

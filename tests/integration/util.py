@@ -29,7 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
-LIB = BUILD / "liblazyfault.so"
+# The library under test: $LF_LIBRARY (another build of it, such as the debug
+# library that `make test` runs the memory modules against), else the build's.
+LIB = Path(os.environ.get("LF_LIBRARY") or BUILD / "liblazyfault.so").resolve()
 PROGS = BUILD / "tests" / "progs"
 # Programs under test run with Debian's python, never a pyenv shim (a shim is
 # a shell script that execs something else, under the library too).
@@ -38,10 +40,10 @@ NOBODY = 65534
 DEFAULT_TIMEOUT = 60
 MiB = 1 << 20
 
-# The environment variables that change what the library does: removed from
-# every run, then set as each run asks.
+# The environment variables that change what the library (or the command)
+# does: removed from every run, then set as each run asks.
 LIB_ENV = ("LD_PRELOAD", "LAZYFAULT_RULES", "LAZYFAULT_STATS", "LAZYFAULT_LOG",
-           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD")
+           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD", "LAZYFAULT_LIBRARY")
 
 ZERO_RULES = """\
 [big]
@@ -227,12 +229,14 @@ def _run(argv, env, timeout, input, cwd, tmp, lib, user=None, stdout_file=None):
 
 
 def run_native(argv, *, env=None, timeout=DEFAULT_TIMEOUT, input=None, cwd=None,
-               tmp=None, prefix=(), user=None, stdout_file=None):
+               tmp=None, prefix=(), user=None, stdout_file=None, read_stats=False):
     """Run argv without the library.  stdout_file: the program's standard
-    output goes to that file (binary output), Run.stdout is then empty."""
+    output goes to that file (binary output), Run.stdout is then empty.
+    read_stats: argv puts the library in itself (the lazyfault command, with
+    `-s TMP/stats.%p.json`): read the statistics files it left in tmp."""
     tmp = tmp or make_tmp()
-    return _run(list(prefix) + list(argv), _clean_env(env), timeout, input, cwd, tmp, False,
-                user, stdout_file)
+    return _run(list(prefix) + list(argv), _clean_env(env), timeout, input, cwd, tmp,
+                read_stats, user, stdout_file)
 
 
 def run_lib(argv, rules, *, env=None, uffd=None, log_level=None, timeout=DEFAULT_TIMEOUT,
@@ -302,15 +306,16 @@ class LFTestCase(unittest.TestCase):
 
     # ---- statistics ------------------------------------------------------
 
-    def assertStatsValid(self, run, pids=None, mode=None):
+    def assertStatsValid(self, run, pids=None, mode=None, pid=None):
         """Every statistics file is complete JSON with every field; at least
-        the started process wrote one (or exactly `pids` files)."""
+        the started process (or `pid`) wrote one (or exactly `pids` files)."""
         self.assertFalse(run.stats_errors, "broken statistics file:\n" + run.describe())
-        self.assertIn(run.pid, run.stats, "no statistics file for the process:\n" + run.describe())
+        self.assertIn(pid or run.pid, run.stats,
+                      "no statistics file for the process:\n" + run.describe())
         if pids is not None:
             self.assertEqual(len(run.stats), pids, "statistics files:\n" + run.describe())
-        for pid, doc in run.stats.items():
-            self.assertEqual(doc.get("pid"), pid)
+        for p, doc in run.stats.items():
+            self.assertEqual(doc.get("pid"), p)
             self.assertIn(doc.get("mode"), ("full", "user-mode-only", "passthrough"), run.describe())
             if mode:
                 self.assertEqual(doc.get("mode"), mode, run.describe())
@@ -327,7 +332,7 @@ class LFTestCase(unittest.TestCase):
         """The rule took memory and served faults in that process (the one
         started, unless pid is given): a library that silently passes
         everything through to the kernel fails here."""
-        self.assertStatsValid(run)
+        self.assertStatsValid(run, pid=pid)
         r = run.rule(rule, pid)
         self.assertIsNotNone(r, f"no rule {rule} in the statistics of {pid or run.pid}:\n"
                              + run.describe())
@@ -344,6 +349,18 @@ class LFTestCase(unittest.TestCase):
         if r["faults"]:
             self.assertGreater(r["fault_ns_p99"], 0, where)
             self.assertGreaterEqual(r["fault_ns_p99"], r["fault_ns_p50"], where)
+        return r
+
+    def assertTookNothing(self, run, rule, pid=None):
+        """The library ran in that process (statistics written, not in
+        passthrough) and the rule took no memory: for a designed limit,
+        memory a rule cannot see."""
+        self.assertStatsValid(run, pid=pid)
+        r = run.rule(rule, pid)
+        where = f"rule {rule} in process {pid or run.pid}: {r}\n" + run.describe()
+        self.assertIsNotNone(r, where)
+        self.assertNotEqual(run.stats[pid or run.pid]["mode"], "passthrough", where)
+        self.assertEqual((r["regions"], r["bytes_registered"], r["faults"]), (0, 0, 0), where)
         return r
 
     def assertMode(self, run, mode, pid=None):

@@ -15,10 +15,6 @@
  */
 #include "file_util.h"
 
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-
 #define SEED 13
 static size_t pg, FSZ;
 

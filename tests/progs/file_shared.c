@@ -11,10 +11,6 @@
 
 #include "file_util.h"
 
-#ifndef MAP_SHARED_VALIDATE
-#define MAP_SHARED_VALIDATE 0x03
-#endif
-
 int main(int argc, char **argv)
 {
 	if (argc < 2) {

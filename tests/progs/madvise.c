@@ -1,7 +1,7 @@
 /* madvise(MADV_DONTNEED) empties pages: on private anonymous memory they
  * read as zeros again (also on memory that a `load` rule filled from a
- * source: SPEC says zeros, as the kernel gives), the pages around keep
- * their bytes, and new writes stick.  Advice that changes nothing
+ * source: zeros, as the kernel gives, not the source's bytes), the pages
+ * around keep their bytes, and new writes stick.  Advice that changes nothing
  * (MADV_WILLNEED, MADV_SEQUENTIAL, MADV_RANDOM, MADV_NORMAL) changes no byte.
  *
  *   madvise [--source FILE OFFSET]

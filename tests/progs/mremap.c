@@ -142,9 +142,6 @@ int main(int argc, char **argv)
 	check(find_pat_mismatch(um, 6 * MiB, 0, 5) == NOMISMATCH, "untouched mapping moved: writes stick");
 
 	/* ---- MREMAP_DONTUNMAP: the old range stays, empty ---------------- */
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
 	uint8_t *du = map_anon(4 * MiB);
 	fill_pat(du, 2 * MiB, 0, 11); /* [2M,4M) untouched */
 	uint8_t *dd = mremap(du, 4 * MiB, 4 * MiB, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);

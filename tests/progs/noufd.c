@@ -15,9 +15,6 @@
  *  - then execs PROGRAM with the environment it was given.
  * Exit status 126 when it cannot set this up.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <grp.h>
 #include <linux/audit.h>
@@ -31,10 +28,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef __NR_userfaultfd
-#define __NR_userfaultfd 323
-#endif
 
 static int fail(const char *what)
 {
