@@ -26,7 +26,7 @@ $(B)/liblazyfault.so: $(PRELOAD_SRC) $(COMMON_SRC) $(HDRS) | $(B)
 
 $(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) $(CFLAGS) -DLF_LIBDIR='"$(PREFIX)/lib/lazyfault"' -Iinjector \
-		-o $@ $(INJECTOR_SRC) $(COMMON_SRC) -linih -lelf
+		-o $@ $(INJECTOR_SRC) $(COMMON_SRC) -linih -lelf -ljson-c -lz
 
 $(B):
 	mkdir -p $(B)

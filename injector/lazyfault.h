@@ -1,7 +1,8 @@
 /* The lazyfault command: declarations shared by its source files.
  * One file per concern: main.c (arguments, usage), run.c (`run`),
  * check.c (`check`), progcheck.c (finding and checking PROGRAM),
- * locate.c (finding liblazyfault.so), stats.c (the -v summary). */
+ * locate.c (finding liblazyfault.so), stats.c (the -v summary), statsfile.c
+ * (reading a statistics file). */
 #ifndef LAZYFAULT_CMD_H
 #define LAZYFAULT_CMD_H
 
