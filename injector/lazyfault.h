@@ -1,6 +1,6 @@
 /* The lazyfault command: declarations shared by its source files.
  * One file per concern: main.c (arguments, usage), run.c (`run`),
- * check.c (`check`), progcheck.c (finding and checking PROGRAM),
+ * check.c (`check`), sweep*.c (`sweep`: sweep.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
  * locate.c (finding liblazyfault.so), stats.c (the -v summary), statsfile.c
  * (reading a statistics file). */
 #ifndef LAZYFAULT_CMD_H
@@ -34,9 +34,21 @@ int lf_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* run.c, check.c: argv[0] is the command's name ("run", "check"). */
+/* run.c, check.c, sweep.c: argv[0] is the command's name ("run", ...). */
 int lf_cmd_run(int argc, char **argv);
 int lf_cmd_check(int argc, char **argv);
+int lf_cmd_sweep(int argc, char **argv);
+
+/* run.c */
+/* Find PROGRAM (arg), check that the library can go into it and find the
+ * library: prog and lib (PATH_MAX each) get their paths.  Returns 0, or the
+ * command's exit status after a message. */
+int lf_prepare_program(const char *arg, char *prog, char *lib);
+/* In a child: set the library's environment (rules, stats when not NULL,
+ * LD_PRELOAD before any already set) and exec prog; never returns (exits
+ * 126/127 after a message when exec fails). */
+void lf_exec_under_library(const char *prog, char **argv, const char *rules,
+			   const char *stats, const char *lib) __attribute__((noreturn));
 
 /* progcheck.c */
 /* Find PROGRAM as execvp(3) would (PATH when it has no slash).  Returns 0
