@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +109,7 @@ static json_object *jsignal(int sig)
 /* Seconds to the millisecond: more digits would be noise. */
 static json_object *jseconds(double s)
 {
-	return json_object_new_double(round(s * 1000) / 1000);
+	return json_object_new_double((double)(long long)(s * 1000 + 0.5) / 1000);
 }
 
 static json_object *jcrc(uint32_t crc)
