@@ -12,7 +12,11 @@ PROG_BIN := $(patsubst tests/progs/%.c,$(B)/tests/progs/%,$(PROG_SRC))
 
 $(B)/tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) $(TEST_SAN) -Iinjector -o $@ $< $(COMMON_SRC) -lcriterion -linih -lelf
+	$(CC) $(BASE) $(CFLAGS) $(TEST_SAN) -Iinjector -o $@ $< $(COMMON_SRC) $(UNIT_EXTRA) -lcriterion -linih -lelf
+
+# Unit tests of the command's own modules link the module and its library.
+$(B)/tests/unit/test_symbolize: injector/symbolize.c
+$(B)/tests/unit/test_symbolize: UNIT_EXTRA := injector/symbolize.c -lz
 
 $(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
