@@ -61,6 +61,7 @@ struct lf_progcheck {
 	char elf[PATH_MAX];     /* PROGRAM, or the interpreter of a #! script */
 	struct lf_elf_info info;
 	int scripts;            /* how many #! levels led to elf */
+	char env_name[PATH_MAX]; /* "#!/usr/bin/env NAME": NAME, found on PATH; else "" */
 	bool native;            /* elf is of our architecture (when have_elf) */
 };
 /* Check that the program at `path` can run under the library: a dynamically
