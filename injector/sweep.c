@@ -503,7 +503,8 @@ static int reference(struct lf_sweep *s, const char *only_rule, unsigned jobs, b
 		if (f1 != sr->faults)
 			lf_warn("rule '%s' served %" PRIu64 " faults in one reference run and %"
 				PRIu64 " in the other: fault numbers do not name the same page "
-				"from run to run (threads?)", x->name, sr->faults, f1);
+				"from run to run (threads, address-space randomisation, the clock)",
+				x->name, sr->faults, f1);
 		sr->candidates = sr->faults > sr->after ? (sr->faults - sr->after) / sr->every : 0;
 	}
 	lf_rules_free(&rules);
