@@ -121,7 +121,7 @@ static json_object *jcrc(uint32_t crc)
 
 static int write_json(const char *path, json_object *doc)
 {
-	int rc = json_object_to_file_ext(path, doc, JSON_C_TO_STRING_PRETTY |
+	int rc = json_object_to_file_ext(path, doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 					 JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (rc != 0)
 		lf_error("cannot write %s: %s", path, json_util_get_last_err());
