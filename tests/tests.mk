@@ -17,6 +17,8 @@ $(B)/tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(HDRS)
 # Unit tests of the command's own modules link the module and its library.
 $(B)/tests/unit/test_symbolize: injector/symbolize.c
 $(B)/tests/unit/test_symbolize: UNIT_EXTRA := injector/symbolize.c -lz
+$(B)/tests/unit/test_sweep_classify: injector/sweep_classify.c
+$(B)/tests/unit/test_sweep_classify: UNIT_EXTRA := injector/sweep_classify.c -lz
 
 $(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
