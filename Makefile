@@ -42,7 +42,7 @@ debug: $(B)/debug/liblazyfault.so
 # copies the very binary that `make` built.
 $(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_SRC) -linih -lelf
+	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_SRC) -linih -lelf -ljson-c -lz
 
 deps:
 	@tests/install-deps.sh

@@ -227,3 +227,127 @@ int lf_elf_functions(const char *path, lf_elf_sym_fn fn, void *arg,
 	close(fd);
 	return rc;
 }
+
+/* Build-id: the first NT_GNU_BUILD_ID note of a note section, or of a
+ * PT_NOTE segment when the file has no section headers. */
+static void note_build_id(Elf_Data *d, struct lf_elf_ids *out)
+{
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+	while (d && out->build_id_len == 0 &&
+	       (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp((char *)d->d_buf + name_off, "GNU", 4) && nh.n_descsz > 0 &&
+		    nh.n_descsz <= sizeof out->build_id) {
+			memcpy(out->build_id, (char *)d->d_buf + desc_off, nh.n_descsz);
+			out->build_id_len = nh.n_descsz;
+		}
+	}
+}
+
+/* .gnu_debuglink: a NUL-terminated file name, padding to 4 bytes, then the
+ * file's CRC-32 in the object's byte order. */
+static void read_debuglink(Elf *e, Elf_Data *d, struct lf_elf_ids *out)
+{
+	if (!d || !d->d_buf)
+		return;
+	size_t n = strnlen(d->d_buf, d->d_size);
+	size_t crc_at = (n + 4) & ~(size_t)3;
+	if (n == 0 || n >= sizeof out->debuglink || crc_at + 4 > d->d_size)
+		return;
+	memcpy(out->debuglink, d->d_buf, n);
+	out->debuglink[n] = '\0';
+	const unsigned char *c = (const unsigned char *)d->d_buf + crc_at;
+	GElf_Ehdr eh;
+	bool big = gelf_getehdr(e, &eh) && eh.e_ident[EI_DATA] == ELFDATA2MSB;
+	out->debuglink_crc = big ? (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3]
+				 : (uint32_t)c[3] << 24 | (uint32_t)c[2] << 16 | (uint32_t)c[1] << 8 | c[0];
+}
+
+int lf_elf_ids(const char *path, struct lf_elf_ids *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	int fd = open_path(path, err, errlen);
+	if (fd < 0)
+		return -1;
+	int rc = -1;
+	Elf *e = open_elf(fd, path, err, errlen);
+	if (!e)
+		goto close_fd;
+	if (elf_kind(e) != ELF_K_ELF) {
+		seterr(err, errlen, "%s: not an ELF file", path);
+		goto out;
+	}
+	size_t nph = 0, shstrndx = 0;
+	if (elf_getphdrnum(e, &nph) != 0)
+		nph = 0;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph))
+			continue;
+		if (ph.p_type == PT_LOAD && !out->has_load) {
+			/* The page that holds the segment's first byte is mapped
+			 * at the page of its address: the object's base is where
+			 * file offset 0 would land. */
+			uint64_t align = ph.p_align > 1 ? ph.p_align : 1;
+			out->load_delta = (ph.p_vaddr - ph.p_offset) & ~(align - 1);
+			out->has_load = true;
+		}
+	}
+	bool sections = elf_getshdrstrndx(e, &shstrndx) == 0;
+	Elf_Scn *scn = NULL;
+	while (sections && (scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (sh.sh_type == SHT_SYMTAB)
+			out->has_symtab = true;
+		else if (sh.sh_type == SHT_NOTE)
+			note_build_id(elf_getdata(scn, NULL), out);
+		else if (name && !strcmp(name, ".gnu_debuglink") && sh.sh_type != SHT_NOBITS)
+			read_debuglink(e, elf_getdata(scn, NULL), out);
+	}
+	for (size_t i = 0; i < nph && out->build_id_len == 0; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_NOTE)
+			note_build_id(elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz,
+							   ELF_T_NHDR), out);
+	}
+	(void)elf_errno(); /* a damaged note or section is only missing data */
+	rc = 0;
+out:
+	elf_end(e);
+close_fd:
+	close(fd);
+	return rc;
+}
+
+struct at {
+	uint64_t vaddr, start;
+	char *name;
+	size_t namelen;
+	bool found;
+};
+
+static int function_at_fn(const char *name, uint64_t value, uint64_t size, void *arg)
+{
+	struct at *a = arg;
+	if (a->vaddr < value || a->vaddr - value >= size || (a->found && value <= a->start))
+		return 0;
+	a->found = true;
+	a->start = value;
+	snprintf(a->name, a->namelen, "%s", name);
+	return 0;
+}
+
+int lf_elf_function_at(const char *path, uint64_t vaddr, char *name, size_t namelen,
+		       uint64_t *start, bool *used_dynsym, char *err, size_t errlen)
+{
+	struct at a = { .vaddr = vaddr, .name = name, .namelen = namelen };
+	if (lf_elf_functions(path, function_at_fn, &a, used_dynsym, err, errlen) != 0)
+		return -1;
+	if (a.found)
+		*start = a.start;
+	return a.found;
+}

@@ -46,4 +46,28 @@ int lf_elf_functions(const char *path, lf_elf_sym_fn fn, void *arg,
 int lf_elf_functions_fd(int fd, const char *name, lf_elf_sym_fn fn, void *arg,
 			bool *used_dynsym, char *err, size_t errlen);
 
+/* What finds an object's symbols elsewhere, and how its addresses read. */
+struct lf_elf_ids {
+	bool has_symtab;            /* a .symtab of its own (not stripped) */
+	bool has_load;              /* a PT_LOAD segment: load_delta is valid */
+	uint64_t load_delta;        /* p_vaddr - p_offset of the first PT_LOAD,
+				     * page-aligned: add it to an offset from
+				     * the object's base to get an address of
+				     * its symbol tables */
+	unsigned char build_id[64]; /* NT_GNU_BUILD_ID, build_id_len bytes */
+	size_t build_id_len;
+	char debuglink[256];        /* .gnu_debuglink file name, "" when none */
+	uint32_t debuglink_crc;     /* CRC-32 of that file, as recorded */
+};
+
+/* Fill *out for the file at path.  Returns 0, or -1 with a message. */
+int lf_elf_ids(const char *path, struct lf_elf_ids *out, char *err, size_t errlen);
+
+/* The function (as lf_elf_functions walks them: .symtab, else .dynsym) whose
+ * [st_value, st_value + st_size) holds vaddr; among several, the one that
+ * starts last (the innermost), and of aliases the first in the table.  Returns 1 with its name and st_value, 0 when none holds it,
+ * -1 with a message.  used_dynsym as for lf_elf_functions, may be NULL. */
+int lf_elf_function_at(const char *path, uint64_t vaddr, char *name, size_t namelen,
+		       uint64_t *start, bool *used_dynsym, char *err, size_t errlen);
+
 #endif

@@ -113,54 +113,160 @@ static int list_libraries(const char *interp, const char *elf, struct files *lib
 	return 0;
 }
 
-struct lookup {
-	const struct lf_rule **rule;  /* the rules with a caller */
-	char **found_fn, **found_in;  /* per rule: NULL until found */
-	size_t n, pending;
-	const char *file;
+/* The functions of one file, as the library would see their names. */
+struct fn {
+	char *name;
+	uint64_t value;
+};
+struct fnlist {
+	struct fn *v;
+	size_t n, cap;
 };
 
-static int match_fn(const char *name, uint64_t value, uint64_t size, void *arg)
+static int add_fn(const char *name, uint64_t value, uint64_t size, void *arg)
 {
-	struct lookup *lk = arg;
-	for (size_t i = 0; i < lk->n; i++) {
-		if (lk->found_fn[i] || fnmatch(lk->rule[i]->caller, name, 0) != 0)
-			continue;
-		lk->found_fn[i] = strdup(name);
-		lk->found_in[i] = strdup(lk->file);
-		if (lk->found_fn[i])
-			lk->pending--;
+	struct fnlist *l = arg;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 1024;
+		struct fn *nv = realloc(l->v, ncap * sizeof *nv);
+		if (!nv)
+			return 1; /* stop: what we have is checked */
+		l->v = nv;
+		l->cap = ncap;
 	}
-	return lk->pending == 0; /* all found: stop the walk */
+	if (!(l->v[l->n].name = strdup(name)))
+		return 1;
+	l->v[l->n++].value = value;
+	return 0;
+}
+
+static void fnlist_free(struct fnlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* gcc names the copies it makes of a function NAME.constprop.N, .isra.N,
+ * .part.N, .cold, .lto_priv.N ...: a C name has no '.', so whatever
+ * follows the first one is a clone's suffix.  Returns the length of the
+ * original name, or 0 when name is not a clone's. */
+static size_t clone_base(const char *name)
+{
+	const char *dot = strchr(name, '.');
+	return dot && dot != name ? (size_t)(dot - name) : 0;
+}
+
+/* What `check` says about one caller glob: every name it matches and the
+ * traps around them.  Lines go to `out` as they are found. */
+struct caller_check {
+	const struct lf_rule *rule;
+	size_t matches;            /* names matched, over all files */
+	char *first, *first_in;    /* the first of them */
+	FILE *all;                 /* "name in file" of every match, for the list */
+	char *all_buf;
+	size_t all_len;
+	FILE *clones;              /* clones whose original name matches */
+	char *clones_buf;
+	size_t clones_len, nclones;
+};
+
+static void check_file(struct caller_check *cc, const struct fnlist *l, const char *file)
+{
+	const char *glob = cc->rule->caller;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *name = l->v[i].name;
+		if (fnmatch(glob, name, 0) == 0) {
+			if (cc->matches++ == 0) {
+				cc->first = strdup(name);
+				cc->first_in = strdup(file);
+			}
+			fprintf(cc->all, "\n    %s in %s", name, file);
+			/* Identical code folding (or an alias): one body, several
+			 * names; the library matches by address, so the glob
+			 * takes calls from the other name too. */
+			for (size_t j = 0; j < l->n; j++)
+				if (l->v[j].value == l->v[i].value &&
+				    fnmatch(glob, l->v[j].name, 0) != 0)
+					lf_warn("rule '%s': %s and %s are at one address in %s "
+						"(identical code folding, or an alias): a caller is "
+						"matched by address, so '%s' takes calls made from %s too",
+						cc->rule->name, name, l->v[j].name, file, glob,
+						l->v[j].name);
+			continue;
+		}
+		size_t b = clone_base(name);
+		if (b) {
+			char base[512];
+			snprintf(base, sizeof base, "%.*s", (int)b, name);
+			if (fnmatch(glob, base, 0) == 0) {
+				fprintf(cc->clones, "%s%s in %s", cc->nclones ? ", " : "", name, file);
+				cc->nclones++;
+			}
+		}
+	}
+}
+
+static void report_caller(struct caller_check *cc, const char *elf, int *rc)
+{
+	const struct lf_rule *r = cc->rule;
+	fflush(cc->all);
+	fflush(cc->clones);
+	if (cc->matches) {
+		printf("rule '%s': caller '%s' found: %s in %s\n", r->name, r->caller, cc->first,
+		       cc->first_in);
+		if (cc->matches > 1)
+			printf("rule '%s': caller '%s' matches %zu functions, and a call from any of "
+			       "them matches:%s\n", r->name, r->caller, cc->matches, cc->all_buf);
+		if (cc->nclones)
+			lf_warn("rule '%s': gcc also made clones of what caller '%s' names: %s; a "
+				"frame in a clone bears the clone's name, which '%s' does not match",
+				r->name, r->caller, cc->clones_buf, r->caller);
+	} else {
+		printf("rule '%s': caller '%s' not found in %s or its libraries\n", r->name,
+		       r->caller, elf);
+		if (cc->nclones)
+			lf_warn("rule '%s': caller '%s' exists only as gcc clones: %s; write the "
+				"clone's name as the caller (or add '*' to the name)", r->name,
+				r->caller, cc->clones_buf);
+		*rc = 1;
+	}
 }
 
 static int check_callers(const struct lf_rules *r, const char *prog,
 			 const struct lf_progcheck *pc)
 {
-	struct lookup lk = { 0 };
+	size_t n = 0;
 	for (size_t i = 0; i < r->nrules; i++)
 		if (r->rule[i].caller)
-			lk.n++;
-	if (lk.n == 0)
+			n++;
+	if (n == 0)
 		return 0;
 	if (!pc->have_elf) {
 		printf("callers: not checked: no ELF file to search for %s\n", prog);
 		return 1;
 	}
-	lk.rule = calloc(lk.n, sizeof *lk.rule);
-	lk.found_fn = calloc(lk.n, sizeof *lk.found_fn);
-	lk.found_in = calloc(lk.n, sizeof *lk.found_in);
-	if (!lk.rule || !lk.found_fn || !lk.found_in) {
+	struct caller_check *cc = calloc(n, sizeof *cc);
+	if (!cc) {
 		lf_error("out of memory");
-		free(lk.rule);
-		free(lk.found_fn);
-		free(lk.found_in);
 		return 1;
 	}
-	for (size_t i = 0, j = 0; i < r->nrules; i++)
-		if (r->rule[i].caller)
-			lk.rule[j++] = &r->rule[i];
-	lk.pending = lk.n;
+	int rc = 0;
+	for (size_t i = 0, j = 0; i < r->nrules; i++) {
+		if (!r->rule[i].caller)
+			continue;
+		cc[j].rule = &r->rule[i];
+		cc[j].all = open_memstream(&cc[j].all_buf, &cc[j].all_len);
+		cc[j].clones = open_memstream(&cc[j].clones_buf, &cc[j].clones_len);
+		if (!cc[j].all || !cc[j].clones) {
+			lf_error("out of memory");
+			rc = 1;
+			n = j + 1;
+			goto out;
+		}
+		j++;
+	}
 
 	struct files files = { 0 };
 	files_add(&files, pc->elf);
@@ -171,37 +277,37 @@ static int check_callers(const struct lf_rules *r, const char *prog,
 		lf_warn("the libraries of %s are not searched: it is of another architecture",
 			pc->elf);
 
-	for (size_t f = 0; f < files.n && lk.pending; f++) {
+	for (size_t f = 0; f < files.n; f++) {
 		char err[PATH_MAX + 256];
 		bool dyn = false;
-		lk.file = files.path[f];
-		if (lf_elf_functions(files.path[f], match_fn, &lk, &dyn, err, sizeof err) != 0) {
+		struct fnlist l = { 0 };
+		if (lf_elf_functions(files.path[f], add_fn, &l, &dyn, err, sizeof err) != 0) {
 			lf_warn("%s", err);
+			fnlist_free(&l);
 			continue;
 		}
 		if (dyn)
 			lf_warn("%s has no .symtab (stripped): only its exported functions "
 				"can match a caller", files.path[f]);
+		for (size_t i = 0; i < n; i++)
+			check_file(&cc[i], &l, files.path[f]);
+		fnlist_free(&l);
 	}
-
-	int rc = 0;
-	for (size_t i = 0; i < lk.n; i++) {
-		if (lk.found_fn[i]) {
-			printf("rule '%s': caller '%s' found: %s in %s\n", lk.rule[i]->name,
-			       lk.rule[i]->caller, lk.found_fn[i],
-			       lk.found_in[i] ? lk.found_in[i] : "?");
-		} else {
-			printf("rule '%s': caller '%s' not found in %s or its libraries\n",
-			       lk.rule[i]->name, lk.rule[i]->caller, pc->elf);
-			rc = 1;
-		}
-		free(lk.found_fn[i]);
-		free(lk.found_in[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		report_caller(&cc[i], pc->elf, &rc);
 	files_free(&files);
-	free(lk.rule);
-	free(lk.found_fn);
-	free(lk.found_in);
+out:
+	for (size_t i = 0; i < n; i++) {
+		if (cc[i].all)
+			fclose(cc[i].all);
+		if (cc[i].clones)
+			fclose(cc[i].clones);
+		free(cc[i].all_buf);
+		free(cc[i].clones_buf);
+		free(cc[i].first);
+		free(cc[i].first_in);
+	}
+	free(cc);
 	return rc;
 }
 
@@ -255,7 +361,10 @@ int lf_cmd_check(int argc, char **argv)
 		char desc[64];
 		lf_describe_elf(&pc.info, desc, sizeof desc);
 		printf("program %s: can run under lazyfault (%s", prog, desc);
-		if (pc.scripts)
+		if (pc.scripts && pc.env_name[0])
+			printf(", #! script run by %s, which /usr/bin/env finds on PATH as '%s'",
+			       pc.elf, pc.env_name);
+		else if (pc.scripts)
 			printf(", #! script run by %s", pc.elf);
 		printf(", dynamically linked, loader %s)\n", pc.info.interp);
 	} else {

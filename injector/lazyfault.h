@@ -1,7 +1,8 @@
 /* The lazyfault command: declarations shared by its source files.
  * One file per concern: main.c (arguments, usage), run.c (`run`),
- * check.c (`check`), progcheck.c (finding and checking PROGRAM),
- * locate.c (finding liblazyfault.so), stats.c (the -v summary). */
+ * check.c (`check`), sweep*.c (`sweep`: sweep.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
+ * locate.c (finding liblazyfault.so), stats.c (the -v summary), statsfile.c
+ * (reading a statistics file). */
 #ifndef LAZYFAULT_CMD_H
 #define LAZYFAULT_CMD_H
 
@@ -30,9 +31,21 @@ int lf_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* run.c, check.c: argv[0] is the command's name ("run", "check"). */
+/* run.c, check.c, sweep.c: argv[0] is the command's name ("run", ...). */
 int lf_cmd_run(int argc, char **argv);
 int lf_cmd_check(int argc, char **argv);
+int lf_cmd_sweep(int argc, char **argv);
+
+/* run.c */
+/* Find PROGRAM (arg), check that the library can go into it and find the
+ * library: prog and lib (PATH_MAX each) get their paths.  Returns 0, or the
+ * command's exit status after a message. */
+int lf_prepare_program(const char *arg, char *prog, char *lib);
+/* In a child: set the library's environment (rules, stats when not NULL,
+ * LD_PRELOAD before any already set) and exec prog; never returns (exits
+ * 126/127 after a message when exec fails). */
+void lf_exec_under_library(const char *prog, char **argv, const char *rules,
+			   const char *stats, const char *lib) __attribute__((noreturn));
 
 /* progcheck.c */
 /* Find PROGRAM as execvp(3) would (PATH when it has no slash).  Returns 0
@@ -45,6 +58,7 @@ struct lf_progcheck {
 	char elf[PATH_MAX];     /* PROGRAM, or the interpreter of a #! script */
 	struct lf_elf_info info;
 	int scripts;            /* how many #! levels led to elf */
+	char env_name[PATH_MAX]; /* "#!/usr/bin/env NAME": NAME, found on PATH; else "" */
 	bool native;            /* elf is of our architecture (when have_elf) */
 };
 /* Check that the program at `path` can run under the library: a dynamically

@@ -10,6 +10,8 @@ void lf_usage(FILE *out)
 {
 	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-v] [--] PROGRAM [ARGS...]\n"
 	      "       lazyfault check RULES [PROGRAM]\n"
+	      "       lazyfault sweep -r RULES [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	      "       lazyfault sweep --collect DIR\n"
 	      "       lazyfault --help | --version\n"
 	      "\n"
 	      "Run an unmodified, dynamically linked PROGRAM with liblazyfault.so preloaded;\n"
@@ -25,10 +27,26 @@ void lf_usage(FILE *out)
 	      "  check    print the rules as understood; with PROGRAM, also check that it\n"
 	      "           can run under the library and that every `caller` names a\n"
 	      "           function of PROGRAM or of the libraries it needs\n"
+	      "  sweep    run PROGRAM once without poison, then once per candidate fault\n"
+	      "           of each poison rule with exactly that fault poisoned, and sort\n"
+	      "           the runs into survived, error-exit, wrong-output, crash, hang\n"
+	      "    -j, --jobs=N         runs at once (default: the number of CPUs)\n"
+	      "    --timeout=S          seconds a run may take (default: 10 times the\n"
+	      "                         reference run, at least 10)\n"
+	      "    --every=K | --max=N | --seeds=N\n"
+	      "                         every Kth candidate, at most N spread evenly, or\n"
+	      "                         seeds 1..N of the rules with a probability\n"
+	      "    --rule=NAME          sweep only this poison rule\n"
+	      "    --compare=WHAT       stdout, status or both (default) against the reference\n"
+	      "    --stdin=FILE         standard input of every run (default: /dev/null)\n"
+	      "    -o, --output=DIR     the runs' files and summary.json, summary.csv\n"
+	      "    --plan=FILE          write one command line per run to FILE, run nothing\n"
+	      "    --collect=DIR        merge the results of a plan's runs\n"
 	      "\n"
 	      "Exit status: 2 for a usage error, a bad rule file, or a program that cannot\n"
 	      "run under the library; run: 126 PROGRAM not executable, 127 not found, else\n"
-	      "PROGRAM's status; check: 0 all well, 1 a problem with PROGRAM or a caller.\n"
+	      "PROGRAM's status; check: 0 all well, 1 a problem with PROGRAM or a caller;\n"
+	      "sweep: 0 every run survived, 1 some did not.\n"
 	      "\n"
 	      "See lazyfault(1) and lazyfault.ini(5).\n",
 	      out);
@@ -85,6 +103,8 @@ int main(int argc, char **argv)
 		return lf_cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return lf_cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sweep"))
+		return lf_cmd_sweep(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return lf_usage_error("unknown option '%s'", cmd);
 	return lf_usage_error("unknown command '%s'", cmd);

@@ -135,9 +135,12 @@ static void label(char *buf, size_t len, const char *file, const char *script)
 		snprintf(buf, len, "%s", file);
 }
 
-/* Read "#!INTERP [ARG]": returns 1 with the interpreter in out, 0 when the
- * file does not start with "#!", -1 on a read error or an empty #! line. */
-static int read_shebang(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+/* Read "#!INTERP [ARG]": returns 1 with the interpreter in out and its
+ * argument (the rest of the line, blanks trimmed; "" when none) in arg, 0
+ * when the file does not start with "#!", -1 on a read error or an empty
+ * #! line. */
+static int read_shebang(const char *path, char *out, size_t outlen, char *arg, size_t arglen,
+			char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -167,7 +170,32 @@ static int read_shebang(const char *path, char *out, size_t outlen, char *err, s
 	}
 	memcpy(out, p, l);
 	out[l] = '\0';
+	p += l;
+	p += strspn(p, " \t");
+	size_t al = strcspn(p, "\n");
+	while (al && (p[al - 1] == ' ' || p[al - 1] == '\t'))
+		al--;
+	snprintf(arg, arglen, "%.*s", (int)al, p);
 	return 1;
+}
+
+/* "#!/usr/bin/env NAME" (or "env -S NAME ARGS"): env finds NAME on PATH and
+ * runs it, and that is where the library goes.  Returns 1 with NAME's path
+ * in out, 0 when the #! line is not of that form. */
+static int env_program(const char *interp, const char *arg, char *name, size_t namelen,
+		       char *out, size_t outlen)
+{
+	const char *base = strrchr(interp, '/');
+	base = base ? base + 1 : interp;
+	if (strcmp(base, "env") != 0)
+		return 0;
+	if (!strncmp(arg, "-S", 2) && (arg[2] == ' ' || arg[2] == '\t'))
+		arg += 2 + strspn(arg + 2, " \t");
+	if (!*arg || *arg == '-')
+		return 0;
+	snprintf(name, namelen, "%.*s", (int)strcspn(arg, " \t"), arg);
+	char err[PATH_MAX + 64];
+	return lf_resolve_program(name, out, outlen, err, sizeof err) == 0;
 }
 
 /* The architecture we were built for is the one of our own executable (the
@@ -195,10 +223,16 @@ int lf_check_program(const char *path, struct lf_progcheck *pc, char *err, size_
 			snprintf(err, errlen, "%s: not a regular file", who);
 			return -1;
 		}
-		char interp[PATH_MAX];
-		int sb = read_shebang(file, interp, sizeof interp, err, errlen);
+		char interp[PATH_MAX], arg[SHEBANG_BUF], found[PATH_MAX];
+		int sb = read_shebang(file, interp, sizeof interp, arg, sizeof arg, err, errlen);
 		if (sb < 0)
 			return -1;
+		if (sb > 0 && env_program(interp, arg, pc->env_name, sizeof pc->env_name,
+					  found, sizeof found)) {
+			/* env itself runs under the library too, but only for
+			 * the moment it takes to exec NAME. */
+			snprintf(interp, sizeof interp, "%s", found);
+		}
 		if (sb > 0) {
 			/* A script: what runs, and what the library goes into, is
 			 * its interpreter. */

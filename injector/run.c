@@ -78,12 +78,9 @@ static int set_preload(const char *lib)
 	return rc;
 }
 
-static void child(const char *prog, char **argv, const char *rules, const char *stats,
-		  const char *lib, const sigset_t *mask)
+void lf_exec_under_library(const char *prog, char **argv, const char *rules,
+			   const char *stats, const char *lib)
 {
-	for (size_t i = 0; i < NFORWARDED; i++)
-		signal(forwarded[i], SIG_DFL);
-	sigprocmask(SIG_SETMASK, mask, NULL);
 	if (setenv("LAZYFAULT_RULES", rules, 1) != 0 ||
 	    (stats && setenv("LAZYFAULT_STATS", stats, 1) != 0) || set_preload(lib) != 0) {
 		lf_error("cannot set the environment: %s", strerror(errno));
@@ -93,6 +90,36 @@ static void child(const char *prog, char **argv, const char *rules, const char *
 	int e = errno;
 	lf_error("cannot run %s: %s", prog, strerror(e));
 	_exit(e == ENOENT ? LF_EXIT_NOTFOUND : LF_EXIT_NOEXEC);
+}
+
+static void child(const char *prog, char **argv, const char *rules, const char *stats,
+		  const char *lib, const sigset_t *mask)
+{
+	for (size_t i = 0; i < NFORWARDED; i++)
+		signal(forwarded[i], SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	lf_exec_under_library(prog, argv, rules, stats, lib);
+}
+
+int lf_prepare_program(const char *arg, char *prog, char *lib)
+{
+	char err[2 * PATH_MAX + 512];
+	int rc = lf_resolve_program(arg, prog, PATH_MAX, err, sizeof err);
+	if (rc != 0) {
+		lf_error("%s", err);
+		return rc;
+	}
+	struct lf_progcheck pc;
+	if (lf_check_program(prog, &pc, err, sizeof err) != 0 ||
+	    lf_locate_library(lib, PATH_MAX, err, sizeof err) != 0) {
+		lf_error("%s", err);
+		return LF_EXIT_USAGE;
+	}
+	if (strpbrk(lib, ": ")) {
+		lf_error("%s: LD_PRELOAD cannot carry a path with a colon or a space", lib);
+		return LF_EXIT_USAGE;
+	}
+	return 0;
 }
 
 int lf_cmd_run(int argc, char **argv)
@@ -150,23 +177,9 @@ int lf_cmd_run(int argc, char **argv)
 		lf_error("%s: %s", rules_arg, strerror(errno));
 		goto out;
 	}
-	int rc = lf_resolve_program(pargv[0], prog, sizeof prog, err, sizeof err);
+	int rc = lf_prepare_program(pargv[0], prog, lib);
 	if (rc != 0) {
-		lf_error("%s", err);
 		status = rc;
-		goto out;
-	}
-	struct lf_progcheck pc;
-	if (lf_check_program(prog, &pc, err, sizeof err) != 0) {
-		lf_error("%s", err);
-		goto out;
-	}
-	if (lf_locate_library(lib, sizeof lib, err, sizeof err) != 0) {
-		lf_error("%s", err);
-		goto out;
-	}
-	if (strpbrk(lib, ": ")) {
-		lf_error("%s: LD_PRELOAD cannot carry a path with a colon or a space", lib);
 		goto out;
 	}
 

@@ -1,15 +1,11 @@
-/* The -v summary of a statistics file.
- *
- * The file is our own, fixed format, written by liblazyfault.so: a header
- * line {"pid": N, "mode": "...", "rules": [ then one flat JSON object per
- * rule on its own line, then ]}.  So a small line-oriented reader that scans
- * the "key": value pairs of one line is enough; this is not a JSON parser. */
-#include <ctype.h>
+/* The -v summary of a statistics file (read by statsfile.c). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lazyfault.h"
+#include "statsfile.h"
 
 void lf_subst_pid(const char *tmpl, pid_t pid, char *out, size_t outlen)
 {
@@ -28,98 +24,23 @@ void lf_subst_pid(const char *tmpl, pid_t pid, char *out, size_t outlen)
 	out[o < outlen ? o : outlen - 1] = '\0';
 }
 
-/* A JSON string at p (just after the opening quote) into buf; returns the
- * position after the closing quote, or NULL. */
-static const char *scan_string(const char *p, char *buf, size_t len)
+/* The cells of the table: "-" for a counter the file did not have. */
+static void cell_count(const struct lf_stats_rule *r, enum lf_stat_counter c,
+		       char *out, size_t len)
 {
-	size_t o = 0;
-	while (*p && *p != '"') {
-		char c = *p++;
-		if (c == '\\') {
-			c = *p++;
-			switch (c) {
-			case 'n': c = '\n'; break;
-			case 't': c = '\t'; break;
-			case 'r': c = '\r'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'u': {
-				/* Enough for a summary: ASCII as is, the rest as '?'. */
-				unsigned u = 0;
-				for (int i = 0; i < 4; i++, p++) {
-					if (!isxdigit((unsigned char)*p))
-						return NULL;
-					u = u * 16 + (unsigned)(isdigit((unsigned char)*p) ? *p - '0'
-							: (tolower((unsigned char)*p) - 'a' + 10));
-				}
-				c = u && u < 0x80 ? (char)u : '?';
-				break;
-			}
-			case '\0': return NULL;
-			default: break; /* \" \\ \/ */
-			}
-		}
-		if (o + 1 < len)
-			buf[o++] = c;
-	}
-	if (*p != '"')
-		return NULL;
-	if (len)
-		buf[o] = '\0';
-	return p + 1;
+	uint64_t v;
+	if (lf_stats_get(r, c, &v))
+		snprintf(out, len, "%" PRIu64, v);
+	else
+		snprintf(out, len, "-");
 }
 
-/* The value of "key" in the flat object that starts on this line: a string
- * (unquoted) or a number, into buf.  Stops at a nested value ("rules": [). */
-static bool get(const char *line, const char *key, char *buf, size_t len)
+static void cell_bytes(const struct lf_stats_rule *r, enum lf_stat_counter c,
+		       char *out, size_t len)
 {
-	const char *p = strchr(line, '{');
-	if (!p)
-		return false;
-	p++;
-	for (;;) {
-		char k[64], v[512];
-		p += strspn(p, " \t,");
-		if (*p != '"' || !(p = scan_string(p + 1, k, sizeof k)))
-			return false;
-		p += strspn(p, " \t");
-		if (*p++ != ':')
-			return false;
-		p += strspn(p, " \t");
-		if (*p == '"') {
-			if (!(p = scan_string(p + 1, v, sizeof v)))
-				return false;
-		} else {
-			size_t n = strspn(p, "-+.eE0123456789");
-			if (n == 0 || n >= sizeof v)
-				return false;
-			memcpy(v, p, n);
-			v[n] = '\0';
-			p += n;
-		}
-		if (!strcmp(k, key)) {
-			size_t l = strlen(v); /* truncating is fine for a summary */
-			if (l >= len)
-				l = len - 1;
-			memcpy(buf, v, l);
-			buf[l] = '\0';
-			return true;
-		}
-	}
-}
-
-struct row {
-	char name[128], action[16];
-	char regions[24], registered[24], faults[24], zeroed[24], loaded[24],
-		read[24], handed[24], poisoned[24], seed[24], p50[24], p99[24];
-};
-
-static void human_bytes(const char *v, char *out, size_t len)
-{
-	char *end;
-	unsigned long long b = strtoull(v, &end, 10);
-	if (!*v || *end) {
-		snprintf(out, len, "%s", *v ? v : "-");
+	uint64_t b;
+	if (!lf_stats_get(r, c, &b)) {
+		snprintf(out, len, "-");
 		return;
 	}
 	static const char units[] = "BKMGTP";
@@ -130,120 +51,80 @@ static void human_bytes(const char *v, char *out, size_t len)
 		u++;
 	}
 	if (u == 0)
-		snprintf(out, len, "%lluB", b);
+		snprintf(out, len, "%" PRIu64 "B", b);
 	else
 		snprintf(out, len, "%.1f%c", d, units[u]);
 }
 
-static void human_ns(const char *v, char *out, size_t len)
+static void cell_ns(const struct lf_stats_rule *r, enum lf_stat_counter c,
+		    char *out, size_t len)
 {
-	char *end;
-	unsigned long long ns = strtoull(v, &end, 10);
-	if (!*v || *end)
-		snprintf(out, len, "%s", *v ? v : "-");
+	uint64_t ns;
+	if (!lf_stats_get(r, c, &ns))
+		snprintf(out, len, "-");
 	else if (ns < 10000)
-		snprintf(out, len, "%lluns", ns);
+		snprintf(out, len, "%" PRIu64 "ns", ns);
 	else if (ns < 10000000)
-		snprintf(out, len, "%lluus", ns / 1000);
+		snprintf(out, len, "%" PRIu64 "us", ns / 1000);
 	else if (ns < 10000000000ULL)
-		snprintf(out, len, "%llums", ns / 1000000);
+		snprintf(out, len, "%" PRIu64 "ms", ns / 1000000);
 	else
-		snprintf(out, len, "%llus", ns / 1000000000);
-}
-
-static void field(const char *line, const char *key, char *buf, size_t len)
-{
-	if (!get(line, key, buf, len))
-		snprintf(buf, len, "-");
+		snprintf(out, len, "%" PRIu64 "s", ns / 1000000000);
 }
 
 int lf_stats_summary(const char *tmpl, pid_t pid, FILE *out)
 {
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 32], err[PATH_MAX + 256];
 	lf_subst_pid(tmpl, pid, path, sizeof path);
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	struct row *rows = NULL;
-	size_t nrows = 0;
-	char fpid[24] = "", mode[32] = "";
-	bool closed = false;
-	int rc = -1;
-	while (f && getline(&line, &cap, f) > 0) {
-		const char *t = line + strspn(line, " \t");
-		if (t[0] == ']') {
-			closed = true;
-			break;
-		}
-		if (!*fpid && get(line, "pid", fpid, sizeof fpid)) {
-			get(line, "mode", mode, sizeof mode);
-			continue;
-		}
-		char name[128];
-		if (!*fpid || !get(line, "name", name, sizeof name))
-			continue;
-		struct row *nr = realloc(rows, (nrows + 1) * sizeof *rows);
-		if (!nr)
-			break;
-		rows = nr;
-		struct row *r = &rows[nrows++];
-		snprintf(r->name, sizeof r->name, "%s", name);
-		field(line, "action", r->action, sizeof r->action);
-		field(line, "regions", r->regions, sizeof r->regions);
-		char v[24];
-		field(line, "bytes_registered", v, sizeof v);
-		human_bytes(v, r->registered, sizeof r->registered);
-		field(line, "faults", r->faults, sizeof r->faults);
-		field(line, "pages_zeroed", r->zeroed, sizeof r->zeroed);
-		field(line, "pages_loaded", r->loaded, sizeof r->loaded);
-		field(line, "bytes_read", v, sizeof v);
-		human_bytes(v, r->read, sizeof r->read);
-		field(line, "bytes_handed_off", v, sizeof v);
-		human_bytes(v, r->handed, sizeof r->handed);
-		field(line, "pages_poisoned", r->poisoned, sizeof r->poisoned);
-		field(line, "fault_ns_p50", v, sizeof v);
-		human_ns(v, r->p50, sizeof r->p50);
-		field(line, "fault_ns_p99", v, sizeof v);
-		human_ns(v, r->p99, sizeof r->p99);
-		/* The seed matters only for poison rules: it replays a run. */
-		if (!strcmp(r->action, "poison"))
-			field(line, "seed", r->seed, sizeof r->seed);
-		else
-			snprintf(r->seed, sizeof r->seed, "-");
-	}
-	if (f)
-		fclose(f);
-	free(line);
-	if (!*fpid || !closed) {
+	struct lf_stats s;
+	enum lf_stats_status st = lf_stats_read(path, &s, err, sizeof err);
+	if (st == LF_STATS_MISSING || st == LF_STATS_INCOMPLETE) {
 		fprintf(out, "lazyfault: no statistics were written (the program may have been "
 			"killed by SIGKILL or run without the library): %s %s\n", path,
-			f ? "is incomplete" : "does not exist");
-		goto done;
+			st == LF_STATS_MISSING ? "does not exist" : "is incomplete");
+		return -1;
 	}
-	fprintf(out, "lazyfault: statistics of pid %s, mode %s (%s):\n", fpid,
-		*mode ? mode : "?", path);
-	if (nrows == 0) {
+	if (st != LF_STATS_OK) {
+		fprintf(out, "lazyfault: cannot read the statistics: %s\n", err);
+		return -1;
+	}
+	fprintf(out, "lazyfault: statistics of pid %lld, mode %s (%s):\n", s.pid,
+		*s.mode ? s.mode : "?", path);
+	if (s.nrules == 0) {
 		fprintf(out, "  no rules\n");
-		rc = 0;
-		goto done;
+		lf_stats_free(&s);
+		return 0;
 	}
 	int w = 4;
-	for (size_t i = 0; i < nrows; i++)
-		if ((int)strlen(rows[i].name) > w)
-			w = (int)strlen(rows[i].name);
+	for (size_t i = 0; i < s.nrules; i++)
+		if ((int)strlen(s.rule[i].name) > w)
+			w = (int)strlen(s.rule[i].name);
 	if (w > 24)
 		w = 24;
 	fprintf(out, "  %-*s %-6s %7s %10s %8s %8s %8s %8s %8s %8s %7s %7s %s\n", w, "rule",
 		"action", "regions", "registered", "faults", "zeroed", "loaded", "read",
 		"handed", "poisoned", "p50", "p99", "seed");
-	for (size_t i = 0; i < nrows; i++) {
-		const struct row *r = &rows[i];
+	for (size_t i = 0; i < s.nrules; i++) {
+		const struct lf_stats_rule *r = &s.rule[i];
+		char regions[24], registered[24], faults[24], zeroed[24], loaded[24], rd[24],
+			handed[24], poisoned[24], p50[24], p99[24], seed[24] = "-";
+		cell_count(r, LF_STAT_REGIONS, regions, sizeof regions);
+		cell_bytes(r, LF_STAT_BYTES_REGISTERED, registered, sizeof registered);
+		cell_count(r, LF_STAT_FAULTS, faults, sizeof faults);
+		cell_count(r, LF_STAT_PAGES_ZEROED, zeroed, sizeof zeroed);
+		cell_count(r, LF_STAT_PAGES_LOADED, loaded, sizeof loaded);
+		cell_bytes(r, LF_STAT_BYTES_READ, rd, sizeof rd);
+		cell_bytes(r, LF_STAT_BYTES_HANDED_OFF, handed, sizeof handed);
+		cell_count(r, LF_STAT_PAGES_POISONED, poisoned, sizeof poisoned);
+		cell_ns(r, LF_STAT_FAULT_NS_P50, p50, sizeof p50);
+		cell_ns(r, LF_STAT_FAULT_NS_P99, p99, sizeof p99);
+		/* The seed matters only for poison rules: it replays a run. */
+		if (!strcmp(r->action, "poison"))
+			cell_count(r, LF_STAT_SEED, seed, sizeof seed);
 		fprintf(out, "  %-*.*s %-6s %7s %10s %8s %8s %8s %8s %8s %8s %7s %7s %s\n", w, w,
-			r->name, r->action, r->regions, r->registered, r->faults, r->zeroed,
-			r->loaded, r->read, r->handed, r->poisoned, r->p50, r->p99, r->seed);
+			r->name, *r->action ? r->action : "-", regions, registered, faults, zeroed,
+			loaded, rd, handed, poisoned, p50, p99, seed);
 	}
-	rc = 0;
-done:
-	free(rows);
-	return rc;
+	lf_stats_free(&s);
+	return 0;
 }

@@ -16,15 +16,21 @@ DEBUG_MODULES := anon file fork malloc
 
 # A unit test is compiled with the sources it tests in one command, which
 # gcc's -MMD cannot describe (one .d file for several sources): it depends on
-# every header instead.  UNIT_LINK_<test>: the library's pure parts that the
-# test links (no kernel, no state).
+# every header instead.  UNIT_LINK_<test>: the sources of the module it tests
+# (the library's pure parts: no kernel, no state; or a module of the
+# command), UNIT_LIBS_<test>: the libraries that module needs.
 UNIT_LINK_test_window := preload/window.c
 UNIT_LINK_test_poison := preload/poison_decide.c
+UNIT_LINK_test_symbolize := injector/symbolize.c
+UNIT_LIBS_test_symbolize := -lz
+UNIT_LINK_test_sweep_classify := injector/sweep_classify.c
+UNIT_LIBS_test_sweep_classify := -lz
 
 .SECONDEXPANSION:
 $(B)/tests/unit/%: tests/unit/%.c $$(UNIT_LINK_$$*) $(COMMON_SRC) $(HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -Iinjector -Ipreload -o $@ $< $(UNIT_LINK_$*) $(COMMON_SRC) -lcriterion -linih -lelf
+	$(CC) $(BASE) $(CFLAGS) -Iinjector -Ipreload -o $@ $< $(UNIT_LINK_$*) $(COMMON_SRC) \
+		$(UNIT_LIBS_$*) -lcriterion -linih -lelf
 
 # A test program is one source: gcc writes the headers it included to
 # $@.d (-MMD), which is read back below, so that a program is rebuilt when

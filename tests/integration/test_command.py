@@ -510,6 +510,43 @@ printf '{"pid": %s, "mode": "full", "rules": [\\n  {"name": "big", "act' "$$" > 
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("no statistics were written", r.stderr)
 
+    def stats_planted(self, plant):
+        """run -v where the program leaves `plant` (shell) at its statistics path."""
+        prog = self.write("plant.sh", "#!/bin/sh\n"
+                          "f=$(printf '%s' \"$LAZYFAULT_STATS\" | sed \"s/%p/$$/g\")\n"
+                          + plant + "\n", 0o755)
+        return self.lf("run", "-v", "-s", self.dir / "stats.%p.json", "-r", self.rules, prog,
+                       timeout=20)
+
+    def test_verbose_statistics_through_a_symlink_not_read(self):
+        target = self.write("elsewhere.json", '{"pid": 1, "mode": "full", "rules": []}')
+        r = self.stats_planted(f'ln -s {target} "$f"')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("is a symbolic link: not read", r.stderr)
+        self.assertNotIn("statistics of pid", r.stderr)
+
+    def test_verbose_statistics_fifo_not_waited_for(self):
+        # A FIFO would block a reader that opened it without O_NONBLOCK.
+        r = self.stats_planted('mkfifo "$f"')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("not a regular file: not read", r.stderr)
+
+    def test_verbose_statistics_not_json(self):
+        r = self.stats_planted('printf \'{"pid": 1, "rules": []} trailing\' > "$f"')
+        self.assertIn("not JSON", r.stderr)
+
+    def test_verbose_seed_above_int64(self):
+        # The library's seeds are unsigned 64-bit: read back whole.
+        r = self.stats_planted('printf \'{"pid": %s, "mode": "full", "rules": [\\n'
+                               '{"name": "p", "action": "poison", "faults": 3, '
+                               '"seed": 18446744073709551557}\\n]}\\n\' $$ > "$f"')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        row = [l.split() for l in r.stderr.splitlines() if l.strip().startswith("p ")]
+        self.assertEqual(row[0][1], "poison", r.stderr)
+        self.assertEqual(row[0][4], "3", r.stderr)
+        self.assertEqual(row[0][-1], "18446744073709551557", r.stderr)
+        self.assertEqual(row[0][2], "-", "a counter the file lacks shows as '-'")
+
     # -- check --------------------------------------------------------------------
 
     def test_check_prints_rules(self):

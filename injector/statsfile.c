@@ -1,0 +1,232 @@
+/* Reading a statistics file: see statsfile.h. */
+#include "statsfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const counter_names[LF_STAT_NCOUNTERS] = {
+	[LF_STAT_REGIONS] = "regions", [LF_STAT_BYTES_REGISTERED] = "bytes_registered",
+	[LF_STAT_FAULTS] = "faults", [LF_STAT_PAGES_ZEROED] = "pages_zeroed",
+	[LF_STAT_PAGES_LOADED] = "pages_loaded", [LF_STAT_BYTES_READ] = "bytes_read",
+	[LF_STAT_PAGES_POISONED] = "pages_poisoned", [LF_STAT_HANDOFFS] = "handoffs",
+	[LF_STAT_BYTES_HANDED_OFF] = "bytes_handed_off", [LF_STAT_SEED] = "seed",
+	[LF_STAT_FAULT_NS_P50] = "fault_ns_p50", [LF_STAT_FAULT_NS_P99] = "fault_ns_p99",
+};
+
+const char *lf_stats_counter_name(enum lf_stat_counter c)
+{
+	return c < LF_STAT_NCOUNTERS ? counter_names[c] : "?";
+}
+
+/* The whole file into a NUL-terminated buffer, or NULL with err set. */
+static char *slurp(const char *path, size_t *len, enum lf_stats_status *st,
+		   char *err, size_t errlen)
+{
+	/* O_NOFOLLOW: a symlink planted where a statistics file is expected is
+	 * not followed; O_NONBLOCK: opening a FIFO does not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		*st = e == ENOENT ? LF_STATS_MISSING : LF_STATS_REFUSED;
+		if (e == ELOOP)
+			snprintf(err, errlen, "%s: is a symbolic link: not read", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return NULL;
+	}
+	*st = LF_STATS_REFUSED;
+	char *buf = NULL;
+	struct stat sb;
+	if (fstat(fd, &sb) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file: not read", path);
+		goto fail;
+	}
+	if (sb.st_size > (off_t)LF_STATSFILE_MAX) {
+		snprintf(err, errlen, "%s: %lld bytes, more than a statistics file can be "
+			 "(%u MiB): not read", path, (long long)sb.st_size, LF_STATSFILE_MAX >> 20);
+		goto fail;
+	}
+	/* The size may change while we read (a writer still at work): read to
+	 * the end, never past the bound. */
+	size_t cap = (size_t)sb.st_size + 1, n = 0;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	for (;;) {
+		if (n == cap) {
+			if (cap > LF_STATSFILE_MAX) {
+				snprintf(err, errlen, "%s: grew past %u MiB while read: not read",
+					 path, LF_STATSFILE_MAX >> 20);
+				goto fail;
+			}
+			char *nb = realloc(buf, 2 * cap + 1);
+			if (!nb) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	*st = LF_STATS_OK;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+static char *dup_string(json_object *obj, const char *key)
+{
+	json_object *v;
+	const char *s = "";
+	if (json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_string))
+		s = json_object_get_string(v);
+	return strdup(s);
+}
+
+/* A non-negative integer, up to UINT64_MAX. */
+static bool get_u64(json_object *obj, const char *key, uint64_t *out)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	if (json_object_get_int64(v) < 0)
+		return false;
+	*out = json_object_get_uint64(v);
+	return true;
+}
+
+static int read_rule(json_object *jr, struct lf_stats_rule *r)
+{
+	memset(r, 0, sizeof *r);
+	r->name = dup_string(jr, "name");
+	r->action = dup_string(jr, "action");
+	if (!r->name || !r->action)
+		return -1;
+	for (int c = 0; c < LF_STAT_NCOUNTERS; c++)
+		if (get_u64(jr, counter_names[c], &r->value[c]))
+			r->present |= 1u << c;
+	return 0;
+}
+
+enum lf_stats_status lf_stats_read(const char *path, struct lf_stats *out,
+				   char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	enum lf_stats_status st;
+	size_t len = 0;
+	char *text = slurp(path, &len, &st, err, errlen);
+	if (!text)
+		return st;
+
+	json_tokener *tok = json_tokener_new();
+	if (!tok) {
+		free(text);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return LF_STATS_REFUSED;
+	}
+	json_object *doc = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	bool trailing = doc && text[end + strspn(text + end, " \t\r\n")] != '\0';
+	free(text);
+	if (!doc && jerr == json_tokener_continue) {
+		snprintf(err, errlen, "%s: is incomplete (the JSON stops after %zu bytes)", path, len);
+		return LF_STATS_INCOMPLETE;
+	}
+	if (!doc || trailing) {
+		snprintf(err, errlen, "%s: not JSON: %s", path,
+			 doc ? "text after the end" : json_tokener_error_desc(jerr));
+		json_object_put(doc);
+		return LF_STATS_REFUSED;
+	}
+	st = LF_STATS_REFUSED;
+	json_object *jpid, *jrules;
+	if (!json_object_is_type(doc, json_type_object) ||
+	    !json_object_object_get_ex(doc, "pid", &jpid) || !json_object_is_type(jpid, json_type_int) ||
+	    !json_object_object_get_ex(doc, "rules", &jrules) ||
+	    !json_object_is_type(jrules, json_type_array)) {
+		snprintf(err, errlen, "%s: not a statistics file (no \"pid\" and \"rules\")", path);
+		goto out;
+	}
+	out->pid = json_object_get_int64(jpid);
+	out->mode = dup_string(doc, "mode");
+	size_t n = json_object_array_length(jrules);
+	out->rule = calloc(n ? n : 1, sizeof *out->rule);
+	if (!out->mode || !out->rule) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *jr = json_object_array_get_idx(jrules, i);
+		if (!json_object_is_type(jr, json_type_object)) {
+			snprintf(err, errlen, "%s: rule %zu is not an object", path, i + 1);
+			goto out;
+		}
+		out->nrules++;
+		if (read_rule(jr, &out->rule[i]) != 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto out;
+		}
+	}
+	st = LF_STATS_OK;
+out:
+	json_object_put(doc);
+	if (st != LF_STATS_OK)
+		lf_stats_free(out);
+	return st;
+}
+
+void lf_stats_free(struct lf_stats *s)
+{
+	for (size_t i = 0; i < s->nrules; i++) {
+		free(s->rule[i].name);
+		free(s->rule[i].action);
+	}
+	free(s->rule);
+	free(s->mode);
+	memset(s, 0, sizeof *s);
+}
+
+const struct lf_stats_rule *lf_stats_rule(const struct lf_stats *s, const char *name)
+{
+	for (size_t i = 0; i < s->nrules; i++)
+		if (!strcmp(s->rule[i].name, name))
+			return &s->rule[i];
+	return NULL;
+}
+
+bool lf_stats_get(const struct lf_stats_rule *r, enum lf_stat_counter c, uint64_t *out)
+{
+	if (c >= LF_STAT_NCOUNTERS || !(r->present & (1u << c)))
+		return false;
+	*out = r->value[c];
+	return true;
+}

@@ -1,0 +1,62 @@
+/* Reading a statistics file written by liblazyfault.so into a struct.
+ *
+ * The file is JSON, parsed with json-c (it keeps unsigned 64-bit integers,
+ * which the library writes for seeds: a parser that stops at INT64_MAX, or
+ * reads numbers as doubles, would lose or round them).  Only a regular file
+ * is read, opened without following a symlink and without blocking on a
+ * FIFO, and at most LF_STATSFILE_MAX bytes of it. */
+#ifndef LAZYFAULT_STATSFILE_H
+#define LAZYFAULT_STATSFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LF_STATSFILE_MAX (64u << 20)
+
+/* The counters of one rule, in the order the library writes them. */
+enum lf_stat_counter {
+	LF_STAT_REGIONS, LF_STAT_BYTES_REGISTERED, LF_STAT_FAULTS, LF_STAT_PAGES_ZEROED,
+	LF_STAT_PAGES_LOADED, LF_STAT_BYTES_READ, LF_STAT_PAGES_POISONED, LF_STAT_HANDOFFS,
+	LF_STAT_BYTES_HANDED_OFF, LF_STAT_SEED, LF_STAT_FAULT_NS_P50, LF_STAT_FAULT_NS_P99,
+	LF_STAT_NCOUNTERS
+};
+
+struct lf_stats_rule {
+	char *name;
+	char *action;                     /* "zero", "load", "poison"; "" when absent */
+	uint64_t value[LF_STAT_NCOUNTERS];
+	unsigned present;                 /* bit (1 << counter) when the file had it */
+};
+
+struct lf_stats {
+	long long pid;
+	char *mode;                       /* "full", "user-mode-only", ...; "" when absent */
+	struct lf_stats_rule *rule;
+	size_t nrules;
+};
+
+/* What lf_stats_read returns. */
+enum lf_stats_status {
+	LF_STATS_OK = 0,
+	LF_STATS_MISSING = -1,            /* no such file */
+	LF_STATS_INCOMPLETE = -2,         /* not whole JSON (the writer was killed) */
+	LF_STATS_REFUSED = -3,            /* unreadable, not a regular file, too big, wrong shape */
+};
+
+/* The JSON key of a counter ("faults", "pages_poisoned", ...). */
+const char *lf_stats_counter_name(enum lf_stat_counter c);
+
+/* Read the statistics file at path.  On LF_STATS_OK, *out holds it (free
+ * with lf_stats_free); otherwise *out is empty and err says why, naming
+ * the file. */
+enum lf_stats_status lf_stats_read(const char *path, struct lf_stats *out,
+				   char *err, size_t errlen);
+void lf_stats_free(struct lf_stats *s);
+
+/* The rule called name, or NULL. */
+const struct lf_stats_rule *lf_stats_rule(const struct lf_stats *s, const char *name);
+/* A counter of r, and whether the file had it. */
+bool lf_stats_get(const struct lf_stats_rule *r, enum lf_stat_counter c, uint64_t *out);
+
+#endif
