@@ -11,22 +11,26 @@ WARN := -Wall -Wextra -Wno-unused-parameter
 BASE := -std=gnu11 -D_GNU_SOURCE -DLF_VERSION='"$(VERSION)"' -Icommon $(WARN)
 B := build
 
+# common/: the library links the parser, the command also the printer of
+# `lazyfault check`, the tests (tests.mk) all of it.
 COMMON_SRC := $(wildcard common/*.c)
+COMMON_LIB_SRC := $(filter-out common/rules_print.c common/rules_compare.c,$(COMMON_SRC))
+COMMON_CMD_SRC := $(COMMON_LIB_SRC) common/rules_print.c
 PRELOAD_SRC := $(wildcard preload/*.c)
 INJECTOR_SRC := $(wildcard injector/*.c)
-HDRS := $(wildcard common/*.h preload/*.h injector/*.h)
+HDRS := $(wildcard common/*.h common/*.def preload/*.h injector/*.h)
 
 all: $(B)/liblazyfault.so $(B)/lazyfault
 
 # The library: -fvisibility=hidden keeps everything but the wrappers private;
 # -ftls-model=initial-exec so that thread-locals never allocate (KERNEL-NOTES).
-$(B)/liblazyfault.so: $(PRELOAD_SRC) $(COMMON_SRC) $(HDRS) | $(B)
+$(B)/liblazyfault.so: $(PRELOAD_SRC) $(COMMON_LIB_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) $(CFLAGS) -fPIC -shared -fvisibility=hidden -ftls-model=initial-exec \
-		-Ipreload -Wl,-z,defs -o $@ $(PRELOAD_SRC) $(COMMON_SRC) -linih -lelf -ldl -lpthread
+		-Ipreload -Wl,-z,defs -o $@ $(PRELOAD_SRC) $(COMMON_LIB_SRC) -linih -lelf -ldl -lpthread
 
-$(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_SRC) $(HDRS) | $(B)
+$(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_CMD_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) $(CFLAGS) -DLF_LIBDIR='"$(PREFIX)/lib/lazyfault"' -Iinjector \
-		-o $@ $(INJECTOR_SRC) $(COMMON_SRC) -linih -lelf
+		-o $@ $(INJECTOR_SRC) $(COMMON_CMD_SRC) -linih -lelf
 
 $(B):
 	mkdir -p $(B)
