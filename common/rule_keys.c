@@ -49,6 +49,8 @@ const char *lf_action_name(enum lf_action a) { return NAME_OF(lf_action_names, a
 #define ALL(d) { d, d, d }
 #define BY_MATCH(anon, file, malloc) { [LF_MATCH_ANON] = anon, [LF_MATCH_FILE] = file, \
 				       [LF_MATCH_MALLOC] = malloc }
+/* An enum value that is for anon and malloc rules only. */
+#define NOT_ON_FILE(n, v) (const unsigned[n]){ [v] = LF_ON(LF_MATCH_ANON) | LF_ON(LF_MATCH_MALLOC) }
 
 #define KEY_STRUCT struct lf_rules
 #define GLOBAL_KEY(ID, ...) [LF_G_##ID] = { __VA_ARGS__ },

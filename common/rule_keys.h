@@ -30,6 +30,10 @@ struct lf_key {
 	uint64_t lo, hi;        /* LF_KIND_SIZE, LF_KIND_NUMBER: the values accepted */
 	const char *const *names; /* LF_KIND_ENUM: the value names, by value */
 	unsigned nnames;
+	/* LF_KIND_ENUM, optional: per value, the matches it is for (0: all),
+	 * and why a value is refused elsewhere. */
+	const unsigned *name_matches;
+	const char *name_because;
 	/* The default, written as in the file, per enum lf_match (global keys:
 	 * [0]).  NULL: the field stays zero, or rules.c derives it. */
 	const char *def[LF_NMATCH];

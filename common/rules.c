@@ -158,6 +158,21 @@ static void refuse_key(struct parser *p, const struct lf_key *k, const struct lf
 	}
 }
 
+/* An enum value that is not for this rule's match. */
+static void refuse_value(struct parser *p, const struct lf_key *k, const struct lf_rule *r,
+			 int line)
+{
+	unsigned v = *(const unsigned *)lf_key_field(k, r);
+	unsigned only = k->name_matches[v];
+	char want[64];
+	if (!only || (only & LF_ON(r->match)))
+		return;
+	lf_names_of(lf_match_names, LF_NMATCH, only, want, sizeof(want));
+	fail(p, line, "key '%s': %s = %s is only for match = %s rules (this one matches %s)%s%s",
+	     k->name, k->name, k->names[v], want, lf_match_name(r->match),
+	     k->name_because ? ": " : "", k->name_because ? k->name_because : "");
+}
+
 /* What the key table cannot say: the rules between values of two keys. */
 static void check_values(struct parser *p, struct lf_rule *r)
 {
@@ -194,6 +209,8 @@ static void end_rule(struct parser *p)
 		bool applies = lf_key_applies(k, r);
 		if (p->key_line[i] && !applies)
 			refuse_key(p, k, r, p->key_line[i]);
+		else if (p->key_line[i] && k->name_matches)
+			refuse_value(p, k, r, p->key_line[i]);
 		else if (!p->key_line[i] && applies && k->required) {
 			describe(r, names, sizeof(names));
 			fail(p, r->line, "rule '%s': missing required key '%s' (needed by %s)", r->name,

@@ -335,9 +335,9 @@ Test(rules, enum_values)
 	good("[a]\nmatch = anon\naction = zero\n"
 	     "[b]\nmatch = anon\naction = load\nsource = /s\n"
 	     "[c]\nmatch = malloc\naction = poison\nfill = load\nsource = /s\n"
-	     "[d]\nmatch = file\naction = poison\nfill = zero\n"
+	     "[d]\nmatch = anon\naction = poison\nfill = zero\n"
 	     "[e]\nmatch = file\naction = load\n"
-	     "[f]\nmatch = file\naction = zero\n");
+	     "[f]\nmatch = malloc\naction = zero\n");
 	cr_assert_eq(R.nrules, 6);
 	cr_assert_eq(R.rule[0].action, LF_ACTION_ZERO);
 	cr_assert_eq(R.rule[1].action, LF_ACTION_LOAD);
@@ -353,6 +353,20 @@ Test(rules, enum_values)
 	cr_assert_str_eq(lf_action_name(LF_ACTION_ZERO), "zero");
 	cr_assert_str_eq(lf_action_name(LF_ACTION_LOAD), "load");
 	cr_assert_str_eq(lf_action_name(LF_ACTION_POISON), "poison");
+}
+
+/* A file region always reads the file's bytes where it is not poisoned (the
+ * library maps it so): zeros asked for there would be a promise not kept. */
+Test(rules, zeros_refused_on_file_rules)
+{
+	bad("[f]\nmatch = file\naction = zero\n", "t.ini:3: key 'action':", "match = anon or malloc");
+	bad("[f]\naction = zero\nmatch = file\n", "t.ini:2: key 'action':", "file's bytes");
+	bad("[f]\nmatch = file\naction = poison\nfill = zero\n", "t.ini:4: key 'fill':",
+	    "match = anon or malloc");
+	/* what they do mean on a file rule is accepted */
+	good("[f]\nmatch = file\naction = poison\nfill = load\n");
+	cr_assert_eq(R.rule[0].fill, LF_FILL_LOAD);
+	good("[f]\nmatch = file\naction = load\n");
 }
 
 Test(rules, unknown_match)
@@ -795,7 +809,7 @@ static const char SAMPLE[] =
 	"[ld]\nmatch = malloc\naction = load\nsource = /data/blob\nsource_offset = 8K\n"
 	"[fl]\nmatch = file\npath = /usr/share/*\n"
 	"[pz]\nmatch = file\naction = poison\npages = 0, 5, 10-19, last\nprobability = 0.1\n"
-	"after = 5\nevery = 3\ntimes = 4\nseed = 42\nfill = zero\ndelay = 2s\n"
+	"after = 5\nevery = 3\ntimes = 4\nseed = 42\nfill = load\ndelay = 2s\n"
 	"[pa]\nmatch = anon\naction = poison\npages = all\n"
 	"[pn]\nmatch = anon\naction = poison\n"
 	"[pr]\nmatch = malloc\naction = poison\nprobability = 0.5\n";
@@ -814,7 +828,8 @@ Test(rules, print_shows_effective_values)
 		"source_offset = 8192 ; 8K\n", "readahead = 65536 ; 64K\n",
 		"[fl]\n", "path = /usr/share/*\n", "action = load\n",
 		"pages = 0,5,10-19,last\n", "probability = 0.1\n", "after = 5\n", "every = 3\n",
-		"times = 4\n", "seed = 42\n", "fill = zero\n", "delay = 2000000000ns ; 2s\n",
+		"times = 4\n", "seed = 42\n", "fill = load\n", "fill = zero\n",
+		"delay = 2000000000ns ; 2s\n",
 		"pages = all\n", "times = -1", "every page is poisoned", "# max_size: none\n",
 		"# seed: random",
 	};
