@@ -110,7 +110,7 @@ static bool in_mask(unsigned mask, unsigned v) { return !mask || (mask & LF_ON(v
 bool lf_key_applies(const struct lf_key *k, const struct lf_rule *r)
 {
 	return in_mask(k->matches, r->match) && in_mask(k->actions, r->action) &&
-	       in_mask(k->fills, lf_rule_fill(r));
+	       in_mask(k->fills, lf_rule_fill(r)) && (!k->needs || (r->given & k->needs));
 }
 
 bool lf_key_in_force(const struct lf_key *k, const void *base, bool rule)

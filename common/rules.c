@@ -150,11 +150,19 @@ static void refuse_key(struct parser *p, const struct lf_key *k, const struct lf
 		lf_names_of(lf_action_names, LF_NACTION, k->actions, want, sizeof(want));
 		fail(p, line, "key '%s': only for action = %s rules (this one's action is %s)%s%s",
 		     k->name, want, lf_action_name(r->action), sep, because);
-	} else {
+	} else if (k->fills && !(k->fills & LF_ON(lf_rule_fill(r)))) {
 		lf_names_of(lf_fill_names, LF_NFILL, k->fills, want, sizeof(want));
 		describe(r, names, sizeof(names));
 		fail(p, line, "key '%s': only used by action = %s or fill = %s (this one has %s)%s%s",
 		     k->name, want, want, names, sep, because);
+	} else {
+		size_t at = 0;
+		names[0] = '\0';
+		for (int i = 0; i < LF_NRULE_KEYS && at < sizeof(names); i++)
+			if (k->needs & (1u << i))
+				at += (size_t)snprintf(names + at, sizeof(names) - at, "%s'%s'",
+						       at ? " or " : "", lf_rule_keys[i].name);
+		fail(p, line, "key '%s': only used with %s%s%s", k->name, names, sep, because);
 	}
 }
 
@@ -191,6 +199,13 @@ static void check_values(struct parser *p, struct lf_rule *r)
 		     lf_rule_keys[k].name, (unsigned long long)r->max_size,
 		     (unsigned long long)r->min_size, (g & LF_KEY_MIN_SIZE) ? "" : ", the default");
 	}
+	/* A page listed is poisoned whatever the triggers say: with every page
+	 * listed, they would never be asked. */
+	if (r->pages_all && r->action == LF_ACTION_POISON)
+		for (int k = 0; k < LF_NRULE_KEYS; k++)
+			if (g & LF_KEY_TRIGGERS & (1u << k))
+				fail(p, kl[k], "key '%s': never used: pages = all poisons every page, "
+				     "whatever '%s' says", lf_rule_keys[k].name, lf_rule_keys[k].name);
 }
 
 /* The checks that need the whole section, run when it ends. */

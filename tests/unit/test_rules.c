@@ -369,6 +369,27 @@ Test(rules, zeros_refused_on_file_rules)
 	good("[f]\nmatch = file\naction = load\n");
 }
 
+/* Keys whose value nothing would read, given the rest of the rule. */
+Test(rules, keys_that_would_be_ignored_are_refused)
+{
+	bad("[a]\nmatch = anon\ncaller_depth = 3\n", "t.ini:3: key 'caller_depth':", "'caller'");
+	bad("[a]\nmatch = anon\naction = poison\nseed = 3\n", "t.ini:4: key 'seed':", "'probability'");
+	bad("[a]\nmatch = anon\naction = poison\nafter = 3\nseed = 3\n", "t.ini:5: key 'seed':",
+	    "'probability'");
+	static const char *const triggers[] = { "probability = 0.5", "after = 1", "every = 2", "times = 1" };
+	for (size_t i = 0; i < 4; i++) {
+		char t[128], prefix[64];
+		snprintf(t, sizeof(t), "[a]\nmatch = anon\naction = poison\n%s\npages = all\n", triggers[i]);
+		snprintf(prefix, sizeof(prefix), "t.ini:4: key '%.*s':", (int)strcspn(triggers[i], " "),
+			 triggers[i]);
+		bad(t, prefix, "pages = all");
+	}
+	/* the same keys where they are used */
+	good("[a]\nmatch = anon\ncaller = f\ncaller_depth = 3\n");
+	good("[a]\nmatch = anon\naction = poison\nprobability = 0.5\nseed = 3\n");
+	good("[a]\nmatch = anon\naction = poison\npages = 1\nafter = 3\n");
+}
+
 Test(rules, unknown_match)
 {
 	bad("[a]\nmatch = heap\n", "t.ini:2: key 'match':", "heap");
@@ -395,7 +416,7 @@ Test(rules, workers_and_caller_depth_range)
 	cr_assert_str_eq(R.rule[0].caller, "read_*");
 	cr_assert_eq(R.rule[0].caller_depth, 64);
 	lf_rules_free(&R);
-	good("[a]\nmatch = anon\ncaller_depth = 1\n");
+	good("[a]\nmatch = anon\ncaller = f\ncaller_depth = 1\n");
 	cr_assert_eq(R.rule[0].caller_depth, 1);
 	bad("[global]\nworkers = 0\n", "t.ini:2: key 'workers':", "out of range");
 	bad("[global]\nworkers = 65\n", "t.ini:2: key 'workers':", "out of range");
@@ -468,10 +489,11 @@ Test(rules, after_every_times_seed)
 	cr_assert_eq(R.rule[0].times, 4);
 	poison_good("times", "9223372036854775807");
 	cr_assert_eq(R.rule[0].times, INT64_MAX);
-	poison_good("seed", "0");
+	/* a seed is for the draws of probability */
+	good("[p]\nmatch = anon\naction = poison\nprobability = 0.5\nseed = 0\n");
 	cr_assert_eq(R.rule[0].seed, 0);
 	cr_assert(R.rule[0].given & LF_KEY_SEED);
-	poison_good("seed", "18446744073709551615");
+	good("[p]\nmatch = anon\naction = poison\nprobability = 0.5\nseed = 18446744073709551615\n");
 	cr_assert_eq(R.rule[0].seed, UINT64_MAX);
 }
 
@@ -844,11 +866,17 @@ Test(rules, print_defaults)
 	char *s = print_to_string(&R);
 	static const char *const want[] = {
 		"log = stderr\n", "log_level = warn\n", "stats = ; none\n", "on_error = passthrough\n",
-		"workers = 1\n", "match = anon\n", "min_size = 65536 ; 64K\n", "caller_depth = 8\n",
+		"workers = 1\n", "match = anon\n", "min_size = 65536 ; 64K\n", "# caller: any\n",
 		"action = zero\n", "readahead = 65536 ; 64K\n", "delay = 0\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		cr_expect(strstr(s, want[i]) != NULL, "'%s' missing from:\n%s", want[i], s);
+	/* no caller: no caller_depth either (it would be refused) */
+	cr_expect(strstr(s, "caller_depth") == NULL, "caller_depth printed without a caller:\n%s", s);
+	free(s);
+	good("[a]\nmatch = anon\ncaller = f\n");
+	s = print_to_string(&R);
+	cr_expect(strstr(s, "caller_depth = 8\n") != NULL, "no default caller_depth in:\n%s", s);
 	free(s);
 }
 
@@ -858,7 +886,7 @@ Test(rules, print_triggers_only_in_force)
 {
 	good("[p]\nmatch = anon\naction = poison\npages = 3\n");
 	char *s = print_to_string(&R);
-	static const char *const never[] = { "probability", "after =", "every =", "times =" };
+	static const char *const never[] = { "probability", "after =", "every =", "times =", "seed" };
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
 		cr_expect(strstr(s, never[i]) == NULL, "'%s' printed for a pages-only rule:\n%s", never[i], s);
 	cr_expect(strstr(s, "only the pages listed are poisoned") != NULL, "%s", s);
