@@ -1,5 +1,6 @@
 /* Unit tests of the rule file parser (common/rules.c): every default, every
- * accepted syntax, every rejection with the line and key its message names. */
+ * accepted syntax, every rejection with the line and key its message names.
+ * The value parsers alone: test_values.c; the key table: test_rule_keys.c. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -912,8 +913,8 @@ Test(rules, print_round_trips)
 		"[f]\nmatch = file\ndelay = 1ms\nhandoff = no\n",
 		"[a]\nmatch = anon\nmax_size = 18446744073709551615\n",
 	};
-	/* Compared key by key through the key table: a key added to it is
-	 * compared too. */
+	/* Compared key by key through the key table (a key added to it is
+	 * compared too: test_rule_keys.c checks the comparison sees each). */
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		char *s, why[256];
 		good(texts[i]);
