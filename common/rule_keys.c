@@ -211,18 +211,11 @@ int lf_key_set(const struct lf_key *k, void *base, const char *v, char *why, siz
 		free(((struct lf_page_list *)f)->pages);
 		*(struct lf_page_list *)f = pages;
 		return 0;
-	case LF_KIND_DURATION:
-		rc = lf_parse_duration(v, f);
-		break;
-	case LF_KIND_LIMIT:
-		rc = lf_parse_limit(v, f);
-		break;
-	case LF_KIND_BOOL:
-		rc = lf_parse_bool(v, f);
-		break;
-	case LF_KIND_PROBABILITY:
-		rc = lf_parse_probability(v, f);
-		break;
+	/* These parsers write the field only on success. */
+	case LF_KIND_DURATION: rc = lf_parse_duration(v, f); break;
+	case LF_KIND_LIMIT: rc = lf_parse_limit(v, f); break;
+	case LF_KIND_BOOL: rc = lf_parse_bool(v, f); break;
+	case LF_KIND_PROBABILITY: rc = lf_parse_probability(v, f); break;
 	case LF_KIND_SIZE:
 	case LF_KIND_NUMBER:
 		rc = k->kind == LF_KIND_SIZE ? lf_parse_size(v, &x) : lf_parse_number(v, &x);

@@ -64,8 +64,8 @@ struct lf_rule {
 	uint64_t source_offset;
 	uint64_t readahead;     /* bytes; a poison rule uses one page */
 	enum lf_fill fill;      /* poison rules: how unpoisoned pages fill */
-	/* The `pages` key: one value for the key table, three names for the
-	 * code that reads it (the same bytes: a struct and its copy). */
+	/* The `pages` key, two views of the same bytes: one value for the key
+	 * table (page_list), three names for the code that reads it. */
 	union {
 		struct lf_page_list page_list;
 		struct {
