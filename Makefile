@@ -12,10 +12,14 @@ WARN := -Wall -Wextra -Wno-unused-parameter
 BASE := -std=gnu11 -D_GNU_SOURCE -DLF_VERSION='"$(VERSION)"' -Icommon $(WARN)
 B := build
 
+# common/: the library links the parser, the command also the printer of
+# `lazyfault check`, the tests (tests.mk) all of it.
 COMMON_SRC := $(wildcard common/*.c)
+COMMON_LIB_SRC := $(filter-out common/rules_print.c common/rules_compare.c,$(COMMON_SRC))
+COMMON_CMD_SRC := $(COMMON_LIB_SRC) common/rules_print.c
 PRELOAD_SRC := $(wildcard preload/*.c)
 INJECTOR_SRC := $(wildcard injector/*.c)
-HDRS := $(wildcard common/*.h preload/*.h injector/*.h)
+HDRS := $(wildcard common/*.h common/*.def preload/*.h injector/*.h)
 
 all: $(B)/liblazyfault.so $(B)/lazyfault
 
@@ -30,9 +34,9 @@ LIB_FLAGS := -fPIC -shared -fvisibility=hidden -ftls-model=initial-exec -Ipreloa
 	-Wl,-z,defs -Wl,-z,now
 $(B)/debug/liblazyfault.so: LIB_DEBUG := -DLF_DEBUG -O1 -g
 
-$(B)/liblazyfault.so $(B)/debug/liblazyfault.so: $(PRELOAD_SRC) $(COMMON_SRC) $(HDRS)
+$(B)/liblazyfault.so $(B)/debug/liblazyfault.so: $(PRELOAD_SRC) $(COMMON_LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) $(LIB_DEBUG) $(LIB_FLAGS) -o $@ $(PRELOAD_SRC) $(COMMON_SRC) \
+	$(CC) $(BASE) $(CFLAGS) $(LIB_DEBUG) $(LIB_FLAGS) -o $@ $(PRELOAD_SRC) $(COMMON_LIB_SRC) \
 		-linih -lelf -ldl -lpthread
 
 debug: $(B)/debug/liblazyfault.so
@@ -40,9 +44,9 @@ debug: $(B)/debug/liblazyfault.so
 # The command finds the library relative to its own executable (see
 # injector/locate.c): no install path is compiled in, so `make install`
 # copies the very binary that `make` built.
-$(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_SRC) $(HDRS)
+$(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_CMD_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_SRC) -linih -lelf -ljson-c -lz
+	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_CMD_SRC) -linih -lelf -ljson-c -lz
 
 deps:
 	@tests/install-deps.sh

@@ -1,5 +1,6 @@
 /* The rule file: one parser (inih underneath) shared by liblazyfault.so and
- * the lazyfault command.  See lazyfault.ini(5) and SPEC "The rule file".
+ * the lazyfault command; its keys are listed once, in rule_keys.def.  The
+ * syntax and meaning of every key: lazyfault.ini(5).
  *
  * Memory: the parser allocates with malloc; lf_rules_free() releases it all.
  * The library parses once, at its first initialisation, and keeps the result
@@ -12,37 +13,47 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "values.h"
+
 enum lf_match { LF_MATCH_ANON, LF_MATCH_FILE, LF_MATCH_MALLOC };
 enum lf_action { LF_ACTION_ZERO, LF_ACTION_LOAD, LF_ACTION_POISON };
 enum lf_fill { LF_FILL_ZERO, LF_FILL_LOAD };
 enum lf_on_error { LF_ON_ERROR_PASSTHROUGH, LF_ON_ERROR_ABORT };
 enum lf_level { LF_LEVEL_ERROR, LF_LEVEL_WARN, LF_LEVEL_INFO, LF_LEVEL_DEBUG };
+#define LF_NMATCH 3
+#define LF_NACTION 3
+#define LF_NFILL 2
 
 #define LF_NO_MAX UINT64_MAX       /* max_size when absent */
-#define LF_PAGE_LAST UINT64_MAX    /* "last" in a pages list */
 #define LF_TIMES_UNLIMITED (-1)
 
-/* One item of a `pages` list: pages first..last (inclusive, 0-based).
- * "last" is stored as first = last = LF_PAGE_LAST; "all" sets pages_all. */
-struct lf_page_span {
-	uint64_t first, last;
+/* Each rule key's index in rule_keys.def (LF_K_MATCH, ...), and its bit in
+ * lf_rule.given (LF_KEY_MATCH = 1u << LF_K_MATCH, ...). */
+enum lf_key_index {
+#define RULE_KEY(ID, ...) LF_K_##ID,
+#define GLOBAL_KEY(ID, ...)
+#include "rule_keys.def"
+#undef RULE_KEY
+#undef GLOBAL_KEY
+	LF_NRULE_KEYS
 };
-
-/* Bits of lf_rule.given: which keys the file set explicitly. */
 enum lf_key_bit {
-	LF_KEY_MATCH = 1u << 0, LF_KEY_MIN_SIZE = 1u << 1, LF_KEY_MAX_SIZE = 1u << 2,
-	LF_KEY_PATH = 1u << 3, LF_KEY_CALLER = 1u << 4, LF_KEY_CALLER_DEPTH = 1u << 5,
-	LF_KEY_ACTION = 1u << 6, LF_KEY_SOURCE = 1u << 7, LF_KEY_SOURCE_OFFSET = 1u << 8,
-	LF_KEY_READAHEAD = 1u << 9, LF_KEY_FILL = 1u << 10, LF_KEY_PAGES = 1u << 11,
-	LF_KEY_PROBABILITY = 1u << 12, LF_KEY_AFTER = 1u << 13, LF_KEY_EVERY = 1u << 14,
-	LF_KEY_TIMES = 1u << 15, LF_KEY_SEED = 1u << 16, LF_KEY_DELAY = 1u << 17,
-	LF_KEY_HANDOFF = 1u << 18,
+#define RULE_KEY(ID, ...) LF_KEY_##ID = 1u << LF_K_##ID,
+#define GLOBAL_KEY(ID, ...)
+#include "rule_keys.def"
+#undef RULE_KEY
+#undef GLOBAL_KEY
 };
+_Static_assert(LF_NRULE_KEYS <= 32, "lf_rule.given has a bit per rule key");
+
+/* The keys whose presence makes a poison rule count its faults (the
+ * triggers); without them it poisons the pages listed, or every page. */
+#define LF_KEY_TRIGGERS (LF_KEY_PROBABILITY | LF_KEY_AFTER | LF_KEY_EVERY | LF_KEY_TIMES)
 
 struct lf_rule {
 	char *name;             /* the section name */
 	int line;               /* line of the section header */
-	unsigned given;         /* enum lf_key_bit mask */
+	unsigned given;         /* enum lf_key_bit mask: the keys the file set */
 	enum lf_match match;
 	uint64_t min_size, max_size;
 	char *path;             /* fnmatch glob, NULL = any (file rules only) */
@@ -53,9 +64,16 @@ struct lf_rule {
 	uint64_t source_offset;
 	uint64_t readahead;     /* bytes; a poison rule uses one page */
 	enum lf_fill fill;      /* poison rules: how unpoisoned pages fill */
-	struct lf_page_span *pages;
-	size_t npages;
-	bool pages_all;
+	/* The `pages` key, two views of the same bytes: one value for the key
+	 * table (page_list), three names for the code that reads it. */
+	union {
+		struct lf_page_list page_list;
+		struct {
+			struct lf_page_span *pages;
+			size_t npages;
+			bool pages_all;
+		};
+	};
 	double probability;     /* 1 when absent */
 	uint64_t after;         /* 0 */
 	uint64_t every;         /* 1 */
@@ -84,13 +102,11 @@ int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errl
 int lf_rules_parse(const char *text, size_t len, const char *name,
 		   struct lf_rules *out, char *err, size_t errlen);
 void lf_rules_free(struct lf_rules *r);
-/* Print the rules as understood, every key with its effective value. */
-void lf_rules_print(const struct lf_rules *r, FILE *out);
 
-/* Value syntax, shared with the rest of the code.  Each returns 0 or -1. */
-int lf_parse_size(const char *s, uint64_t *out);      /* 4096, 64K, 1M, 2G */
-int lf_parse_duration(const char *s, uint64_t *ns);   /* 10ns, 5us, 3ms, 1s */
-int lf_parse_bool(const char *s, bool *out);          /* yes/no true/false 1/0 */
+/* Print the rules as understood: every key in force with its effective
+ * value, in a form that parses back to the same rules.  In rules_print.c,
+ * which the library does not link (it never prints rules). */
+void lf_rules_print(const struct lf_rules *r, FILE *out);
 
 const char *lf_match_name(enum lf_match m);
 const char *lf_action_name(enum lf_action a);

@@ -1,4 +1,4 @@
-# `make fuzz`: the rule parser (common/rules.c) under libFuzzer with ASan and
+# `make fuzz`: the rule parser (common/rules.c and what it uses) under libFuzzer with ASan and
 # UBSan, for FUZZ_SECONDS (default 600).  The kept seed corpus is
 # tests/fuzz/corpus; the run works on a copy in $(B)/fuzz/corpus, so the
 # inputs it finds stay in build/, and any crash or leak lands in
@@ -8,12 +8,15 @@ FUZZ_SECONDS ?= 600
 FUZZ_CC ?= clang
 FUZZ_DIR := $(B)/fuzz
 
-# Only the parser: libinih itself is not instrumented, our code is.
-$(FUZZ_DIR)/fuzz_rules: tests/fuzz/fuzz_rules.c common/rules.c common/rules.h
+# The parser, its printer and the comparison of the round trip: libinih
+# itself is not instrumented, our code is.
+FUZZ_SRC := common/rules.c common/rule_keys.c common/values.c common/rules_print.c \
+	common/rules_compare.c
+$(FUZZ_DIR)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Icommon $(WARN) -O1 -g -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ tests/fuzz/fuzz_rules.c common/rules.c -linih
+		-o $@ tests/fuzz/fuzz_rules.c $(FUZZ_SRC) -linih
 
 fuzz: deps $(FUZZ_DIR)/fuzz_rules
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts

@@ -1,5 +1,6 @@
 /* Unit tests of the rule file parser (common/rules.c): every default, every
- * accepted syntax, every rejection with the line and key its message names. */
+ * accepted syntax, every rejection with the line and key its message names.
+ * The value parsers alone: test_values.c; the key table: test_rule_keys.c. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "rules.h"
+#include "rules_compare.h"
 
 static struct lf_rules R;
 static char E[512];
@@ -334,9 +336,9 @@ Test(rules, enum_values)
 	good("[a]\nmatch = anon\naction = zero\n"
 	     "[b]\nmatch = anon\naction = load\nsource = /s\n"
 	     "[c]\nmatch = malloc\naction = poison\nfill = load\nsource = /s\n"
-	     "[d]\nmatch = file\naction = poison\nfill = zero\n"
+	     "[d]\nmatch = anon\naction = poison\nfill = zero\n"
 	     "[e]\nmatch = file\naction = load\n"
-	     "[f]\nmatch = file\naction = zero\n");
+	     "[f]\nmatch = malloc\naction = zero\n");
 	cr_assert_eq(R.nrules, 6);
 	cr_assert_eq(R.rule[0].action, LF_ACTION_ZERO);
 	cr_assert_eq(R.rule[1].action, LF_ACTION_LOAD);
@@ -352,6 +354,41 @@ Test(rules, enum_values)
 	cr_assert_str_eq(lf_action_name(LF_ACTION_ZERO), "zero");
 	cr_assert_str_eq(lf_action_name(LF_ACTION_LOAD), "load");
 	cr_assert_str_eq(lf_action_name(LF_ACTION_POISON), "poison");
+}
+
+/* A file region always reads the file's bytes where it is not poisoned (the
+ * library maps it so): zeros asked for there would be a promise not kept. */
+Test(rules, zeros_refused_on_file_rules)
+{
+	bad("[f]\nmatch = file\naction = zero\n", "t.ini:3: key 'action':", "match = anon or malloc");
+	bad("[f]\naction = zero\nmatch = file\n", "t.ini:2: key 'action':", "file's bytes");
+	bad("[f]\nmatch = file\naction = poison\nfill = zero\n", "t.ini:4: key 'fill':",
+	    "match = anon or malloc");
+	/* what they do mean on a file rule is accepted */
+	good("[f]\nmatch = file\naction = poison\nfill = load\n");
+	cr_assert_eq(R.rule[0].fill, LF_FILL_LOAD);
+	good("[f]\nmatch = file\naction = load\n");
+}
+
+/* Keys whose value nothing would read, given the rest of the rule. */
+Test(rules, keys_that_would_be_ignored_are_refused)
+{
+	bad("[a]\nmatch = anon\ncaller_depth = 3\n", "t.ini:3: key 'caller_depth':", "'caller'");
+	bad("[a]\nmatch = anon\naction = poison\nseed = 3\n", "t.ini:4: key 'seed':", "'probability'");
+	bad("[a]\nmatch = anon\naction = poison\nafter = 3\nseed = 3\n", "t.ini:5: key 'seed':",
+	    "'probability'");
+	static const char *const triggers[] = { "probability = 0.5", "after = 1", "every = 2", "times = 1" };
+	for (size_t i = 0; i < 4; i++) {
+		char t[128], prefix[64];
+		snprintf(t, sizeof(t), "[a]\nmatch = anon\naction = poison\n%s\npages = all\n", triggers[i]);
+		snprintf(prefix, sizeof(prefix), "t.ini:4: key '%.*s':", (int)strcspn(triggers[i], " "),
+			 triggers[i]);
+		bad(t, prefix, "pages = all");
+	}
+	/* the same keys where they are used */
+	good("[a]\nmatch = anon\ncaller = f\ncaller_depth = 3\n");
+	good("[a]\nmatch = anon\naction = poison\nprobability = 0.5\nseed = 3\n");
+	good("[a]\nmatch = anon\naction = poison\npages = 1\nafter = 3\n");
 }
 
 Test(rules, unknown_match)
@@ -380,7 +417,7 @@ Test(rules, workers_and_caller_depth_range)
 	cr_assert_str_eq(R.rule[0].caller, "read_*");
 	cr_assert_eq(R.rule[0].caller_depth, 64);
 	lf_rules_free(&R);
-	good("[a]\nmatch = anon\ncaller_depth = 1\n");
+	good("[a]\nmatch = anon\ncaller = f\ncaller_depth = 1\n");
 	cr_assert_eq(R.rule[0].caller_depth, 1);
 	bad("[global]\nworkers = 0\n", "t.ini:2: key 'workers':", "out of range");
 	bad("[global]\nworkers = 65\n", "t.ini:2: key 'workers':", "out of range");
@@ -453,10 +490,11 @@ Test(rules, after_every_times_seed)
 	cr_assert_eq(R.rule[0].times, 4);
 	poison_good("times", "9223372036854775807");
 	cr_assert_eq(R.rule[0].times, INT64_MAX);
-	poison_good("seed", "0");
+	/* a seed is for the draws of probability */
+	good("[p]\nmatch = anon\naction = poison\nprobability = 0.5\nseed = 0\n");
 	cr_assert_eq(R.rule[0].seed, 0);
 	cr_assert(R.rule[0].given & LF_KEY_SEED);
-	poison_good("seed", "18446744073709551615");
+	good("[p]\nmatch = anon\naction = poison\nprobability = 0.5\nseed = 18446744073709551615\n");
 	cr_assert_eq(R.rule[0].seed, UINT64_MAX);
 }
 
@@ -781,13 +819,9 @@ Test(rules, free_twice_is_harmless)
 
 static char *print_to_string(const struct lf_rules *r)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	cr_assert_not_null(f);
-	lf_rules_print(r, f);
-	fclose(f);
-	return buf;
+	char *s = lf_rules_printed(r);
+	cr_assert_not_null(s);
+	return s;
 }
 
 static const char SAMPLE[] =
@@ -798,51 +832,10 @@ static const char SAMPLE[] =
 	"[ld]\nmatch = malloc\naction = load\nsource = /data/blob\nsource_offset = 8K\n"
 	"[fl]\nmatch = file\npath = /usr/share/*\n"
 	"[pz]\nmatch = file\naction = poison\npages = 0, 5, 10-19, last\nprobability = 0.1\n"
-	"after = 5\nevery = 3\ntimes = 4\nseed = 42\nfill = zero\ndelay = 2s\n"
+	"after = 5\nevery = 3\ntimes = 4\nseed = 42\nfill = load\ndelay = 2s\n"
 	"[pa]\nmatch = anon\naction = poison\npages = all\n"
-	"[pn]\nmatch = anon\naction = poison\n";
-
-static void same_rules(const struct lf_rules *a, const struct lf_rules *b)
-{
-#define SAME_STR(x, y) cr_assert((x) == (y) || ((x) && (y) && strcmp((x), (y)) == 0), #x)
-	SAME_STR(a->log, b->log);
-	SAME_STR(a->stats, b->stats);
-	cr_assert_eq(a->log_level, b->log_level);
-	cr_assert_eq(a->on_error, b->on_error);
-	cr_assert_eq(a->workers, b->workers);
-	cr_assert_eq(a->nrules, b->nrules);
-	for (size_t i = 0; i < a->nrules; i++) {
-		const struct lf_rule *x = &a->rule[i], *y = &b->rule[i];
-		cr_assert_str_eq(x->name, y->name);
-		SAME_STR(x->path, y->path);
-		SAME_STR(x->caller, y->caller);
-		SAME_STR(x->source, y->source);
-		cr_assert_eq(x->match, y->match, "%s", x->name);
-		cr_assert_eq(x->min_size, y->min_size, "%s", x->name);
-		cr_assert_eq(x->max_size, y->max_size, "%s", x->name);
-		cr_assert_eq(x->caller_depth, y->caller_depth, "%s", x->name);
-		cr_assert_eq(x->action, y->action, "%s", x->name);
-		cr_assert_eq(x->source_offset, y->source_offset, "%s", x->name);
-		cr_assert_eq(x->readahead, y->readahead, "%s", x->name);
-		cr_assert_eq(x->fill, y->fill, "%s", x->name);
-		cr_assert_eq(x->npages, y->npages, "%s", x->name);
-		cr_assert_eq(x->pages_all, y->pages_all, "%s", x->name);
-		for (size_t j = 0; j < x->npages; j++) {
-			cr_assert_eq(x->pages[j].first, y->pages[j].first);
-			cr_assert_eq(x->pages[j].last, y->pages[j].last);
-		}
-		cr_assert_eq(x->probability, y->probability, "%s", x->name);
-		cr_assert_eq(x->after, y->after, "%s", x->name);
-		cr_assert_eq(x->every, y->every, "%s", x->name);
-		cr_assert_eq(x->times, y->times, "%s", x->name);
-		cr_assert_eq(x->given & LF_KEY_SEED, y->given & LF_KEY_SEED, "%s", x->name);
-		if (x->given & LF_KEY_SEED)
-			cr_assert_eq(x->seed, y->seed, "%s", x->name);
-		cr_assert_eq(x->delay_ns, y->delay_ns, "%s", x->name);
-		cr_assert_eq(x->handoff, y->handoff, "%s", x->name);
-	}
-#undef SAME_STR
-}
+	"[pn]\nmatch = anon\naction = poison\n"
+	"[pr]\nmatch = malloc\naction = poison\nprobability = 0.5\n";
 
 Test(rules, print_shows_effective_values)
 {
@@ -858,7 +851,8 @@ Test(rules, print_shows_effective_values)
 		"source_offset = 8192 ; 8K\n", "readahead = 65536 ; 64K\n",
 		"[fl]\n", "path = /usr/share/*\n", "action = load\n",
 		"pages = 0,5,10-19,last\n", "probability = 0.1\n", "after = 5\n", "every = 3\n",
-		"times = 4\n", "seed = 42\n", "fill = zero\n", "delay = 2000000000ns ; 2s\n",
+		"times = 4\n", "seed = 42\n", "fill = load\n", "fill = zero\n",
+		"delay = 2000000000ns ; 2s\n",
 		"pages = all\n", "times = -1", "every page is poisoned", "# max_size: none\n",
 		"# seed: random",
 	};
@@ -873,11 +867,37 @@ Test(rules, print_defaults)
 	char *s = print_to_string(&R);
 	static const char *const want[] = {
 		"log = stderr\n", "log_level = warn\n", "stats = ; none\n", "on_error = passthrough\n",
-		"workers = 1\n", "match = anon\n", "min_size = 65536 ; 64K\n", "caller_depth = 8\n",
+		"workers = 1\n", "match = anon\n", "min_size = 65536 ; 64K\n", "# caller: any\n",
 		"action = zero\n", "readahead = 65536 ; 64K\n", "delay = 0\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		cr_expect(strstr(s, want[i]) != NULL, "'%s' missing from:\n%s", want[i], s);
+	/* no caller: no caller_depth either (it would be refused) */
+	cr_expect(strstr(s, "caller_depth") == NULL, "caller_depth printed without a caller:\n%s", s);
+	free(s);
+	good("[a]\nmatch = anon\ncaller = f\n");
+	s = print_to_string(&R);
+	cr_expect(strstr(s, "caller_depth = 8\n") != NULL, "no default caller_depth in:\n%s", s);
+	free(s);
+}
+
+/* Out of force, the trigger keys are not printed: printed with their
+ * defaults, they would make a rule of listed pages poison every page. */
+Test(rules, print_triggers_only_in_force)
+{
+	good("[p]\nmatch = anon\naction = poison\npages = 3\n");
+	char *s = print_to_string(&R);
+	static const char *const never[] = { "probability", "after =", "every =", "times =", "seed" };
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		cr_expect(strstr(s, never[i]) == NULL, "'%s' printed for a pages-only rule:\n%s", never[i], s);
+	cr_expect(strstr(s, "only the pages listed are poisoned") != NULL, "%s", s);
+	free(s);
+	good("[p]\nmatch = anon\naction = poison\nevery = 2\n");
+	s = print_to_string(&R);
+	static const char *const all[] = { "probability = 1\n", "after = 0\n", "every = 2\n",
+					   "times = -1 ; unlimited\n", "# pages: none\n" };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		cr_expect(strstr(s, all[i]) != NULL, "'%s' missing from:\n%s", all[i], s);
 	free(s);
 }
 
@@ -887,15 +907,20 @@ Test(rules, print_round_trips)
 		SAMPLE, "", "[global]\nstats =\n", "[a]\nmatch = anon\n",
 		"[a]\nmatch = malloc\nmin_size = 100\nmax_size = 4097\naction = poison\nprobability = 0.3333\n",
 		"[a]\nmatch = anon\naction = poison\nfill = load\nsource = /s\nsource_offset = 12345\n",
+		"[a]\nmatch = anon\naction = poison\npages = 3\n",
+		"[a]\nmatch = anon\naction = poison\npages = last\ntimes = 2\n",
+		"[f]\nmatch = file\nhandoff = no\n",
+		"[f]\nmatch = file\ndelay = 1ms\nhandoff = no\n",
+		"[a]\nmatch = anon\nmax_size = 18446744073709551615\n",
 	};
+	/* Compared key by key through the key table (a key added to it is
+	 * compared too: test_rule_keys.c checks the comparison sees each). */
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		struct lf_rules again;
+		char *s, why[256];
 		good(texts[i]);
-		char *s = print_to_string(&R);
-		int rc = lf_rules_parse(s, strlen(s), "printed", &again, E, sizeof(E));
-		cr_assert_eq(rc, 0, "printed form rejected: %s\n%s", E, s);
-		same_rules(&R, &again);
-		lf_rules_free(&again);
+		int rc = lf_rules_round_trip(&R, &s, why, sizeof(why));
+		cr_assert_eq(rc, 0, "%s: %s\n%s", rc == LF_PRINTED_REFUSED ? "printed form rejected"
+						  : "printed form differs", why, s);
 		free(s);
 		lf_rules_free(&R);
 	}
