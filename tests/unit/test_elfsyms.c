@@ -12,22 +12,9 @@
 #include <unistd.h>
 
 #include "elfsyms.h"
+#include "tmpdir.h"
 
-static char dir[64];
 
-static void make_dir(void)
-{
-	snprintf(dir, sizeof dir, "/tmp/lf-elfsyms.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-}
 
 static void write_file(const char *path, const char *text)
 {

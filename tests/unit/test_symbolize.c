@@ -14,8 +14,8 @@
 
 #include "elfsyms.h"
 #include "symbolize.h"
+#include "tmpdir.h"
 
-static char dir[64];
 
 static const char PROG_C[] =
 	"#define _GNU_SOURCE\n"
@@ -43,19 +43,6 @@ struct offsets {
 	char libc[4096];
 };
 
-static void make_dir(void)
-{
-	snprintf(dir, sizeof dir, "/tmp/lf-symbolize.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-}
 
 TestSuite(symbolize, .init = make_dir, .fini = remove_dir);
 
