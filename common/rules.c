@@ -24,7 +24,13 @@
  * Errors: the first one found stops the parse; the message is
  * "FILE:LINE: key 'KEY': ...", "FILE:LINE: rule 'NAME': ...",
  * "FILE:LINE: section 'global': ...", "FILE:LINE: syntax error: ..." or,
- * with no line, "FILE: ...". */
+ * with no line, "FILE: ...".
+ *
+ * Defines (-D RULE.KEY=VALUE, rules.h) go through the same code as the
+ * file's lines: each stands at a line number of its own below every real
+ * line (DEF_LINE), so that the checks, which name the line of the key at
+ * fault, name the define instead, and an error in a define is the one
+ * reported first. */
 #include "rule_keys.h"
 
 #include <ctype.h>
@@ -65,7 +71,13 @@ struct parser {
 	int err_seen;               /* the line being read when it was found */
 	bool failed;
 	bool eof;                   /* the whole text was read */
+	const struct lf_defines *defs; /* NULL: none */
 };
+
+/* Define i stands at line DEF_LINE(i): below 0 (no line) and every line. */
+#define DEF_LINE(i) (INT_MIN + 1 + (int)(i))
+static bool is_def_line(int line) { return line < 0; }
+static size_t def_index(int line) { return (size_t)(line - DEF_LINE(0)); }
 
 /* Record an error; the one on the earliest line wins (a rule-level problem
  * found when its section ends can be earlier than the line being read). */
@@ -82,7 +94,9 @@ static void fail(struct parser *p, int line, const char *fmt, ...)
 	if (!p->err || !p->errlen)
 		return;
 	int n = line > 0 ? snprintf(p->err, p->errlen, "%s:%d: ", p->file, line)
-			 : snprintf(p->err, p->errlen, "%s: ", p->file);
+		: is_def_line(line) ? snprintf(p->err, p->errlen, "%s %s: ", p->defs->label,
+					       p->defs->text[def_index(line)])
+				     : snprintf(p->err, p->errlen, "%s: ", p->file);
 	if (n < 0 || (size_t)n >= p->errlen)
 		return;
 	va_list ap;
@@ -208,16 +222,12 @@ static void check_values(struct parser *p, struct lf_rule *r)
 				     "whatever '%s' says", lf_rule_keys[k].name, lf_rule_keys[k].name);
 }
 
-/* The checks that need the whole section, run when it ends. */
-static void end_rule(struct parser *p)
+static void apply_defines(struct parser *p, const char *section, bool global);
+
+/* The checks of a whole rule, its keys all set. */
+static void check_rule(struct parser *p, struct lf_rule *r)
 {
-	struct lf_rule *r = cur_rule(p);
 	char names[96];
-	if (!(r->given & LF_KEY_MATCH)) {
-		fail(p, r->line, "rule '%s': missing required key 'match'", r->name);
-		return;
-	}
-	set_defaults(p, lf_rule_keys, LF_NRULE_KEYS, r, p->key_line, r->match);
 	/* Every check runs: the error on the earliest line is the one kept. */
 	for (int i = 0; i < LF_NRULE_KEYS; i++) {
 		const struct lf_key *k = &lf_rule_keys[i];
@@ -233,6 +243,22 @@ static void end_rule(struct parser *p)
 		}
 	}
 	check_values(p, r);
+}
+
+/* The checks that need the whole section, run when it ends (after the
+ * defines for it). */
+static void end_rule(struct parser *p)
+{
+	struct lf_rule *r = cur_rule(p);
+	apply_defines(p, r->name, false);
+	if (p->failed)
+		return;
+	if (!(r->given & LF_KEY_MATCH)) {
+		fail(p, r->line, "rule '%s': missing required key 'match'", r->name);
+		return;
+	}
+	set_defaults(p, lf_rule_keys, LF_NRULE_KEYS, r, p->key_line, r->match);
+	check_rule(p, r);
 }
 
 /* ------------------------------------------------------------- reading */
@@ -373,6 +399,62 @@ static void key_names(const struct lf_key *keys, size_t n, char *buf, size_t len
 		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", keys[i].name);
 }
 
+/* A key that is not in the table of its section. */
+static void unknown_key(struct parser *p, bool global, const char *key, int line)
+{
+	if (global) {
+		char names[160];
+		key_names(lf_global_keys, LF_NGLOBAL_KEYS, names, sizeof(names));
+		fail(p, line, "key '%s': not a [global] key (those are %s)%s", key, names,
+		     lf_key_find(lf_rule_keys, LF_NRULE_KEYS, key) >= 0 ? "; rule keys go in a rule's own section" : "");
+	} else {
+		fail(p, line, "key '%s': unknown key in rule '%s'%s", key, cur_rule(p)->name,
+		     lf_key_find(lf_global_keys, LF_NGLOBAL_KEYS, key) >= 0 ? " (it belongs in [global])" : "");
+	}
+}
+
+/* Key k of the current section ([global] or the rule) given `value` on
+ * `line`: a line of the file, or a define's (which takes the place of the
+ * file's value). */
+static void give_key(struct parser *p, bool global, int k, const char *value, int line)
+{
+	const struct lf_key *keys = global ? lf_global_keys : lf_rule_keys;
+	int *key_line = global ? p->global_key_line : p->key_line;
+	const char *key = keys[k].name;
+	int first = key_line[k];
+	if (first && is_def_line(first)) {
+		fail(p, line, "key '%s': given twice (first as %s %s)", key, p->defs->label,
+		     p->defs->text[def_index(first)]);
+		return;
+	}
+	if (first && !is_def_line(line)) {
+		if (global)
+			fail(p, line, "key '%s': given twice in [global] (first on line %d)", key, first);
+		else
+			fail(p, line, "key '%s': given twice in rule '%s' (first on line %d)", key,
+			     cur_rule(p)->name, first);
+		return;
+	}
+	key_line[k] = line;
+	/* inih takes ';' as a comment only after a blank, so "stats =;x" sets
+	 * stats to ";x": surely a comment gone wrong, and not printable back. */
+	if (*value == ';') {
+		fail(p, line, "key '%s': value starts with ';' (a comment needs a blank before it: key = value ; comment)",
+		     key);
+		return;
+	}
+	if (!*value && !keys[k].empty_ok) {
+		fail(p, line, "key '%s': empty value", key);
+		return;
+	}
+	if (global) {
+		set_key(p, &keys[k], p->out, value, line);
+	} else {
+		set_key(p, &keys[k], cur_rule(p), value, line);
+		cur_rule(p)->given |= 1u << k;
+	}
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parser *p = user;
@@ -393,49 +475,163 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return 0;
 	}
 	bool global = p->sec == SEC_GLOBAL;
-	const struct lf_key *keys = global ? lf_global_keys : lf_rule_keys;
-	size_t nkeys = global ? LF_NGLOBAL_KEYS : LF_NRULE_KEYS;
-	int *key_line = global ? p->global_key_line : p->key_line;
-	int k = lf_key_find(keys, nkeys, key);
-	if (k < 0 && global) {
-		char names[128];
-		key_names(lf_global_keys, LF_NGLOBAL_KEYS, names, sizeof(names));
-		fail(p, p->line, "key '%s': not a [global] key (those are %s)%s", key, names,
-		     lf_key_find(lf_rule_keys, LF_NRULE_KEYS, key) >= 0 ? "; rule keys go in a rule's own section" : "");
-		return 0;
-	}
-	if (k < 0) {
-		fail(p, p->line, "key '%s': unknown key in rule '%s'%s", key, cur_rule(p)->name,
-		     lf_key_find(lf_global_keys, LF_NGLOBAL_KEYS, key) >= 0 ? " (it belongs in [global])" : "");
-		return 0;
-	}
-	if (key_line[k]) {
-		if (global)
-			fail(p, p->line, "key '%s': given twice in [global] (first on line %d)", key, key_line[k]);
-		else
-			fail(p, p->line, "key '%s': given twice in rule '%s' (first on line %d)", key,
-			     cur_rule(p)->name, key_line[k]);
-		return 0;
-	}
-	key_line[k] = p->line;
-	/* inih takes ';' as a comment only after a blank, so "stats =;x" sets
-	 * stats to ";x": surely a comment gone wrong, and not printable back. */
-	if (*value == ';') {
-		fail(p, p->line, "key '%s': value starts with ';' (a comment needs a blank before it: key = value ; comment)",
-		     key);
-		return 0;
-	}
-	if (!*value && !keys[k].empty_ok) {
-		fail(p, p->line, "key '%s': empty value", key);
-		return 0;
-	}
-	if (global) {
-		set_key(p, &keys[k], p->out, value, p->line);
-	} else {
-		set_key(p, &keys[k], cur_rule(p), value, p->line);
-		cur_rule(p)->given |= 1u << k;
-	}
+	int k = global ? lf_key_find(lf_global_keys, LF_NGLOBAL_KEYS, key)
+		       : lf_key_find(lf_rule_keys, LF_NRULE_KEYS, key);
+	if (k < 0)
+		unknown_key(p, global, key, p->line);
+	else
+		give_key(p, global, k, value, p->line);
 	return !p->failed;
+}
+
+/* ------------------------------------------------------------- defines */
+
+/* The parts of define "NAME.KEY=VALUE": NAME is the text before the last
+ * '.' ahead of the first '=' (a rule name may hold dots, a key never
+ * does).  False when it has not that shape. */
+struct define {
+	const char *name;
+	size_t name_len;
+	char key[64];
+	const char *value;
+};
+
+static bool split_define(const char *text, struct define *d)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq)
+		return false;
+	const char *dot = NULL;
+	for (const char *c = text; c < eq; c++)
+		if (*c == '.')
+			dot = c;
+	if (!dot || dot == text || dot + 1 == eq || (size_t)(eq - dot - 1) >= sizeof(d->key))
+		return false;
+	d->name = text;
+	d->name_len = (size_t)(dot - text);
+	memcpy(d->key, dot + 1, (size_t)(eq - dot - 1));
+	d->key[eq - dot - 1] = '\0';
+	d->value = eq + 1;
+	return true;
+}
+
+static bool define_names(const struct define *d, const char *section)
+{
+	return strlen(section) == d->name_len && memcmp(section, d->name, d->name_len) == 0;
+}
+
+/* Every define has the shape NAME.KEY=VALUE and fits on a line. */
+static void check_defines(struct parser *p)
+{
+	for (size_t i = 0; p->defs && i < p->defs->n; i++) {
+		struct define d;
+		if (strchr(p->defs->text[i], '\n'))
+			fail(p, DEF_LINE(i), "a value cannot hold a line break");
+		else if (!split_define(p->defs->text[i], &d))
+			fail(p, DEF_LINE(i), "expected RULE.KEY=VALUE or global.KEY=VALUE");
+	}
+}
+
+/* The defines for `section` (a rule's name, or "global"), applied to it
+ * as if written there. */
+static void apply_defines(struct parser *p, const char *section, bool global)
+{
+	for (size_t i = 0; p->defs && i < p->defs->n && !p->failed; i++) {
+		struct define d;
+		if (!split_define(p->defs->text[i], &d) || !define_names(&d, section))
+			continue;
+		int k = global ? lf_key_find(lf_global_keys, LF_NGLOBAL_KEYS, d.key)
+			       : lf_key_find(lf_rule_keys, LF_NRULE_KEYS, d.key);
+		if (k < 0)
+			unknown_key(p, global, d.key, DEF_LINE(i));
+		else
+			give_key(p, global, k, d.value, DEF_LINE(i));
+	}
+}
+
+/* A define that names no rule of the file. */
+static void check_define_targets(struct parser *p)
+{
+	for (size_t i = 0; p->defs && i < p->defs->n && !p->failed; i++) {
+		struct define d;
+		bool found = !split_define(p->defs->text[i], &d) || define_names(&d, "global");
+		for (size_t r = 0; r < p->out->nrules && !found; r++)
+			found = define_names(&d, p->out->rule[r].name);
+		if (!found)
+			fail(p, DEF_LINE(i), "no rule '%.*s' in %s", (int)d.name_len, d.name, p->file);
+	}
+}
+
+int lf_defines_split(const char *joined, const char *label, struct lf_defines *d, char **store)
+{
+	size_t n = 1;
+	memset(d, 0, sizeof(*d));
+	d->label = label;
+	*store = strdup(joined ? joined : "");
+	if (!*store)
+		return -1;
+	for (const char *c = *store; *c; c++)
+		n += *c == '\n';
+	const char **v = calloc(n, sizeof(*v));
+	if (!v) {
+		free(*store);
+		*store = NULL;
+		return -1;
+	}
+	for (char *c = *store, *next; c && *c; c = next) {
+		next = strchr(c, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*c)
+			v[d->n++] = c;
+	}
+	d->text = v;
+	return 0;
+}
+
+void lf_defines_free(struct lf_defines *d, char *store)
+{
+	free((void *)d->text);
+	free(store);
+	memset(d, 0, sizeof(*d));
+}
+
+int lf_rule_with_define(const struct lf_rules *rs, size_t i, const char *label, const char *text,
+			struct lf_rule *out, int *key, char *err, size_t errlen)
+{
+	struct lf_defines defs = { .label = label, .text = &text, .n = 1 };
+	struct lf_rules one = { .file = rs->file, .rule = out, .nrules = 1 };
+	struct parser p = { .file = rs->file ? rs->file : "(rules)", .out = &one, .sec = SEC_RULE,
+			    .defs = &defs, .err = err, .errlen = errlen, .eof = true };
+	struct define d;
+	*out = rs->rule[i];
+	if (err && errlen)
+		err[0] = '\0';
+	check_defines(&p);
+	if (p.failed)
+		return -1;
+	split_define(text, &d);
+	int k = lf_key_find(lf_rule_keys, LF_NRULE_KEYS, d.key);
+	if (k < 0 || !define_names(&d, out->name)) {
+		if (k < 0)
+			unknown_key(&p, false, d.key, DEF_LINE(0));
+		else
+			fail(&p, DEF_LINE(0), "not rule '%s'", out->name);
+		return -1;
+	}
+	/* The copy's field is its own from here: the rule's stays as it is. */
+	memset(lf_key_field(&lf_rule_keys[k], out), 0, lf_key_size(&lf_rule_keys[k]));
+	for (int j = 0; j < LF_NRULE_KEYS; j++)
+		p.key_line[j] = (out->given & (1u << j)) ? out->line : 0;
+	give_key(&p, false, k, d.value, DEF_LINE(0));
+	if (!p.failed)
+		check_rule(&p, out);
+	if (p.failed) {
+		lf_key_free(&lf_rule_keys[k], out);
+		return -1;
+	}
+	*key = k;
+	return 0;
 }
 
 /* Line n of the text (for the message of a syntax error inih found). */
@@ -470,6 +666,12 @@ void lf_rules_free(struct lf_rules *r)
 int lf_rules_parse(const char *text, size_t len, const char *name,
 		   struct lf_rules *out, char *err, size_t errlen)
 {
+	return lf_rules_parse_defs(text, len, name, NULL, out, err, errlen);
+}
+
+int lf_rules_parse_defs(const char *text, size_t len, const char *name,
+			const struct lf_defines *d, struct lf_rules *out, char *err, size_t errlen)
+{
 	struct parser p = {
 		.file = name ? name : "(rules)",
 		.text = text ? text : "",
@@ -477,6 +679,7 @@ int lf_rules_parse(const char *text, size_t len, const char *name,
 		.out = out,
 		.err = err,
 		.errlen = errlen,
+		.defs = d,
 	};
 	if (err && errlen)
 		err[0] = '\0';
@@ -487,11 +690,16 @@ int lf_rules_parse(const char *text, size_t len, const char *name,
 		goto out;
 	}
 
-	int ret = ini_parse_stream(reader, &p, handler, &p);
+	check_defines(&p);
+	int ret = p.failed ? 0 : ini_parse_stream(reader, &p, handler, &p);
 	p.eof = true;
 	if (!p.failed)
 		end_section(&p);
+	if (!p.failed)
+		apply_defines(&p, "global", true);
 	set_defaults(&p, lf_global_keys, LF_NGLOBAL_KEYS, out, p.global_key_line, 0);
+	if (!p.failed)
+		check_define_targets(&p);
 	/* ret is the first line inih found wrong: where our handler failed, or
 	 * a syntax error of inih's own.  The error found first in reading
 	 * order is reported: a syntax error inside a rule explains that
@@ -521,6 +729,12 @@ out:
 }
 
 int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errlen)
+{
+	return lf_rules_load_defs(path, NULL, out, err, errlen);
+}
+
+int lf_rules_load_defs(const char *path, const struct lf_defines *d, struct lf_rules *out,
+		       char *err, size_t errlen)
 {
 	int saved = errno;
 	char ebuf[128];
@@ -573,7 +787,7 @@ int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errl
 	else if (why)
 		snprintf(err, errlen, "%s: %s", path, why);
 	else
-		rc = lf_rules_parse(buf, len, path, out, err, errlen);
+		rc = lf_rules_parse_defs(buf, len, path, d, out, err, errlen);
 	free(buf);
 	errno = saved;
 	return rc;

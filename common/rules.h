@@ -16,16 +16,20 @@
 #include "values.h"
 
 enum lf_match { LF_MATCH_ANON, LF_MATCH_FILE, LF_MATCH_MALLOC };
-enum lf_action { LF_ACTION_ZERO, LF_ACTION_LOAD, LF_ACTION_POISON };
+enum lf_action { LF_ACTION_ZERO, LF_ACTION_LOAD, LF_ACTION_POISON, LF_ACTION_FAIL };
 enum lf_fill { LF_FILL_ZERO, LF_FILL_LOAD };
 enum lf_on_error { LF_ON_ERROR_PASSTHROUGH, LF_ON_ERROR_ABORT };
 enum lf_level { LF_LEVEL_ERROR, LF_LEVEL_WARN, LF_LEVEL_INFO, LF_LEVEL_DEBUG };
 #define LF_NMATCH 3
-#define LF_NACTION 3
+#define LF_NACTION 4
 #define LF_NFILL 2
 
 #define LF_NO_MAX UINT64_MAX       /* max_size when absent */
 #define LF_TIMES_UNLIMITED (-1)
+/* The largest seed: 2^53 - 1, the largest integer that JSON tools reading
+ * numbers as doubles (jq 1.6, JavaScript) keep exact, so that the seed in a
+ * statistics file always replays the same run. */
+#define LF_SEED_MAX ((UINT64_C(1) << 53) - 1)
 
 /* Each rule key's index in rule_keys.def (LF_K_MATCH, ...), and its bit in
  * lf_rule.given (LF_KEY_MATCH = 1u << LF_K_MATCH, ...). */
@@ -59,6 +63,8 @@ struct lf_rule {
 	char *path;             /* fnmatch glob, NULL = any (file rules only) */
 	char *caller;           /* fnmatch glob on a function name, NULL = any */
 	unsigned caller_depth;
+	char *program;          /* fnmatch glob on the executable's path, NULL = any */
+	struct lf_page_list regions; /* given & LF_KEY_REGIONS: the numbers (from 1) taken */
 	enum lf_action action;
 	char *source;           /* load on anon/malloc: the file, else NULL */
 	uint64_t source_offset;
@@ -90,6 +96,8 @@ struct lf_rules {
 	char *stats;            /* NULL or "" = none; may hold %p */
 	enum lf_on_error on_error;
 	unsigned workers;
+	char *program;          /* fnmatch glob on the executable's path, NULL = any */
+	bool control;           /* listen for `lazyfault ctl` */
 	struct lf_rule *rule;
 	size_t nrules;
 };
@@ -102,6 +110,32 @@ int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errl
 int lf_rules_parse(const char *text, size_t len, const char *name,
 		   struct lf_rules *out, char *err, size_t errlen);
 void lf_rules_free(struct lf_rules *r);
+
+/* Keys set from outside the file: `-D RULE.KEY=VALUE` and `-D
+ * global.KEY=VALUE` of the command (the library gets them through
+ * LAZYFAULT_DEFINES), and the `set` of the control socket.  Each is applied
+ * as if the key were written in that section, in place of the file's, and
+ * checked as the file is; a message names it instead of a line:
+ * "LABEL RULE.KEY=VALUE: key 'KEY': what is wrong". */
+struct lf_defines {
+	const char *label;      /* "-D", "set" */
+	const char *const *text; /* "RULE.KEY=VALUE" each */
+	size_t n;
+};
+int lf_rules_load_defs(const char *path, const struct lf_defines *d, struct lf_rules *out,
+		       char *err, size_t errlen);
+int lf_rules_parse_defs(const char *text, size_t len, const char *name,
+			const struct lf_defines *d, struct lf_rules *out, char *err, size_t errlen);
+/* "A\nB" (LAZYFAULT_DEFINES: one per line) as defines; *store holds what
+ * d points into, freed with lf_defines_free.  0, or -1 out of memory. */
+int lf_defines_split(const char *joined, const char *label, struct lf_defines *d, char **store);
+void lf_defines_free(struct lf_defines *d, char *store);
+/* Rule i of rs with the one define `text` applied and checked as
+ * lf_rules_parse_defs does (the `set` of the control socket): 0 with *out
+ * a copy of the rule in which only the field of key *key is its own (free
+ * it alone, lf_key_free), or -1 with the message in err. */
+int lf_rule_with_define(const struct lf_rules *rs, size_t i, const char *label, const char *text,
+			struct lf_rule *out, int *key, char *err, size_t errlen);
 
 /* Print the rules as understood: every key in force with its effective
  * value, in a form that parses back to the same rules.  In rules_print.c,

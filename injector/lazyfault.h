@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "elfsyms.h"
+#include "rules.h"
 
 #ifndef LF_VERSION
 #define LF_VERSION "unknown"
@@ -31,10 +32,16 @@ int lf_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* run.c, check.c, sweep.c: argv[0] is the command's name ("run", ...). */
+/* run.c, check.c, sweep.c, ctl.c: argv[0] is the command's name ("run", ...). */
 int lf_cmd_run(int argc, char **argv);
 int lf_cmd_check(int argc, char **argv);
 int lf_cmd_sweep(int argc, char **argv);
+int lf_cmd_ctl(int argc, char **argv);
+
+/* defines.c: the -D options, in the order given (text points into argv). */
+int lf_defines_add(struct lf_defines *d, const char *text);
+char *lf_defines_join(const struct lf_defines *d); /* one per line, malloc'd */
+void lf_defines_release(struct lf_defines *d);
 
 /* run.c */
 /* Find PROGRAM (arg), check that the library can go into it and find the
@@ -42,10 +49,12 @@ int lf_cmd_sweep(int argc, char **argv);
  * command's exit status after a message. */
 int lf_prepare_program(const char *arg, char *prog, char *lib);
 /* In a child: set the library's environment (rules, stats when not NULL,
- * LD_PRELOAD before any already set) and exec prog; never returns (exits
- * 126/127 after a message when exec fails). */
+ * the defines, one per line, when not NULL, LD_PRELOAD before any already
+ * set; a new tree: LAZYFAULT_TREE unset) and exec prog; never returns
+ * (exits 126/127 after a message when exec fails). */
 void lf_exec_under_library(const char *prog, char **argv, const char *rules,
-			   const char *stats, const char *lib) __attribute__((noreturn));
+			   const char *stats, const char *defines, const char *lib)
+	__attribute__((noreturn));
 
 /* progcheck.c */
 /* Find PROGRAM as execvp(3) would (PATH when it has no slash).  Returns 0

@@ -8,10 +8,11 @@
 
 void lf_usage(FILE *out)
 {
-	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-v] [--] PROGRAM [ARGS...]\n"
-	      "       lazyfault check RULES [PROGRAM]\n"
+	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-v] [-D RULE.KEY=VALUE]... [--] PROGRAM [ARGS...]\n"
+	      "       lazyfault check [-D RULE.KEY=VALUE]... RULES [PROGRAM]\n"
 	      "       lazyfault sweep -r RULES [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "       lazyfault sweep --collect DIR\n"
+	      "       lazyfault ctl PID list | enable RULE | disable RULE | set RULE.KEY=VALUE\n"
 	      "       lazyfault --help | --version\n"
 	      "\n"
 	      "Run an unmodified, dynamically linked PROGRAM with liblazyfault.so preloaded;\n"
@@ -24,6 +25,9 @@ void lf_usage(FILE *out)
 	      "    -r, --rules=RULES    the rule file (default: $LAZYFAULT_RULES)\n"
 	      "    -s, --stats=STATS    statistics file (%p becomes the pid)\n"
 	      "    -v, --verbose        print a summary of the statistics at the end\n"
+	      "    -D, --define=RULE.KEY=VALUE\n"
+	      "                         set KEY of rule RULE (or of [global]: global.KEY)\n"
+	      "                         as if the rule file said so; run, check and sweep\n"
 	      "  check    print the rules as understood; with PROGRAM, also check that it\n"
 	      "           can run under the library and that every `caller` names a\n"
 	      "           function of PROGRAM or of the libraries it needs\n"
@@ -42,11 +46,15 @@ void lf_usage(FILE *out)
 	      "    -o, --output=DIR     the runs' files and summary.json, summary.csv\n"
 	      "    --plan=FILE          write one command line per run to FILE, run nothing\n"
 	      "    --collect=DIR        merge the results of a plan's runs\n"
+	      "  ctl      talk to a running program whose rules say control = yes: list\n"
+	      "           its rules, enable or disable one, or set one's probability,\n"
+	      "           after, every, times or pages\n"
 	      "\n"
 	      "Exit status: 2 for a usage error, a bad rule file, or a program that cannot\n"
 	      "run under the library; run: 126 PROGRAM not executable, 127 not found, else\n"
 	      "PROGRAM's status; check: 0 all well, 1 a problem with PROGRAM or a caller;\n"
-	      "sweep: 0 every run survived, 1 some did not.\n"
+	      "sweep: 0 every run survived, 1 some did not; ctl: 0 done, 2 refused or no\n"
+	      "socket.\n"
 	      "\n"
 	      "See lazyfault(1) and lazyfault.ini(5).\n",
 	      out);
@@ -105,6 +113,8 @@ int main(int argc, char **argv)
 		return lf_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sweep"))
 		return lf_cmd_sweep(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ctl"))
+		return lf_cmd_ctl(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return lf_usage_error("unknown option '%s'", cmd);
 	return lf_usage_error("unknown command '%s'", cmd);

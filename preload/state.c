@@ -4,12 +4,12 @@
  * malloc or mmap before ours runs: I2). */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,12 +52,25 @@ static void setup_log(void)
 		lf_warn("LAZYFAULT_LOG_LEVEL=%s is not error, warn, info or debug: ignored", lvl);
 }
 
-static uint64_t random_seed(void)
+/* The rules as the file and LAZYFAULT_DEFINES (the -D of `lazyfault run`)
+ * say. */
+static int load_rules(const char *path, char *err, size_t errlen)
 {
-	uint64_t s = 0;
-	if (getrandom(&s, sizeof s, GRND_NONBLOCK) != sizeof s)
-		s = lf_now_ns() ^ ((uint64_t)getpid() << 32);
-	return s;
+	struct lf_defines defs;
+	char *store;
+	if (lf_defines_split(getenv("LAZYFAULT_DEFINES"), "-D", &defs, &store) < 0) {
+		snprintf(err, errlen, "LAZYFAULT_DEFINES: out of memory");
+		return -1;
+	}
+	int rc = lf_rules_load_defs(path, &defs, &lf.rules, err, errlen);
+	lf_defines_free(&defs, store);
+	return rc;
+}
+
+/* `program` (in [global] or a rule) holds for this process. */
+static bool program_matches(const char *glob)
+{
+	return !glob || fnmatch(glob, lf.exe, 0) == 0;
 }
 
 static int setup_rules(void)
@@ -83,12 +96,19 @@ static int setup_rules(void)
 				return -1;
 			}
 		}
-		rt->seed = (r->given & LF_KEY_SEED) ? r->seed : random_seed();
-		rt->poison.rng = rt->seed;
-		if (r->action == LF_ACTION_POISON && r->probability < 1 && !(r->given & LF_KEY_SEED))
+		rt->applies = program_matches(r->program);
+		rt->has_regions = r->given & LF_KEY_REGIONS;
+		atomic_store(&rt->enabled, true);
+		rt->rule_seed = (r->given & LF_KEY_SEED) ? r->seed
+			      : lf_rule_seed_chosen(lf_tree_random(), i);
+		if (r->probability < 1 && !(r->given & LF_KEY_SEED))
 			lf_info("rule '%s': seed = %llu (chosen; put it in the rule to replay this run)",
-				r->name, (unsigned long long)rt->seed);
+				r->name, (unsigned long long)rt->rule_seed);
+		if (!rt->applies)
+			lf_info("rule '%s': program '%s' does not match %s: the rule is off here",
+				r->name, r->program, lf.exe);
 	}
+	lf_tree_seed_rules(false);
 	return 0;
 }
 
@@ -100,7 +120,7 @@ static void do_init(void)
 		return;
 	}
 	char err[2048];
-	if (lf_rules_load(path, &lf.rules, err, sizeof err) < 0) {
+	if (load_rules(path, err, sizeof err) < 0) {
 		memset(&lf.rules, 0, sizeof lf.rules);
 		setup_log();
 		lf_error("%s", err);
@@ -118,6 +138,16 @@ static void do_init(void)
 		stats = lf.rules.stats;
 	if (stats && *stats)
 		snprintf(lf.stats_path, sizeof lf.stats_path, "%s", stats);
+	/* The tree's places are kept below a program left alone too. */
+	lf_tree_init();
+	long n = syscall(SYS_readlink, "/proc/self/exe", lf.exe, sizeof lf.exe - 1);
+	lf.exe[n > 0 ? n : 0] = '\0';
+	if (!program_matches(lf.rules.program)) {
+		lf_info("program '%s' does not match %s: the library stays off", lf.rules.program,
+			lf.exe);
+		atomic_store(&lf.state, LF_OFF);
+		return;
+	}
 
 	if (setup_rules() < 0) {
 		atomic_store(&lf.state, LF_OFF);
@@ -167,8 +197,11 @@ static void do_init(void)
 			break;
 		}
 	lf_fork_init();
-	lf_info("%zu rule(s) from %s, %s mode, %u worker(s)", lf.rules.nrules, lf.rules.file,
-		lf.mode == LF_MODE_FULL ? "full" : "user-mode-only", lf.workers);
+	lf_info("%zu rule(s) from %s, %s mode, %u worker(s), at %s in the tree", lf.rules.nrules,
+		lf.rules.file, lf.mode == LF_MODE_FULL ? "full" : "user-mode-only", lf.workers,
+		lf_tree_position());
+	if (lf.rules.control)
+		lf_control_start();
 	atomic_store(&lf.state, LF_ON);
 }
 

@@ -115,6 +115,39 @@ static void put_field(struct out *o, const char *name, uint64_t v)
 	put_u64(o, v);
 }
 
+/* ---- the rule's choice of regions, and the place in the tree --------
+ * (issue 12: `regions`, `program`, `action = fail`, control, seeds). */
+
+static void put_bool(struct out *o, const char *name, bool v)
+{
+	put(o, ", \"");
+	put(o, name);
+	put(o, v ? "\": true" : "\": false");
+}
+
+static void put_selection(struct out *o, const struct lf_rule_rt *rt)
+{
+	char list[LF_RANGES * 44 + 8];
+	struct lf_page_list l = {.pages = (struct lf_page_span *)rt->taken.span,
+				 .npages = rt->taken.n};
+	size_t n = lf_format_pages(&l, list, sizeof list - 4);
+	if (rt->taken.more && n < sizeof list - 4)
+		memcpy(list + n, ",...", 5);
+	put_bool(o, "applies", rt->applies);
+	put_bool(o, "enabled", atomic_load(&rt->enabled));
+	put_field(o, "regions_numbered", rt->numbered);
+	put(o, ", \"region_numbers\": ");
+	put_str(o, list);
+	put_field(o, "allocations_failed", rt->allocations_failed);
+	put_field(o, "rule_seed", rt->rule_seed);
+}
+
+static void put_tree(struct out *o)
+{
+	put(o, ", \"tree_position\": ");
+	put_str(o, lf_tree_position());
+}
+
 static _Atomic int written_pid, written_done;
 
 /* Fault counters start again; the regions stay counted, since the child
@@ -166,7 +199,9 @@ void lf_stats_write(void)
 	put_u64(&o, (uint64_t)pid);
 	put(&o, ", \"mode\": \"");
 	put(&o, mode_name());
-	put(&o, "\", \"rules\": [\n");
+	put(&o, "\"");
+	put_tree(&o);
+	put(&o, ", \"rules\": [\n");
 	for (size_t i = 0; i < lf.rules.nrules; i++) {
 		struct lf_rule_rt *rt = &lf.rt[i];
 		put(&o, "  {\"name\": ");
@@ -186,6 +221,7 @@ void lf_stats_write(void)
 		put_field(&o, "seed", rt->seed);
 		put_field(&o, "fault_ns_p50", percentile(rt, 50));
 		put_field(&o, "fault_ns_p99", percentile(rt, 99));
+		put_selection(&o, rt);
 		put(&o, i + 1 < lf.rules.nrules ? "},\n" : "}\n");
 	}
 	put(&o, "]}\n");

@@ -43,7 +43,8 @@ MiB = 1 << 20
 # The environment variables that change what the library (or the command)
 # does: removed from every run, then set as each run asks.
 LIB_ENV = ("LD_PRELOAD", "LAZYFAULT_RULES", "LAZYFAULT_STATS", "LAZYFAULT_LOG",
-           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD", "LAZYFAULT_LIBRARY")
+           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD", "LAZYFAULT_LIBRARY", "LAZYFAULT_DEFINES",
+           "LAZYFAULT_TREE")
 
 ZERO_RULES = """\
 [big]
@@ -322,7 +323,7 @@ class LFTestCase(unittest.TestCase):
             self.assertIsInstance(doc.get("rules"), list, run.describe())
             for r in doc["rules"]:
                 self.assertIsInstance(r.get("name"), str)
-                self.assertIn(r.get("action"), ("zero", "load", "poison"))
+                self.assertIn(r.get("action"), ("zero", "load", "poison", "fail"))
                 for f in STAT_FIELDS:
                     self.assertIsInstance(r.get(f), int, f"field {f} of rule {r.get('name')}:\n"
                                           + run.describe())
