@@ -619,10 +619,12 @@ int lf_rule_with_define(const struct lf_rules *rs, size_t i, const char *label, 
 			fail(&p, DEF_LINE(0), "not rule '%s'", out->name);
 		return -1;
 	}
-	/* The copy's field is its own from here: the rule's stays as it is. */
+	/* The copy's field is its own from here: the rule's stays as it is.
+	 * What the checks find wrong now, the define did: every key given
+	 * stands at its line. */
 	memset(lf_key_field(&lf_rule_keys[k], out), 0, lf_key_size(&lf_rule_keys[k]));
 	for (int j = 0; j < LF_NRULE_KEYS; j++)
-		p.key_line[j] = (out->given & (1u << j)) ? out->line : 0;
+		p.key_line[j] = j != k && (out->given & (1u << j)) ? DEF_LINE(0) : 0;
 	give_key(&p, false, k, d.value, DEF_LINE(0));
 	if (!p.failed)
 		check_rule(&p, out);
