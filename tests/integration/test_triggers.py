@@ -29,10 +29,11 @@ PAGE = 4096
 SEED_MAX = (1 << 53) - 1
 
 
-def sigbus_by_region(out):
-    """{region number: [pages that raised SIGBUS]} from nth_alloc's output."""
+def sigbus_by_region(out, who=""):
+    """{region number: [pages that raised SIGBUS]} from nth_alloc's output
+    (who: "child " for the lines of its child)."""
     got = {}
-    for m in re.finditer(r"^region (\d+): sigbus (none|pages ([0-9,]+))$", out, re.M):
+    for m in re.finditer(rf"^{who}region (\d+): sigbus (none|pages ([0-9,]+))$", out, re.M):
         got[int(m.group(1))] = [int(x) for x in m.group(3).split(",")] if m.group(3) else []
     return got
 
@@ -119,6 +120,25 @@ class RegionsTest(TriggersCase):
         l = self.lib(argv, base + "regions = 2-3\nafter = 9\ntimes = 1\n")
         self.assertEqual(sigbus_by_region(l.stdout), {1: [], 2: [], 3: [1]}, l.describe())
         self.assertEqual(self.assertServed(l, "p")["pages_poisoned"], 1)
+
+    def test_a_forked_child_goes_on_with_its_parents_numbers(self):
+        """The parent numbers two regions; its child's next is number 3,
+        which regions = 3 takes in the child alone."""
+        rules = ("[third]\nmatch = anon\nmin_size = 32K\nmax_size = 32K\naction = poison\n"
+                 "regions = 3\n")
+        l = self.lib([prog("nth_alloc"), "anon", "2", "8", "fork"], rules)
+        self.assertEqual(l.rc, 0, l.describe())
+        self.assertAllChecksPassed(l, "nth_alloc")
+        self.assertEqual(sigbus_by_region(l.stdout), {1: [], 2: []}, l.describe())
+        self.assertEqual(sigbus_by_region(l.stdout, "child "), {1: [], 2: [], 3: list(range(8))},
+                         l.describe())
+        (child,) = l.child_pids()
+        r = self.assertServed(l, "third", child)
+        self.assertEqual((r["regions_numbered"], r["region_numbers"], r["pages_poisoned"]),
+                         (3, "3", 8), l.describe())
+        self.assertEqual(l.stats[child]["tree_position"], "/f1")
+        parent = l.rule("third")
+        self.assertEqual((parent["regions_numbered"], parent["regions"]), (2, 0), l.describe())
 
     def test_regions_of_a_zero_rule_and_the_next_rule(self):
         """A region the rule does not choose goes on to the next rule; the
@@ -317,6 +337,20 @@ class TreeSeedTest(TriggersCase):
         other, _, _ = self.tree([f"p.seed={(seed + 1) % SEED_MAX}"])
         self.assertNotEqual(other.stdout, first.stdout)
 
+    def test_children_started_without_fork_handlers(self):
+        """posix_spawn and a child that builds its own environment (python's
+        subprocess with env=) are numbered as forked children are."""
+        touch = prog("poison_touch")
+        code = ("import os, subprocess, sys\n"
+                f"pid = os.posix_spawn({touch!r}, [{touch!r}, 'anon', '64'], os.environ)\n"
+                "os.waitpid(pid, 0)\n"
+                f"subprocess.run([{touch!r}, 'anon', '64'], env=dict(os.environ), check=True)\n")
+        run = self.lf_run(self.RULES, [SYS_PYTHON, "-c", code])
+        self.assertEqual(run.rc, 0, run.describe())
+        touched = sorted(doc["tree_position"] for doc in run.stats.values()
+                         if doc["rules"][0]["regions"])
+        self.assertEqual(touched, ["/f1/e", "/f2/e"], run.describe())
+
     def test_places_in_the_tree(self):
         """The places the statistics record: the shell at /, its children
         /fN/e (forked, then exec'd), numbered in the order started."""
@@ -447,6 +481,7 @@ class Target:
                                    "--", prog("ctl_target")], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   env=e, cwd=self.tmp, start_new_session=True, **kw)
+        self.pending = b""  # read from stdout, not yet a whole line
         case.addCleanup(self.kill)
         line = self.readline()
         m = re.match(r"ready (\d+)$", line)
@@ -454,11 +489,19 @@ class Target:
         self.pid = int(m.group(1))
 
     def readline(self, timeout=20):
-        ready, _, _ = select.select([self.p.stdout], [], [], timeout)
-        if not ready:
-            self.kill()
-            raise AssertionError("ctl_target did not answer (a hang?)")
-        return self.p.stdout.readline().rstrip("\n")
+        """One line of its output, read from the pipe itself (a buffered
+        reader would hide a second line from select)."""
+        fd = self.p.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([fd], [], [], max(0, deadline - time.monotonic()))
+            chunk = os.read(fd, 4096) if ready else b""
+            if not chunk:
+                self.kill()
+                raise AssertionError(f"ctl_target did not answer (a hang?): {self.pending!r}")
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.decode()
 
     def order(self, text):
         self.p.stdin.write(text + "\n")
@@ -479,6 +522,7 @@ class Target:
         self.p.stdin.write("quit\n")
         self.p.stdin.flush()
         out, err = self.p.communicate(timeout=30)
+        out = self.pending.decode() + out
         self.case.assertEqual(self.p.returncode, 0, err)
         self.case.assertIn("ctl_target: all checks passed", out)
         with open(self.tmp / f"stats.{self.pid}.json") as f:
@@ -635,6 +679,28 @@ class ControlTest(TriggersCase):
                         theirs.unlink()
                     else:
                         shutil.rmtree(theirs, ignore_errors=True)
+
+    def test_a_forked_child_has_its_own(self):
+        """After fork the child has a control thread and socket of its own
+        (the parent's keeps working), at its own place in the tree."""
+        rt = self.private_runtime_dir()
+        t = Target(self, self.RULES, env={"XDG_RUNTIME_DIR": str(rt)})
+        t.p.stdin.write("fork\n")
+        t.p.stdin.flush()
+        m = re.match(r"child (\d+)$", t.readline())
+        self.assertIsNotNone(m)
+        child = int(m.group(1))
+        self.assertEqual(t.readline(), "forked")
+        r = subprocess.run([COMMAND, "ctl", str(child), "list"], capture_output=True, text=True,
+                           env=t.env, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"process {child}: ", r.stdout)
+        self.assertIn("at /f1 in the tree", r.stdout)
+        self.assertEqual(threads_named(child, "lazyfault-ctl"), 1)
+        self.assertTrue((rt / "lazyfault" / f"{child}.sock").exists())
+        self.assertIn("at / in the tree", t.ctl("list").stdout)
+        self.assertEqual(t.order("reap"), "reaped")
+        t.quit()
 
     def test_nothing_starts_when_control_is_off(self):
         rt = self.private_runtime_dir()
