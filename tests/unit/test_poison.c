@@ -7,24 +7,32 @@
 
 static struct lf_rules R;
 
-static const struct lf_rule *rule(const char *keys)
+/* The rule of `head` (its section, match and action) with `keys`. */
+static const struct lf_rule *parsed(const char *head, const char *keys)
 {
 	char text[1024], err[512];
-	snprintf(text, sizeof text, "[p]\nmatch = anon\naction = poison\n%s", keys);
+	snprintf(text, sizeof text, "%s%s", head, keys);
 	lf_rules_free(&R);
 	cr_assert_eq(lf_rules_parse(text, strlen(text), "t.ini", &R, err, sizeof err), 0, "%s", err);
 	return &R.rule[0];
 }
 
-/* Decide `n` faults on pages 0, 1, 2... of a region of `pages` pages; the
- * fault numbers (from 1) that were poisoned go to out[]. */
+static const struct lf_rule *rule(const char *keys)
+{
+	return parsed("[p]\nmatch = anon\naction = poison\n", keys);
+}
+
+/* Decide `n` faults on pages 0, 1, 2... of a region of `pages` pages (a
+ * fail rule: n allocations); the fault numbers (from 1) that were poisoned
+ * (the allocations that failed) go to out[]. */
 static size_t run(const struct lf_rule *r, uint64_t seed, size_t n, uint64_t pages,
 		  uint64_t *out, size_t max)
 {
 	struct lf_poison_state s = {.rng = seed};
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (lf_poison_decide(r, &s, i % pages, pages - 1) && k < max)
+		if ((r->action == LF_ACTION_FAIL ? lf_fail_decide(r, &s)
+						 : lf_poison_decide(r, &s, i % pages, pages - 1)) && k < max)
 			out[k++] = i + 1;
 	cr_assert_eq(s.faults, n);
 	cr_assert_eq(s.poisoned, k);
@@ -105,23 +113,10 @@ Test(poison, probability_zero_and_one)
 
 /* ---- fail rules: one decision per allocation ---------------------------- */
 
-static struct lf_rules F;
-
 /* The allocations (from 1) of n that rule `keys` fails, into out. */
 static size_t fails(const char *keys, uint64_t seed, size_t n, uint64_t *out)
 {
-	char text[512], err[512];
-	snprintf(text, sizeof text, "[f]\nmatch = malloc\naction = fail\n%s", keys);
-	lf_rules_free(&F);
-	cr_assert_eq(lf_rules_parse(text, strlen(text), "t.ini", &F, err, sizeof err), 0, "%s", err);
-	struct lf_poison_state s = {.rng = seed};
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (lf_fail_decide(&F.rule[0], &s))
-			out[k++] = i + 1;
-	cr_assert_eq(s.faults, n);
-	cr_assert_eq(s.poisoned, k);
-	return k;
+	return run(parsed("[f]\nmatch = malloc\naction = fail\n", keys), seed, n, 1, out, n);
 }
 
 Test(poison, fail_every_allocation_without_triggers)
@@ -138,7 +133,6 @@ Test(poison, fail_times_caps_the_failures)
 	for (size_t i = 0; i < 3; i++)
 		cr_expect_eq(got[i], i + 1);
 	cr_expect_eq(fails("times = 0\n", 1, 20, got), 0);
-	lf_rules_free(&F);
 }
 
 Test(poison, fail_probability_replays_and_times_still_caps)
@@ -153,5 +147,4 @@ Test(poison, fail_probability_replays_and_times_still_caps)
 	cr_expect(ka != kc || memcmp(a, c, ka * sizeof a[0]) != 0, "another seed fails others");
 	cr_expect_eq(fails("probability = 0.2\ntimes = 4\n", 5, 1000, c), 4);
 	cr_expect_eq(memcmp(a, c, 4 * sizeof a[0]), 0, "the same first four");
-	lf_rules_free(&F);
 }
