@@ -351,6 +351,18 @@ class TreeSeedTest(TriggersCase):
                          if doc["rules"][0]["regions"])
         self.assertEqual(touched, ["/f1/e", "/f2/e"], run.describe())
 
+    def test_every_way_of_starting_a_child(self):
+        """vfork + execve with an environment that lacks the variable, fork +
+        fexecve, fork + execveat, posix_spawn: four children, four places,
+        four seeds."""
+        run = self.lf_run(self.RULES, [prog("spawn_kinds"), prog("poison_touch"), "anon", "64"])
+        self.assertEqual(run.rc, 0, run.describe())
+        self.assertAllChecksPassed(run, "spawn_kinds")
+        touched = {doc["tree_position"]: doc["rules"][0]["seed"] for doc in run.stats.values()
+                   if doc["rules"][0]["regions"]}
+        self.assertEqual(sorted(touched), ["/f1/e", "/f2/e", "/f3/e", "/f4/e"], run.describe())
+        self.assertEqual(len(set(touched.values())), 4, run.describe())
+
     def test_places_in_the_tree(self):
         """The places the statistics record: the shell at /, its children
         /fN/e (forked, then exec'd), numbered in the order started."""
