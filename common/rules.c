@@ -616,7 +616,7 @@ int lf_rule_with_define(const struct lf_rules *rs, size_t i, const char *label, 
 		if (k < 0)
 			unknown_key(&p, false, d.key, DEF_LINE(0));
 		else
-			fail(&p, DEF_LINE(0), "not rule '%s'", out->name);
+			fail(&p, DEF_LINE(0), "not a key of rule '%s'", out->name);
 		return -1;
 	}
 	/* The copy's field is its own from here: the rule's stays as it is.

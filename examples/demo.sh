@@ -43,5 +43,10 @@ step "poison: a storage error under a file mapping: python3 reads it all and die
 $LF run -v -r examples/poison-file.ini -- /usr/bin/python3 -c \
 	'import mmap; f = open("/tmp/lazyfault-demo/small.bin", "rb"); m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY); print(len(m[:]))'
 echo "exit status $? (128 + 7: SIGBUS)"
+step "fail: the 3000th allocation of sqlite3 fails; it says so and exits" \
+	"echo 'insert 20000 rows' | lazyfault run -v -r examples/fail.ini -- sqlite3 :memory:"
+echo "create table t(x); insert into t select randomblob(1000) from generate_series(1, 20000); select count(*) from t;" |
+	$LF run -v -r examples/fail.ini -- sqlite3 :memory:
+echo "exit status $? (sqlite3's own, for out of memory)"
 rm -rf $D
 exit 0
