@@ -46,7 +46,7 @@ debug: $(B)/debug/liblazyfault.so
 # copies the very binary that `make` built.
 $(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_CMD_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_CMD_SRC) -linih -lelf -ljson-c -lz
+	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_CMD_SRC) -linih -lelf -ljson-c -lz -lm
 
 deps:
 	@tests/install-deps.sh
