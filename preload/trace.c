@@ -575,7 +575,9 @@ void lf_trace_end(int sig, uintptr_t addr, int code)
 {
 	struct lf_trace_header *h = trace();
 	int pid = (int)getpid();
-	if (!h || atomic_exchange(&ended_pid, pid) == pid)
+	/* A vfork child (its own pid, its parent's memory) leaves the
+	 * parent's trace alone. */
+	if (!h || h->pid != (uint32_t)pid || atomic_exchange(&ended_pid, pid) == pid)
 		return;
 	if (sig) {
 		struct lf_trace_rec rec = {

@@ -226,6 +226,16 @@ class KnownFaultsTest(TraceTestCase):
                for f in of_type(recs, "fault")]
         self.assertEqual(got, KNOWN_FAULTS[:8])
 
+    def test_vfork_child_leaves_the_trace_alone(self):
+        """A vfork child shares its parent's memory, trace mapping included:
+        its _exit must not close the parent's trace."""
+        d, l = self.known_run("vfork")
+        self.assertAllChecksPassed(l, "trace_known")
+        self.assertServed(l, "anon")
+        _, head, recs = self.trace_of(d, l.pid)
+        self.assertEqual((head["ended"], head["dropped"]), (True, 0), head)
+        self.assertEqual(len(of_type(recs, "fault")), len(KNOWN_FAULTS))
+
     def test_env_overrides_global_trace(self):
         d = self.tmpdir()
         rules = KNOWN_RULES.format(d=d)

@@ -5,6 +5,8 @@
  *   trace_known FILE            the sequence below, then exit
  *   trace_known FILE kill       the same up to the thread's touches, then
  *                               SIGKILL to itself
+ *   trace_known FILE vfork      the same, with a vfork child that calls
+ *                               _exit after the thread's touches
  *   trace_known - many N        N write faults: every other page of a
  *                               mapping of 2N pages (never a stream)
  *
@@ -21,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "lftest.h"
 
@@ -96,6 +99,13 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (argc > 2 && !strcmp(argv[2], "kill"))
 		kill(getpid(), SIGKILL);
+	if (argc > 2 && !strcmp(argv[2], "vfork")) {
+		pid_t c = vfork();
+		if (c == 0)
+			_exit(0);
+		int st;
+		check(c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st), "vfork child exited");
+	}
 
 	uint8_t *f = mmap(NULL, 16 * pg, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (f == MAP_FAILED)
