@@ -125,6 +125,9 @@ void lf_put_html(FILE *out, const char *s);
 void lf_fmt_ns(uint64_t ns, char *out, size_t len);
 void lf_fmt_bytes(uint64_t b, char *out, size_t len);
 const char *lf_basename(const char *path);
+/* Room for element n of *array (a pointer to a realloc'd array of *cap
+ * elements of size bytes): doubled when full; false when memory runs out. */
+bool lf_grow(void *array, size_t *cap, size_t n, size_t size);
 
 /* The outputs; 0 or -1 after a message. */
 int lf_report_dump(struct lf_trace *const *t, size_t n, FILE *out);

@@ -108,14 +108,8 @@ struct build {
 static bool sample(struct build *b, uint64_t t, uint32_t rule)
 {
 	struct lf_model *m = b->m;
-	if (m->nsamples == b->scap) {
-		size_t cap = b->scap ? b->scap * 2 : 256;
-		struct lf_tr_sample *n = realloc(m->sample, cap * sizeof *n);
-		if (!n)
-			return false;
-		m->sample = n;
-		b->scap = cap;
-	}
+	if (!lf_grow(&m->sample, &b->scap, m->nsamples, sizeof *m->sample))
+		return false;
 	m->sample[m->nsamples++] = (struct lf_tr_sample){t, rule, b->rule_pages[rule]};
 	return true;
 }
@@ -154,14 +148,8 @@ static struct lf_tr_thread *thread_of(struct build *b, uint32_t tid)
 	for (size_t i = 0; i < m->nthreads; i++)
 		if (m->thread[i].tid == tid)
 			return &m->thread[i];
-	if (m->nthreads == b->tcap) {
-		size_t cap = b->tcap ? b->tcap * 2 : 16;
-		struct lf_tr_thread *n = realloc(m->thread, cap * sizeof *n);
-		if (!n)
-			return NULL;
-		m->thread = n;
-		b->tcap = cap;
-	}
+	if (!lf_grow(&m->thread, &b->tcap, m->nthreads, sizeof *m->thread))
+		return NULL;
 	m->thread[m->nthreads] = (struct lf_tr_thread){.tid = tid};
 	return &m->thread[m->nthreads++];
 }

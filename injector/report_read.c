@@ -40,19 +40,6 @@ static int fail(char *err, size_t errlen, const char *path, const char *what)
 	return -1;
 }
 
-static bool grow_array(void **a, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return true;
-	size_t c = *cap ? *cap * 2 : 16;
-	void *p = realloc(*a, c * size);
-	if (!p)
-		return false;
-	*a = p;
-	*cap = c;
-	return true;
-}
-
 static int by_id(const void *a, const void *b)
 {
 	const struct lf_tr_region *x = a, *y = b;
@@ -152,7 +139,7 @@ static void take_piece(struct lf_trace *t, struct piece_buf *b, const struct lf_
 
 static bool add_region(struct lf_trace *t, size_t *cap, const struct lf_trace_rec *r)
 {
-	if (!grow_array((void **)&t->region, cap, t->nregions, sizeof *t->region))
+	if (!lf_grow((void **)&t->region, cap, t->nregions, sizeof *t->region))
 		return false;
 	t->region[t->nregions++] = (struct lf_tr_region){
 		.id = (uint32_t)r->u[0], .number = (uint32_t)r->u[1], .rule = r->a16,
@@ -216,7 +203,7 @@ static bool walk(struct lf_trace *t, const struct lf_trace_rec *slots)
 			}
 			break;
 		case LF_TRACE_OBJECT:
-			if (!grow_array((void **)&t->object, &ocap, t->nobjects, sizeof *t->object))
+			if (!lf_grow((void **)&t->object, &ocap, t->nobjects, sizeof *t->object))
 				return false;
 			t->object[t->nobjects++] = (struct lf_tr_object){.id = (uint32_t)r->u[0],
 									  .base = r->u[1]};

@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A JSON string.  Bytes that are not valid UTF-8 (a path can hold any) are
@@ -79,6 +80,20 @@ void lf_fmt_bytes(uint64_t b, char *out, size_t len)
 		u++;
 	}
 	snprintf(out, len, "%.1f %ciB", d, units[u]);
+}
+
+bool lf_grow(void *array, size_t *cap, size_t n, size_t size)
+{
+	void **a = array;
+	if (n < *cap)
+		return true;
+	size_t c = *cap ? *cap * 2 : 16;
+	void *p = realloc(*a, c * size);
+	if (!p)
+		return false;
+	*a = p;
+	*cap = c;
+	return true;
 }
 
 const char *lf_basename(const char *path)
