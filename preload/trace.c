@@ -21,6 +21,10 @@
  *    stays open while the program runs).  The whole largest size is
  *    reserved as address space at the start, so growing never moves the
  *    mapping: `capacity` only says how far of it the file now covers.
+ *    They also fault in, writable, the pages ahead of the cursor
+ *    (MADV_POPULATE_WRITE), so that a helper's store does not take the
+ *    file system's write fault (which updates the file's time, a journal
+ *    entry on ext4) except on a page that writeback has cleaned since.
  *  - The mapping is MADV_DONTFORK: a child never writes into its parent's
  *    trace; it opens its own (with %p in the name) or traces nothing.
  *  - Allocation sites are taken outside every lock of the library
@@ -44,7 +48,9 @@
 #include "trace_format.h"
 
 #define DEFAULT_MAX (UINT64_C(1) << 30)  /* LAZYFAULT_TRACE_SIZE's default */
-#define FIRST_SIZE (UINT64_C(8) << 20)   /* allocated at the start */
+#define FIRST_SIZE (UINT64_C(1) << 20)   /* allocated at the start */
+#define AHEAD (UINT64_C(4) << 10)        /* records made writable ahead of the cursor */
+#define CUT_OVER (UINT64_C(32) << 10)    /* unused records worth giving back at the end */
 #define SMALLEST (UINT64_C(64) << 10)    /* below this, no trace */
 #define MAX_OBJECTS 1024
 
@@ -58,6 +64,7 @@ static uint64_t max_bytes = DEFAULT_MAX;
 static _Atomic uint32_t last_region;     /* region ids given so far */
 static _Atomic int ended_pid;
 static _Atomic int growing;
+static uint64_t populated;               /* records made writable so far */
 static void *self_base;                  /* this library's base: its frames are left out */
 static _Atomic uintptr_t objects[MAX_OBJECTS]; /* bases of objects named so far */
 
@@ -148,18 +155,16 @@ static void emit_named(const struct lf_trace_rec *r, unsigned kind, uint32_t own
 
 /* ---- the file ------------------------------------------------------ */
 
-/* The one place the trace file is created: beside its name, exclusively
- * and never through a symbolic link, close-on-exec, with its blocks
- * allocated; publish_file() then renames it over the name (which replaces
- * a link or an older trace there, never what a link points to).  Returns
- * the descriptor, or -errno with *tmp_out naming the file made. */
-static int create_file(const char *name, uint64_t *size, char *tmp_out, size_t tmplen)
+/* The one place the trace file is created: exclusively and never through a
+ * symbolic link (whatever is at the name, a link or an older trace, is
+ * unlinked first: replaced, never written through), close-on-exec, with its
+ * blocks allocated.  Returns the descriptor or -errno. */
+static int create_file(const char *name, uint64_t *size)
 {
-	snprintf(tmp_out, tmplen, "%s.%d.new", name, (int)getpid());
 	int flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	int fd = open(tmp_out, flags, 0644);
-	if (fd < 0 && errno == EEXIST && unlink(tmp_out) == 0) /* left by a process of our pid */
-		fd = open(tmp_out, flags, 0644);
+	int fd = open(name, flags, 0644);
+	if (fd < 0 && errno == EEXIST && unlink(name) == 0)
+		fd = open(name, flags, 0644);
 	if (fd < 0)
 		return -errno;
 	/* A smaller start when the disk has not the room. */
@@ -168,19 +173,10 @@ static int create_file(const char *name, uint64_t *size, char *tmp_out, size_t t
 		*size /= 2;
 	if (e) {
 		syscall(SYS_close, fd);
-		unlink(tmp_out);
+		unlink(name);
 		return -e;
 	}
 	return fd;
-}
-
-static int publish_file(const char *tmp, const char *name)
-{
-	if (rename(tmp, name) == 0)
-		return 0;
-	int e = errno;
-	unlink(tmp);
-	return -e;
 }
 
 /* Reopen the file by name: still the one mapped?  fd or -1. */
@@ -196,8 +192,9 @@ static int reopen(void)
 	return fd;
 }
 
-/* More room, in a program thread, once half of it is used: double it. */
-static void grow(void)
+/* In a program thread: more room once half of it is used (doubled), and
+ * the pages ahead of the cursor made writable. */
+static void make_room(void)
 {
 	struct lf_trace_header *h = trace();
 	if (!h || atomic_exchange(&growing, 1))
@@ -209,9 +206,17 @@ static void grow(void)
 		int fd = reopen();
 		if (fd >= 0 && posix_fallocate(fd, 0, (off_t)(LF_TRACE_HEADER_SIZE +
 							      want * LF_TRACE_RECORD_SIZE)) == 0)
-			__atomic_store_n(&h->capacity, want, __ATOMIC_RELEASE);
+			__atomic_store_n(&h->capacity, cap = want, __ATOMIC_RELEASE);
 		if (fd >= 0)
 			syscall(SYS_close, fd);
+	}
+	uint64_t to = used + AHEAD < cap ? used + AHEAD : cap;
+	if (!(used & LF_TRACE_CLOSED) && populated < used + AHEAD / 2 && populated < to) {
+		uintptr_t from = lf_page_down((uintptr_t)&recs[populated]);
+		uintptr_t end = lf_page_down((uintptr_t)&recs[to]);
+		if (end > from)
+			lf_real_madvise((void *)from, end - from, 23 /* MADV_POPULATE_WRITE */);
+		populated = to;
 	}
 	atomic_store(&growing, 0);
 }
@@ -257,10 +262,9 @@ static void emit_process(void)
 /* Create, map and start this process's trace; false when it cannot be. */
 static bool begin(bool forked)
 {
-	char tmp[4300];
 	lf_expand_pid(tmpl, path, sizeof path);
 	uint64_t size = FIRST_SIZE < max_bytes ? FIRST_SIZE : max_bytes;
-	int fd = create_file(path, &size, tmp, sizeof tmp);
+	int fd = create_file(path, &size);
 	if (fd < 0) {
 		lf_error("cannot create the fault trace %s: %s: no trace", path, strerror(-fd));
 		return false;
@@ -273,7 +277,7 @@ static bool begin(bool forked)
 	syscall(SYS_close, fd);
 	if (p == MAP_FAILED) {
 		lf_error("cannot map the fault trace %s: %s: no trace", path, strerror(errno));
-		unlink(tmp);
+		unlink(path);
 		return false;
 	}
 	lf_real_madvise(p, len, MADV_DONTFORK);
@@ -292,18 +296,14 @@ static bool begin(bool forked)
 	h->capacity = (size - LF_TRACE_HEADER_SIZE) / LF_TRACE_RECORD_SIZE;
 	h->max_capacity = (len - LF_TRACE_HEADER_SIZE) / LF_TRACE_RECORD_SIZE;
 	h->flags = forked ? LF_TRACE_F_FORKED : 0;
-	int rc = publish_file(tmp, path);
-	if (rc < 0) {
-		lf_error("cannot create the fault trace %s: %s: no trace", path, strerror(-rc));
-		lf_real_munmap(p, len);
-		return false;
-	}
 	file_dev = (uint64_t)st.st_dev;
 	file_ino = (uint64_t)st.st_ino;
 	map_len = len;
 	recs = (struct lf_trace_rec *)((char *)p + LF_TRACE_HEADER_SIZE);
 	__atomic_store_n(&hdr, h, __ATOMIC_RELEASE);
 	atomic_store(&ended_pid, 0);
+	populated = 0;
+	make_room();
 	emit_process();
 	lf_info("fault trace: %s", path);
 	return true;
@@ -443,7 +443,7 @@ void lf_trace_region(const struct lf_region *r)
 {
 	if (!r->trace_id || !trace())
 		return;
-	grow();
+	make_room();
 	uint64_t number = atomic_load_explicit(&lf.rt[r->rule].regions, memory_order_relaxed);
 	emit_region(r, (uint32_t)number, false, my_tid());
 	site.n = 0;
@@ -469,7 +469,7 @@ void lf_trace_drop(uintptr_t start, uintptr_t end)
 {
 	if (!trace())
 		return;
-	grow();
+	make_room();
 	struct lf_trace_rec rec = {.type = LF_TRACE_DROP, .a32 = my_tid(),
 				   .t = since_start(lf_now_ns()), .u = {start, end}};
 	emit(&rec);
@@ -591,8 +591,13 @@ void lf_trace_end(int sig, uintptr_t addr, int code)
 	h->end_ns = since_start(lf_now_ns());
 	h->end_signal = sig;
 	__atomic_fetch_or(&h->flags, LF_TRACE_F_ENDED, __ATOMIC_RELEASE);
-	/* Records below `used` may still be in the writing, but they are all
+	/* A large unused end is given back (a small one is not worth a change
+	 * of the file's size, which a busy file system may make us wait for).
+	 * Records below `used` may still be in the writing, but they are all
 	 * inside what stays of the file. */
+	uint64_t cap = __atomic_load_n(&h->capacity, __ATOMIC_RELAXED);
+	if (cap - used <= CUT_OVER)
+		return;
 	__atomic_store_n(&h->capacity, used, __ATOMIC_RELEASE);
 	int fd = reopen();
 	if (fd >= 0) {
