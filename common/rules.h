@@ -88,6 +88,7 @@ struct lf_rules {
 	char *log;              /* "stderr", "off" or a path (may hold %p) */
 	enum lf_level log_level;
 	char *stats;            /* NULL or "" = none; may hold %p */
+	char *trace;            /* the fault trace: NULL or "" = none; may hold %p */
 	enum lf_on_error on_error;
 	unsigned workers;
 	struct lf_rule *rule;

@@ -35,6 +35,7 @@ void lf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int lf_cmd_run(int argc, char **argv);
 int lf_cmd_check(int argc, char **argv);
 int lf_cmd_sweep(int argc, char **argv);
+int lf_cmd_report(int argc, char **argv);   /* report.c */
 
 /* run.c */
 /* Find PROGRAM (arg), check that the library can go into it and find the

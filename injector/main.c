@@ -8,8 +8,9 @@
 
 void lf_usage(FILE *out)
 {
-	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-v] [--] PROGRAM [ARGS...]\n"
+	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-t TRACE] [-v] [--] PROGRAM [ARGS...]\n"
 	      "       lazyfault check RULES [PROGRAM]\n"
+	      "       lazyfault report TRACE... [-o REPORT.html] [--perfetto OUT.json] [--dump]\n"
 	      "       lazyfault sweep -r RULES [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "       lazyfault sweep --collect DIR\n"
 	      "       lazyfault --help | --version\n"
@@ -23,6 +24,7 @@ void lf_usage(FILE *out)
 	      "           with its status (128+N when signal N ended it)\n"
 	      "    -r, --rules=RULES    the rule file (default: $LAZYFAULT_RULES)\n"
 	      "    -s, --stats=STATS    statistics file (%p becomes the pid)\n"
+	      "    -t, --trace=TRACE    fault trace (%p becomes the pid; lazyfault-trace(5))\n"
 	      "    -v, --verbose        print a summary of the statistics at the end\n"
 	      "  check    print the rules as understood; with PROGRAM, also check that it\n"
 	      "           can run under the library and that every `caller` names a\n"
@@ -42,11 +44,18 @@ void lf_usage(FILE *out)
 	      "    -o, --output=DIR     the runs' files and summary.json, summary.csv\n"
 	      "    --plan=FILE          write one command line per run to FILE, run nothing\n"
 	      "    --collect=DIR        merge the results of a plan's runs\n"
+	      "  report   read fault traces (several processes of a run side by side) and\n"
+	      "           write what they show\n"
+	      "    -o, --output=FILE    one self-contained HTML page: heat map, working set,\n"
+	      "                         service times, regions, allocation sites, poisonings\n"
+	      "    --perfetto=FILE      Chrome trace event JSON, for ui.perfetto.dev\n"
+	      "    --dump               every record as a line of JSON on standard output\n"
 	      "\n"
 	      "Exit status: 2 for a usage error, a bad rule file, or a program that cannot\n"
 	      "run under the library; run: 126 PROGRAM not executable, 127 not found, else\n"
 	      "PROGRAM's status; check: 0 all well, 1 a problem with PROGRAM or a caller;\n"
-	      "sweep: 0 every run survived, 1 some did not.\n"
+	      "sweep: 0 every run survived, 1 some did not; report: 2 a trace cannot be\n"
+	      "read, 1 an output cannot be written.\n"
 	      "\n"
 	      "See lazyfault(1) and lazyfault.ini(5).\n",
 	      out);
@@ -105,6 +114,8 @@ int main(int argc, char **argv)
 		return lf_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sweep"))
 		return lf_cmd_sweep(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return lf_cmd_report(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return lf_usage_error("unknown option '%s'", cmd);
 	return lf_usage_error("unknown command '%s'", cmd);

@@ -127,21 +127,23 @@ int lf_cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "rules", required_argument, NULL, 'r' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rules_arg = NULL, *stats_arg = NULL;
+	const char *rules_arg = NULL, *stats_arg = NULL, *trace_arg = NULL;
 	bool verbose = false;
 	int c;
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at PROGRAM, whose own options are not ours; ':': report a
 	 * missing argument as ':'. */
-	while ((c = getopt_long(argc, argv, "+:r:s:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:r:s:t:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': rules_arg = optarg; break;
 		case 's': stats_arg = optarg; break;
+		case 't': trace_arg = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': lf_usage(stdout); return LF_EXIT_OK;
 		case ':':
@@ -210,6 +212,12 @@ int lf_cmd_run(int argc, char **argv)
 		stats_env = stats;
 	}
 	stats_read = *stats ? stats : NULL;
+	char trace[PATH_MAX + 32];
+	if (trace_arg && (absolute(trace_arg, trace, sizeof trace) != 0 ||
+			  setenv("LAZYFAULT_TRACE", trace, 1) != 0)) {
+		lf_error("%s: path too long", trace_arg);
+		goto out;
+	}
 
 	/* Block the forwarded signals until child_pid is set, so that none
 	 * arriving during fork is lost; the child restores the old mask. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lazyfault.h"
+#include "report.h"
 #include "statsfile.h"
 
 void lf_subst_pid(const char *tmpl, pid_t pid, char *out, size_t outlen)
@@ -72,6 +73,27 @@ static void cell_ns(const struct lf_stats_rule *r, enum lf_stat_counter c,
 		snprintf(out, len, "%" PRIu64 "s", ns / 1000000000);
 }
 
+/* The run's wall time, the time its threads were blocked in faults, and
+ * what its fault trace holds, when the file has them. */
+static void print_process(const struct lf_stats *s, FILE *out)
+{
+	const uint64_t *v = s->process;
+	unsigned have = s->process_present;
+	if ((have & (1u << LF_STAT_WALL_NS)) && (have & (1u << LF_STAT_BLOCKED_NS))) {
+		char wall[32], blocked[32];
+		lf_fmt_ns(v[LF_STAT_WALL_NS], wall, sizeof wall);
+		lf_fmt_ns(v[LF_STAT_BLOCKED_NS], blocked, sizeof blocked);
+		fprintf(out, "  wall time %s; threads blocked in faults %s (%.1f%% of it; the sum of "
+			"the faults' service times)\n", wall, blocked,
+			v[LF_STAT_WALL_NS] ? 100.0 * v[LF_STAT_BLOCKED_NS] / v[LF_STAT_WALL_NS] : 0.0);
+	}
+	if ((have & (1u << LF_STAT_TRACE_RECORDS)) &&
+	    (v[LF_STAT_TRACE_RECORDS] || v[LF_STAT_TRACE_DROPPED]))
+		fprintf(out, "  fault trace: %" PRIu64 " records, %" PRIu64 " dropped%s\n",
+			v[LF_STAT_TRACE_RECORDS], v[LF_STAT_TRACE_DROPPED],
+			v[LF_STAT_TRACE_DROPPED] ? " (it was full)" : "");
+}
+
 int lf_stats_summary(const char *tmpl, pid_t pid, FILE *out)
 {
 	char path[PATH_MAX + 32], err[PATH_MAX + 256];
@@ -125,6 +147,7 @@ int lf_stats_summary(const char *tmpl, pid_t pid, FILE *out)
 			r->name, *r->action ? r->action : "-", regions, registered, faults, zeroed,
 			loaded, rd, handed, poisoned, p50, p99, seed);
 	}
+	print_process(&s, out);
 	lf_stats_free(&s);
 	return 0;
 }

@@ -19,6 +19,11 @@ static const char *const counter_names[LF_STAT_NCOUNTERS] = {
 	[LF_STAT_FAULT_NS_P50] = "fault_ns_p50", [LF_STAT_FAULT_NS_P99] = "fault_ns_p99",
 };
 
+static const char *const process_names[LF_STAT_NPROCESS] = {
+	[LF_STAT_WALL_NS] = "wall_ns", [LF_STAT_BLOCKED_NS] = "blocked_ns",
+	[LF_STAT_TRACE_RECORDS] = "trace_records", [LF_STAT_TRACE_DROPPED] = "trace_dropped",
+};
+
 const char *lf_stats_counter_name(enum lf_stat_counter c)
 {
 	return c < LF_STAT_NCOUNTERS ? counter_names[c] : "?";
@@ -178,6 +183,9 @@ enum lf_stats_status lf_stats_read(const char *path, struct lf_stats *out,
 	}
 	out->pid = json_object_get_int64(jpid);
 	out->mode = dup_string(doc, "mode");
+	for (int c = 0; c < LF_STAT_NPROCESS; c++)
+		if (get_u64(doc, process_names[c], &out->process[c]))
+			out->process_present |= 1u << c;
 	size_t n = json_object_array_length(jrules);
 	out->rule = calloc(n ? n : 1, sizeof *out->rule);
 	if (!out->mode || !out->rule) {

@@ -29,9 +29,17 @@ struct lf_stats_rule {
 	unsigned present;                 /* bit (1 << counter) when the file had it */
 };
 
+/* The figures of the whole process, after "mode". */
+enum lf_stat_process {
+	LF_STAT_WALL_NS, LF_STAT_BLOCKED_NS, LF_STAT_TRACE_RECORDS, LF_STAT_TRACE_DROPPED,
+	LF_STAT_NPROCESS
+};
+
 struct lf_stats {
 	long long pid;
 	char *mode;                       /* "full", "user-mode-only", ...; "" when absent */
+	uint64_t process[LF_STAT_NPROCESS];
+	unsigned process_present;         /* bit (1 << figure) when the file had it */
 	struct lf_stats_rule *rule;
 	size_t nrules;
 };

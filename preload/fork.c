@@ -68,6 +68,7 @@ static void child(void)
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		lf.rt[i].poison_lock = 0; /* a parent's helper may have held it */
 	lf_stats_fork_child();
+	lf_trace_fork_child();
 	lf_server_fork_child();
 	atomic_store(&lf_locked_future, false); /* fork does not pass mlockall on */
 	lf_real_close(lf.uffd); /* not through our close(), which keeps it */

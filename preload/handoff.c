@@ -137,6 +137,7 @@ bool lf_handoff(const struct lf_fault_plan *plan, uint64_t t0, uintptr_t *end)
 	 * they retry on the kernel's mapping. */
 	atomic_fetch_add_explicit(&rt->handoffs, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&rt->bytes_handed_off, *end - start, memory_order_relaxed);
+	lf_trace_handoff(plan, start, *end, t0);
 	lf_stats_fault(rt, lf_now_ns() - t0);
 	lf_uffd_wake(start, *end - start);
 	lf_info("rule '%s': sequential reading at %#lx: the mapping %#lx-%#lx (file offset "

@@ -121,6 +121,7 @@ struct lf_rule_rt {
 	_Atomic uint64_t regions, bytes_registered, faults;
 	_Atomic uint64_t pages_zeroed, pages_loaded, bytes_read, pages_poisoned;
 	_Atomic uint64_t handoffs, bytes_handed_off;
+	_Atomic uint64_t fault_ns_total;        /* the sum of the service times */
 	_Atomic uint64_t lat_hist[64 * 8];
 	/* poison decisions (poison.c), under `poison_lock` */
 	_Atomic int poison_lock;
@@ -211,6 +212,7 @@ struct lf_region {
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
 	int prot;                       /* as mapped (mprotect is not followed) */
+	uint32_t trace_id;              /* its id in the fault trace (trace.c); 0: none */
 	struct lf_window win;           /* owned by whoever serves its faults */
 };
 
@@ -340,6 +342,28 @@ void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);
 void lf_stats_write(void);          /* async-signal-safe; once per pid */
 void lf_stats_fork_child(void);
 uint64_t lf_now_ns(void);
+
+/* ---- trace.c: the fault trace (lazyfault-trace(5)) ------------------ */
+/* At initialisation, before lf_exitpath_init (which asks lf_trace_on). */
+void lf_trace_open(void);
+bool lf_trace_on(void);
+void lf_trace_fork_child(void);
+/* The hooks, one line each where they are called.  Program threads: */
+struct lf_frames;
+uint32_t lf_trace_region_id(void);       /* a region about to be taken; 0: no trace */
+void lf_trace_site(const struct lf_frames *f); /* its allocating stack (match.c, no lock held) */
+void lf_trace_region(const struct lf_region *r);  /* it was taken (take.c) */
+void lf_trace_released(size_t first, uintptr_t end); /* table lock held: regions first.. leave */
+void lf_trace_drop(uintptr_t start, uintptr_t end);  /* MADV_DONTNEED, MADV_FREE */
+/* Whoever serves a fault (I1 holds in them): */
+void lf_trace_fault(const struct lf_fault_plan *p, const struct lf_fill_result *done, bool write,
+		    uint32_t tid, uint64_t t0);
+void lf_trace_poison(const struct lf_fault_plan *p, uint32_t tid, const char *why);
+void lf_trace_handoff(const struct lf_fault_plan *p, uintptr_t start, uintptr_t end, uint64_t t0);
+/* The process ends (async-signal-safe; sig 0: not by a signal). */
+void lf_trace_end(int sig, uintptr_t addr, int code);
+uint64_t lf_trace_records(void);
+uint64_t lf_trace_dropped(void);
 
 /* ---- exitpath.c: statistics however the program ends --------------- */
 void lf_exitpath_init(void);

@@ -32,6 +32,7 @@ int lf_match_region(enum lf_match kind, size_t len, const char *path, bool share
 				path ? " of " : "", path ? path : "");
 			return -1;
 		}
+		lf_trace_site(&frames);
 		return (int)i;
 	}
 	return -1;

@@ -135,6 +135,7 @@ void lf_regions_remove(uintptr_t start, uintptr_t end)
 		return;
 	lf_table_lock();
 	size_t i = isolate(start, end);
+	lf_trace_released(i, end);
 	while (i < nregions && table[i].start < end)
 		delete_at(i);
 	lf_table_unlock();
@@ -145,6 +146,7 @@ void lf_regions_set_zero(uintptr_t start, uintptr_t end)
 {
 	if (!table || start >= end)
 		return;
+	lf_trace_drop(start, end);
 	lf_table_lock();
 	for (size_t i = isolate(start, end); i < nregions && table[i].start < end; i++) {
 		if (table[i].kind != LF_MATCH_FILE)

@@ -129,6 +129,7 @@ static void do_init(void)
 		lf_warn("LAZYFAULT_UFFD=%s is not auto or user: using auto", uffd_env);
 	char why[1024];
 	lf.uffd = lf_uffd_open(&lf.mode, &lf.features, why, sizeof why);
+	lf_trace_open();
 	lf_exitpath_init();
 	if (lf.uffd < 0) {
 		char msg[1400];

@@ -1,7 +1,14 @@
 /* Statistics: per-rule counters (relaxed atomics, bumped by the helpers)
  * and a log-linear histogram of fault service times, written as JSON when
  * the process ends.  The writer is async-signal-safe (it runs in fatal
- * signal handlers): no malloc, no stdio, its own number formatting. */
+ * signal handlers): no malloc, no stdio, its own number formatting.
+ *
+ * The time threads spent blocked in faults is measured as the sum of the
+ * faults' service times (from reading the fault's message to waking its
+ * thread): it leaves out the kernel's part, before the message is read
+ * and after the wake, and counts a fault that several threads wait on
+ * once.  The wall time runs from the library's load into the process (or
+ * fork) to the writing of the file. */
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
@@ -12,6 +19,8 @@
 
 #include "lf.h"
 
+
+static uint64_t started_ns;
 
 uint64_t lf_now_ns(void)
 {
@@ -39,9 +48,12 @@ static uint64_t bucket_value(unsigned b)
 	return lo + ((uint64_t)1 << (e - 3)) / 2;
 }
 
+__attribute__((constructor)) static void lf_stats_started(void) { started_ns = lf_now_ns(); }
+
 void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns)
 {
 	atomic_fetch_add_explicit(&rt->faults, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt->fault_ns_total, ns, memory_order_relaxed);
 	atomic_fetch_add_explicit(&rt->lat_hist[bucket(ns)], 1, memory_order_relaxed);
 }
 
@@ -125,7 +137,7 @@ static void lf_stats_reset(void)
 		struct lf_rule_rt *rt = &lf.rt[i];
 		rt->faults = 0;
 		rt->pages_zeroed = rt->pages_loaded = rt->bytes_read = rt->pages_poisoned = 0;
-		rt->handoffs = rt->bytes_handed_off = 0;
+		rt->handoffs = rt->bytes_handed_off = rt->fault_ns_total = 0;
 		memset((void *)rt->lat_hist, 0, sizeof rt->lat_hist);
 	}
 }
@@ -135,6 +147,7 @@ static void lf_stats_reset(void)
 void lf_stats_fork_child(void)
 {
 	lf_stats_reset();
+	started_ns = lf_now_ns();
 	atomic_store(&written_pid, 0);
 	atomic_store(&written_done, 0);
 }
@@ -148,6 +161,7 @@ static const char *mode_name(void)
 
 void lf_stats_write(void)
 {
+	lf_trace_end(0, 0, 0); /* first: its figures go into the file */
 	if (!lf.stats_path[0] || !lf.rt)
 		return;
 	int pid = (int)getpid();
@@ -166,7 +180,15 @@ void lf_stats_write(void)
 	put_u64(&o, (uint64_t)pid);
 	put(&o, ", \"mode\": \"");
 	put(&o, mode_name());
-	put(&o, "\", \"rules\": [\n");
+	put(&o, "\"");
+	uint64_t blocked = 0;
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		blocked += lf.rt[i].fault_ns_total;
+	put_field(&o, "wall_ns", lf_now_ns() - started_ns);
+	put_field(&o, "blocked_ns", blocked);
+	put_field(&o, "trace_records", lf_trace_records());
+	put_field(&o, "trace_dropped", lf_trace_dropped());
+	put(&o, ", \"rules\": [\n");
 	for (size_t i = 0; i < lf.rules.nrules; i++) {
 		struct lf_rule_rt *rt = &lf.rt[i];
 		put(&o, "  {\"name\": ");
@@ -183,6 +205,7 @@ void lf_stats_write(void)
 		put_field(&o, "pages_poisoned", rt->pages_poisoned);
 		put_field(&o, "handoffs", rt->handoffs);
 		put_field(&o, "bytes_handed_off", rt->bytes_handed_off);
+		put_field(&o, "fault_ns_total", rt->fault_ns_total);
 		put_field(&o, "seed", rt->seed);
 		put_field(&o, "fault_ns_p50", percentile(rt, 50));
 		put_field(&o, "fault_ns_p99", percentile(rt, 99));

@@ -30,6 +30,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
 		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
 		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
+		.trace_id = lf_trace_region_id(),
 		.handoff_ok = kind == LF_MATCH_FILE && src == LF_SRC_FILE && len >= LF_HANDOFF_MIN &&
 			      lf.rules.rule[rule].handoff && !(prot & (PROT_WRITE | PROT_EXEC)),
 	};
@@ -41,6 +42,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 	struct lf_rule_rt *rt = &lf.rt[rule];
 	atomic_fetch_add_explicit(&rt->regions, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
+	lf_trace_region(&r);
 	lf_debug("rule '%s' takes %#lx-%#lx", lf.rules.rule[rule].name, (unsigned long)start,
 		 (unsigned long)(start + len));
 	return true;

@@ -43,7 +43,8 @@ MiB = 1 << 20
 # The environment variables that change what the library (or the command)
 # does: removed from every run, then set as each run asks.
 LIB_ENV = ("LD_PRELOAD", "LAZYFAULT_RULES", "LAZYFAULT_STATS", "LAZYFAULT_LOG",
-           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD", "LAZYFAULT_LIBRARY")
+           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD", "LAZYFAULT_LIBRARY", "LAZYFAULT_TRACE",
+           "LAZYFAULT_TRACE_SIZE")
 
 ZERO_RULES = """\
 [big]
