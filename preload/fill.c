@@ -40,6 +40,14 @@ static bool rules_load(void)
 	return false;
 }
 
+/* The helpers' bounce buffers made so far, and how many of them are in use:
+ * the child of fork inherits them all and none is in use there (the
+ * parent's helpers do not exist in it), so its own helpers take those
+ * rather than map new ones, which would take the address space that the
+ * child's next mapping gets natively. */
+static void *made[LF_MAX_WORKERS + 1];
+static size_t nmade, nused;
+
 /* A bounce buffer for a helper about to start, or NULL when no rule loads.
  * Made by the thread that starts the helper, inside the program's own
  * mmap call: a helper that mapped it later, at a moment of its own, could
@@ -48,10 +56,20 @@ void *lf_fill_new_bounce(void)
 {
 	if (!rules_load())
 		return NULL;
+	if (nused < nmade)
+		return made[nused++];
 	void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	if (nmade < sizeof made / sizeof made[0]) {
+		made[nmade++] = p;
+		nused = nmade;
+	}
+	return p;
 }
+
+void lf_fill_fork_child(void) { nused = 0; }
 
 void lf_fill_thread_init(void *buffer) { bounce = buffer; }
 

@@ -83,6 +83,10 @@ static void child(void)
 		lf_setup_failed(msg);
 		return;
 	}
+	/* What the child does not have (DONTFORK) is forgotten, what it has
+	 * fresh (WIPEONFORK) reads zeros: before anything is registered. */
+	lf_regions_fork_child();
+	lf_fill_fork_child();
 	/* Helpers before registering: a registered page with nobody to serve
 	 * it would hang its first touch. */
 	if (!lf_regions_empty() && lf_server_start() < 0) {

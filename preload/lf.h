@@ -207,12 +207,18 @@ struct lf_region {
 	 * writable nor locked since: every page it holds is the file's, so the
 	 * file itself may be mapped over it (handoff.c). */
 	uint8_t handoff_ok;
+	uint8_t fork_advice;            /* LF_FORK_*: what fork does with it */
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
 	int prot;                       /* as mapped (mprotect is not followed) */
 	struct lf_window win;           /* owned by whoever serves its faults */
 };
+
+/* The fork advice a region was given (madvise), as the kernel keeps it in
+ * the VMA: MADV_DONTFORK (the child has no such range), MADV_WIPEONFORK
+ * (the child's copy is fresh memory: zeros). */
+enum { LF_FORK_DONT = 1, LF_FORK_WIPE = 2 };
 
 /* Add a region that has just been registered.  Caller holds no table lock. */
 int lf_regions_add(const struct lf_region *r);
@@ -221,6 +227,13 @@ void lf_regions_remove(uintptr_t start, uintptr_t end);
 /* The pages [start,end) now read as zeros when refilled (MADV_DONTNEED on
  * anonymous memory that was loaded from a source). */
 void lf_regions_set_zero(uintptr_t start, uintptr_t end);
+/* madvise gave [start, end) fork advice (MADV_DONTFORK, MADV_DOFORK,
+ * MADV_WIPEONFORK, MADV_KEEPONFORK). */
+void lf_regions_set_fork(uintptr_t start, uintptr_t end, int advice);
+/* In the child of fork, before registering again: forget the regions the
+ * child does not have (DONTFORK, and their malloc blocks), and make the
+ * wiped ones (WIPEONFORK) read zeros. */
+void lf_regions_fork_child(void);
 /* mremap moved [old, old+len) to new. */
 void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr);
 /* mremap grew or shrank a region in place. */
@@ -288,6 +301,7 @@ void lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid, struct lf_
 void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done);
 void lf_fill_init(void);
 void *lf_fill_new_bounce(void);
+void lf_fill_fork_child(void);          /* the inherited buffers are free */
 void lf_fill_thread_init(void *bounce_buffer);
 
 /* ---- poison.c: which pages are poisoned, and poisoning one ---------- */

@@ -301,9 +301,10 @@ LF_API int madvise(void *addr, size_t len, int advice)
 	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
 	if (lf_busy || !table_in_use() || !lf_regions_overlap(a, e))
 		return lf_real_madvise(addr, len, advice);
-	/* MADV_FREE is for anonymous memory only: on a file mapping the kernel
-	 * refuses it, and so must the emulation. */
-	if (advice == MADV_FREE && lf_regions_has_kind(a, e, LF_MATCH_FILE)) {
+	/* MADV_FREE and MADV_WIPEONFORK are for anonymous memory only: on a
+	 * file mapping the kernel refuses them, and so must the emulation. */
+	if ((advice == MADV_FREE || advice == MADV_WIPEONFORK) &&
+	    lf_regions_has_kind(a, e, LF_MATCH_FILE)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -316,6 +317,10 @@ LF_API int madvise(void *addr, size_t len, int advice)
 	 * bytes for a file mapping. */
 	if (rc == 0 && (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24 /* MADV_DONTNEED_LOCKED */))
 		lf_regions_set_zero(a, e);
+	/* What fork will do with the range: the child forgets or wipes it. */
+	if (rc == 0 && (advice == MADV_DONTFORK || advice == MADV_DOFORK ||
+			advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK))
+		lf_regions_set_fork(a, e, advice);
 	lf_mm_unlock();
 	return rc;
 }
