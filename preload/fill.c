@@ -188,6 +188,9 @@ static size_t read_file(int fd, char *buf, size_t len, uint64_t off, int *err)
 static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fill_result *out)
 {
 	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
+	/* Write-protected in a tracked region, so that the kernel records
+	 * the program's first write to each page (filechange.c). */
+	enum lf_fill_op op = p->r.tracked ? LF_OP_COPY_WP : LF_OP_COPY;
 	char *buf = bounce_buffer();
 	if (!buf)
 		return;
@@ -211,7 +214,7 @@ static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fil
 				snprintf(why, sizeof why,
 					 "file offset %llu is past the end of the file (SIGBUS, as "
 					 "the kernel does)", (unsigned long long)at);
-			count(&rt->pages_loaded, install(LF_OP_COPY, from, len, buf));
+			count(&rt->pages_loaded, install(op, from, len, buf));
 			lf_poison_install(p, tid, why);
 			/* Wake up to the faulting page, whatever was installed. */
 			out->wake_len = p->addr + LF_PAGE - from;
@@ -220,7 +223,7 @@ static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fil
 	}
 	if (got < len)
 		memset(buf + got, 0, len - got);
-	count(&rt->pages_loaded, install(LF_OP_COPY, from, len, buf));
+	count(&rt->pages_loaded, install(op, from, len, buf));
 }
 
 /* A real private mapping of a shmem file: map its page-cache pages, no

@@ -103,6 +103,17 @@ void *lf_real_mremap(void *old, size_t oldlen, size_t newlen, int flags, void *n
 int lf_real_madvise(void *addr, size_t len, int advice);
 int lf_real_close(int fd);
 void *lf_real_sym(const char *name); /* dlsym(RTLD_NEXT, name), cached by callers */
+/* The next definition of `name` (a wrapper's real function), cached in
+ * *slot; errno kept.  A wrapper called before the library loaded its
+ * look-ups (another library's constructor ran first) looks it up here;
+ * relaxed is enough: a thread that finds the slot empty looks the name up
+ * itself, and finds the same. */
+void *lf_next_lookup(void *_Atomic *slot, const char *name);
+static inline void *lf_next(void *_Atomic *slot, const char *name)
+{
+	void *p = atomic_load_explicit(slot, memory_order_relaxed);
+	return __builtin_expect(p != NULL, 1) ? p : lf_next_lookup(slot, name);
+}
 
 /* ---- state.c: initialisation and the process-wide state ------------- */
 enum lf_state { LF_UNINIT = 0, LF_INITIALISING, LF_OFF, LF_ON };
@@ -154,11 +165,16 @@ static inline bool lf_user_mode(void) { return lf_is_on() && lf.mode == LF_MODE_
 
 /* ---- uffd.c: the userfaultfd, one small function per ioctl ---------- */
 int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whylen);
-/* Register [start, start+len) for missing faults, or for minor faults
- * (`minor`: shmem page-cache pages, served by CONTINUE); 0 or -errno. */
-int lf_uffd_register(uintptr_t start, size_t len, bool minor, uint64_t *ioctls);
+/* How a range is registered: for missing faults; for minor faults (shmem
+ * page-cache pages, served by CONTINUE); or for missing and write-protect
+ * faults (an emulated file mapping whose loaded pages are installed
+ * write-protected, so that the kernel records which the program wrote). */
+enum lf_reg { LF_REG_MISSING, LF_REG_MINOR, LF_REG_MISSING_WP };
+/* Register [start, start+len); 0 or -errno. */
+int lf_uffd_register(uintptr_t start, size_t len, enum lf_reg how, uint64_t *ioctls);
 int lf_uffd_unregister(uintptr_t start, size_t len);
-enum lf_fill_op { LF_OP_COPY, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE };
+/* COPY_WP: a COPY that installs the pages write-protected (LF_REG_MISSING_WP). */
+enum lf_fill_op { LF_OP_COPY, LF_OP_COPY_WP, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE };
 /* Fill [dst, dst+len) (COPY from src) without waking anyone: the caller
  * counts, then wakes the range, so that a woken thread never sees figures
  * that miss its own fault.  Handles EEXIST (skips the page), partial
@@ -208,12 +224,22 @@ struct lf_region {
 	 * file itself may be mapped over it (handoff.c). */
 	uint8_t handoff_ok;
 	uint8_t fork_advice;            /* LF_FORK_*: what fork does with it */
+	/* An emulated file mapping registered for write-protect faults too,
+	 * its pages loaded write-protected: the kernel records the ones the
+	 * program writes (filechange.c). */
+	uint8_t tracked;
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
 	int prot;                       /* as mapped (mprotect is not followed) */
 	struct lf_window win;           /* owned by whoever serves its faults */
 };
+
+/* How the region's range is registered with the userfaultfd. */
+static inline enum lf_reg lf_region_reg(const struct lf_region *r)
+{
+	return r->src == LF_SRC_SHMEM ? LF_REG_MINOR : r->tracked ? LF_REG_MISSING_WP : LF_REG_MISSING;
+}
 
 /* The fork advice a region was given (madvise), as the kernel keeps it in
  * the VMA: MADV_DONTFORK (the child has no such range), MADV_WIPEONFORK
@@ -338,6 +364,9 @@ int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon);
 
 /* ---- server.c: the helper threads ---------------------------------- */
 int lf_server_start(void);          /* idempotent; 0 or -1 */
+/* Start one thread of the library (every one starts here): detached, every
+ * signal blocked, a small stack; 0 or the error number. */
+int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name);
 void lf_server_fork_child(void);    /* the child has no helpers yet */
 /* Serve one fault read from the userfaultfd, after its rule's delay. */
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid);
@@ -395,11 +424,60 @@ void lf_blocks_fork_child(void);
  * every new mapping as it makes it, so no rule takes one (match.c). */
 extern _Atomic bool lf_locked_future;
 
-/* ---- wrap_truncate.c: a mapped file changes size -------------------- */
-/* The file (dev, ino) went from old_size to size bytes: empty the pages
- * of its regions between the two ends, so that their next touch sees the
- * file as it now is (SIGBUS past the end, the file's bytes before it). */
-void lf_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint64_t size);
+/* ---- files.c: the files that emulated mappings load from ------------ */
+struct lf_file {
+	uint64_t dev, ino;
+	uint64_t size;                  /* as last seen: the old end when it changes */
+	int wd;                         /* its inotify watch (watch.c), -1: none */
+	uint32_t regions;               /* the file regions that load from it */
+};
+bool lf_files_any(void);                 /* no lock */
+bool lf_files_known(uint64_t dev, uint64_t ino); /* no lock: a filter only */
+/* With the table lock held (regions.c admits and lets go with the table): */
+void lf_files_admit(const struct lf_region *r);
+void lf_files_leave(const struct lf_region *r);
+struct lf_file *lf_files_find_locked(uint64_t dev, uint64_t ino);
+size_t lf_files_count_locked(void);
+struct lf_file *lf_files_nth_locked(size_t i);
+int lf_files_fd_locked(const struct lf_file *f); /* a descriptor a region of it loads through */
+void lf_files_report(void);              /* a full table, told once (no lock) */
+void lf_files_fork_child(void);
+/* The descriptors that following file changes takes: the inotify instance
+ * (watch.c), /proc/self/pagemap and the pipe that pins pages
+ * (filechange.c).  The library's own, as wrap_fd.c keeps them. */
+enum { LF_FD_INOTIFY, LF_FD_PAGEMAP, LF_FD_PIN_R, LF_FD_PIN_W, LF_FOLLOW_FDS };
+extern int lf_follow_fd[LF_FOLLOW_FDS];
+bool lf_follow_owns_fd(int fd);
+int lf_follow_fd_top(void);
+void lf_follow_fd_moved(int from, int to);
+void lf_follow_fds_fork_child(void);
+
+/* ---- filechange.c: a mapped file changed ----------------------------- */
+/* A file region is being taken (mm lock held): start following changes;
+ * true when the kernel can tell the pages the program writes (the region is
+ * then `tracked`). */
+bool lf_follow_start(void);
+/* The file (dev, ino) changed: bytes [from, to) (to may be UINT64_MAX), and
+ * its size is now `size`.  Its regions then show what the kernel shows in a
+ * private mapping: pages past the end emptied (SIGBUS), the clean pages of
+ * the change dropped (their next touch loads the file as it is), written
+ * pages kept.  mm lock held. */
+void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uint64_t size);
+/* After a call of the program that changed a file, before it returns (no
+ * lock held; errno kept): through descriptor fd, [from, to) of it; by path
+ * (its size only); n bytes written at off, or ending at the position. */
+void lf_file_changed_fd(int fd, uint64_t from, uint64_t to);
+void lf_file_changed_path(const char *path);
+void lf_file_written(int fd, int64_t off, int64_t n);
+/* The watch saw the file of inotify watch `wd` change (-1: any); mm lock held. */
+void lf_file_changed_watch(int wd);
+
+/* ---- watch.c: changes by other processes ----------------------------- */
+void lf_watch_start(void);               /* mm lock held; idempotent */
+int lf_watch_add(int fd);                /* table lock held; the watch, or -1 */
+void lf_watch_remove(int wd);            /* table lock held */
+void lf_watch_report(void);              /* a failure, told once (no lock) */
+void lf_watch_fork_child(void);
 
 /* ---- match.c and caller.c: which rule takes a region ---------------- */
 /* Index of the first rule that takes the region, or -1.  `path` is the

@@ -77,12 +77,14 @@ static int insert_at(size_t i, const struct lf_region *r)
 	if (owns_fd(r))
 		lf_fdrefs_hold(r->fd);
 	lf_handoff_admit(&table[i]);
+	lf_files_admit(&table[i]);
 	return 0;
 }
 
 static void delete_at(size_t i)
 {
 	lf_handoff_leave(&table[i]);
+	lf_files_leave(&table[i]);
 	if (owns_fd(&table[i]))
 		lf_fdrefs_release(table[i].fd);
 	memmove(&table[i], &table[i + 1], (nregions - i - 1) * sizeof *table);
@@ -239,10 +241,13 @@ void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
 		lf_epochs_quiesce();
 		/* The kernel drops the registration of a moved range (no REMAP
 		 * event asked for): register it again.  Nobody else knows the new
-		 * address before mremap returns, so nothing can touch it between. */
+		 * address before mremap returns, so nothing can touch it between.
+		 * It drops the write protection of the moved pages too: in a
+		 * tracked region they count as written from now on, and keep
+		 * their bytes when the file changes (filechange.c). */
 		for (size_t k = 0; k < n; k++) {
 			struct lf_region *m = &moved[k];
-			if (lf_uffd_register(m->start, m->end - m->start, m->src == LF_SRC_SHMEM, NULL) == 0)
+			if (lf_uffd_register(m->start, m->end - m->start, lf_region_reg(m), NULL) == 0)
 				lf_regions_add(m);
 			else
 				lf_info("region moved by mremap to %#lx could not be registered again",

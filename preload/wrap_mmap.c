@@ -260,8 +260,8 @@ static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, vo
 	lf_regions_move(o, kept, n);
 	if (old_up > kept) /* the part not moved is unmapped */
 		lf_regions_remove(o + kept, o + old_up);
-	if (had && new_up > kept && lf_uffd_register(n + kept, new_up - kept,
-					      had && before.src == LF_SRC_SHMEM, NULL) == 0)
+	if (had && new_up > kept &&
+	    lf_uffd_register(n + kept, new_up - kept, lf_region_reg(&before), NULL) == 0)
 		lf_regions_resize(n, kept, new_up);
 	/* MREMAP_DONTUNMAP leaves the old range mapped, registered and empty:
 	 * for anonymous memory that means zeros. */

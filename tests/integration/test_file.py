@@ -80,6 +80,42 @@ class FileMappingTest(FileTestCase):
         the library (its truncate wrapper empties the poisoned pages)."""
         self.run_prog("file_trunc", "grow")
 
+    def test_changed_by_the_program(self):
+        """The program changes its mapped files with pwrite, write, writev,
+        pwritev, pwritev2, copy_file_range, sendfile, splice, fallocate,
+        open(O_TRUNC) + write, creat, O_APPEND writes and ftruncate: before
+        each call returns, a page it read shows the new bytes, a page it
+        wrote keeps its own, a page past the new end raises SIGBUS (a
+        written one too), the new last page reads the file then zeros;
+        every byte as natively."""
+        l, r = self.run_prog("file_change", "self")
+        # 14 files, each mapped twice, 16 pages a mapping: loading each
+        # mapping once is at most 16 pages; the rest was loaded again.
+        self.assertEqual(r["regions"], 28, r)
+        self.assertGreater(r["pages_loaded"], 16 * 28, r)
+
+    def test_changed_by_the_program_user_mode(self):
+        """The same in user-mode-only mode."""
+        n, l = self.both([prog("file_change"), self.data, "self"], self.rules, uffd="user")
+        self.assertAllChecksPassed(l, "file_change")
+        self.assertMode(l, "user-mode-only")
+        self.assertServed(l, "files", loaded=True)
+        self.assertNoLibErrors(l)
+
+    def test_changed_by_another_process(self):
+        """Another process rewrites pages in place, empties the file and
+        writes it shorter (as cp does), appends to it: the library's watch
+        sees each change, and the program sees what it sees natively."""
+        l, r = self.run_prog("file_change", "other")
+
+    def test_writes_racing_with_changes(self):
+        """Three threads load then write 8192 pages each of a mapping while
+        the file is rewritten under them, 64 KiB at a time, by the program
+        and by another process: no write is lost (a page written while the
+        library drops the clean pages of a changed range keeps its bytes)."""
+        rules = "[global]\nworkers = 2\n\n" + self.rules
+        l, r = self.run_prog("file_change", "race", rules=rules, timeout=120)
+
     def test_madvise_dontneed_and_free(self):
         """MADV_DONTNEED after writing gives the file's bytes again (also the
         tail after EOF, also after the file changed); MADV_FREE is EINVAL,
@@ -262,6 +298,12 @@ class ShmemFileTest(FileTestCase):
 
     def test_threads(self):
         self.run_shmem("file_threads", "8")
+
+    def test_changed_by_the_program(self):
+        self.run_shmem("file_change", "self")
+
+    def test_changed_by_another_process(self):
+        self.run_shmem("file_change", "other")
 
 
 class SourceTest(LFTestCase):
