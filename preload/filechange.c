@@ -135,6 +135,11 @@ static long scan(uintptr_t start, uintptr_t end, bool want_written, size_t max_p
  * UFFDIO_API) and PAGEMAP_SCAN (asked of a page of ours). */
 static bool kernel_can(void)
 {
+#ifdef LF_TEST_NO_FOLLOW
+	/* A build for the test suite only (test_file.py), which shows what
+	 * the library does on a kernel without them. */
+	return false;
+#endif
 	if (!(lf.features & UFFD_FEATURE_WP_ASYNC) || open_pagemap() < 0)
 		return false;
 	uintptr_t page = lf_page_down((uintptr_t)clean), next;
@@ -313,7 +318,9 @@ static size_t next_region_locked(size_t i, uint64_t dev, uint64_t ino, struct lf
 	return SIZE_MAX;
 }
 
-void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uint64_t size)
+/* Follow the change in every region of the file; returns the clean pages
+ * left in place (shared since a fork, or locked). */
+static size_t follow_change(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uint64_t size)
 {
 	struct change ch = {from, to, size, size};
 	lf_table_lock();
@@ -324,7 +331,7 @@ void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uin
 	}
 	lf_table_unlock();
 	if (!f)
-		return;
+		return 0;
 	/* Fills that read the file before it changed finish first; a fill
 	 * after this reads the file as it is now. */
 	lf_epochs_quiesce();
@@ -339,14 +346,43 @@ void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uin
 		follow(&r, &ch, &c);
 	}
 	lf_debug("mapped file %llu:%llu changed (bytes %llu-%llu, size %llu -> %llu): %zu pages "
-		 "emptied past the end, %zu clean pages dropped (loaded again when touched)",
-		 (unsigned long long)dev, (unsigned long long)ino, (unsigned long long)from,
+		 "emptied past the end, %zu clean pages dropped (loaded again when touched), %zu "
+		 "left", (unsigned long long)dev, (unsigned long long)ino, (unsigned long long)from,
 		 (unsigned long long)to, (unsigned long long)ch.old_size, (unsigned long long)size,
-		 c.emptied, c.dropped);
+		 c.emptied, c.dropped, c.kept);
 	static _Atomic bool said;
 	if (c.kept && !atomic_exchange(&said, true))
-		lf_info("%zu clean pages of a changed file could not be dropped (shared with a process "
-			"forked since they were loaded, or locked): they keep the bytes they had", c.kept);
+		lf_info("%zu clean pages of a changed file cannot be dropped now (the kernel keeps "
+			"pages shared with a process forked since they were loaded, and locked pages): "
+			"they keep the bytes they had; the watch tries again for a while", c.kept);
+	return c.kept;
+}
+
+void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uint64_t size)
+{
+	follow_change(dev, ino, from, to, size);
+}
+
+void lf_file_before_move(uintptr_t start, uintptr_t end)
+{
+	if (!lf_files_any())
+		return;
+	struct counts c = {0, 0, 0};
+	for (uintptr_t at = start; at < end;) {
+		struct lf_region r;
+		bool found = false;
+		lf_table_lock();
+		for (size_t i = lf_regions_lower_bound_locked(at), n = lf_regions_count_locked();
+		     i < n && !found && lf_regions_nth_locked(i)->start < end; i++) {
+			r = *lf_regions_nth_locked(i);
+			found = r.tracked;
+		}
+		lf_table_unlock();
+		if (!found)
+			return;
+		drop_clean(r.start > at ? r.start : at, r.end < end ? r.end : end, &c);
+		at = r.end;
+	}
 }
 
 /* ---- where changes are seen ------------------------------------------ */
@@ -405,29 +441,67 @@ void lf_file_written(int fd, int64_t off, int64_t n)
 	errno = saved;
 }
 
-/* The watch saw file `wd` change (wd < 0: any of them may have): what it
- * holds now is looked at whole.  mm lock held; the watch thread only. */
-void lf_file_changed_watch(int wd)
+/* ---- the watch's side (watch.c) --------------------------------------- */
+
+#define AGAIN 40 /* tries for pages not dropped, one each LF_AGAIN_MS */
+
+/* From index *i on, the first file wanted (watch `wd`, -1: any; or, with
+ * `again`, one with tries left, which uses one), and its size now: fstat
+ * of a descriptor a region of it loads through, under the table lock,
+ * which a dup2 onto that descriptor takes to move it (wrap_fd.c). */
+static bool next_file(size_t *i, int wd, bool again, struct stat *st)
 {
-	for (size_t i = 0;; i++) {
-		struct stat st;
-		int found = 0;
-		lf_table_lock();
-		for (size_t n = lf_files_count_locked(); i < n; i++) {
-			struct lf_file *f = lf_files_nth_locked(i);
-			int fd = wd < 0 || f->wd == wd ? lf_files_fd_locked(f) : -1;
-			/* fstat under the table lock: a dup2 onto the region's
-			 * descriptor moves it under this lock (wrap_fd.c). */
-			if (fd >= 0 && syscall(SYS_fstat, fd, &st) == 0) {
-				found = 1;
-				break;
-			}
-		}
-		lf_table_unlock();
-		if (!found)
-			return;
-		lf_file_changed(st.st_dev, st.st_ino, 0, UINT64_MAX, (uint64_t)st.st_size);
-		if (wd >= 0)
-			return;
+	bool found = false;
+	lf_table_lock();
+	for (size_t n = lf_files_count_locked(); *i < n && !found; (*i)++) {
+		struct lf_file *f = lf_files_nth_locked(*i);
+		bool wanted = again ? f->again > 0 : wd < 0 || f->wd == wd;
+		if (wanted && again)
+			f->again--;
+		int fd = wanted ? lf_files_fd_locked(f) : -1;
+		found = fd >= 0 && syscall(SYS_fstat, fd, st) == 0;
 	}
+	lf_table_unlock();
+	return found;
+}
+
+/* The file looked at whole; pages left are tried again (`first`: a new
+ * change, which gives new tries). */
+static void look(const struct stat *st, bool first)
+{
+	size_t kept = follow_change(st->st_dev, st->st_ino, 0, UINT64_MAX, (uint64_t)st->st_size);
+	lf_table_lock();
+	struct lf_file *f = lf_files_find_locked(st->st_dev, st->st_ino);
+	if (f)
+		f->again = !kept ? 0 : first ? AGAIN : f->again;
+	lf_table_unlock();
+}
+
+static bool any_again(void)
+{
+	bool left = false;
+	lf_table_lock();
+	for (size_t i = 0, n = lf_files_count_locked(); i < n; i++)
+		left |= lf_files_nth_locked(i)->again > 0;
+	lf_table_unlock();
+	return left;
+}
+
+bool lf_file_changed_watch(int wd)
+{
+	struct stat st;
+	for (size_t i = 0; next_file(&i, wd, false, &st);) {
+		look(&st, true);
+		if (wd >= 0)
+			break;
+	}
+	return any_again();
+}
+
+bool lf_file_changed_again(void)
+{
+	struct stat st;
+	for (size_t i = 0; next_file(&i, -1, true, &st);)
+		look(&st, false);
+	return any_again();
 }

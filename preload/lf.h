@@ -430,6 +430,7 @@ struct lf_file {
 	uint64_t size;                  /* as last seen: the old end when it changes */
 	int wd;                         /* its inotify watch (watch.c), -1: none */
 	uint32_t regions;               /* the file regions that load from it */
+	uint32_t again;                 /* tries left for pages not dropped yet */
 };
 bool lf_files_any(void);                 /* no lock */
 bool lf_files_known(uint64_t dev, uint64_t ino); /* no lock: a filter only */
@@ -469,8 +470,17 @@ void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uin
 void lf_file_changed_fd(int fd, uint64_t from, uint64_t to);
 void lf_file_changed_path(const char *path);
 void lf_file_written(int fd, int64_t off, int64_t n);
-/* The watch saw the file of inotify watch `wd` change (-1: any); mm lock held. */
-void lf_file_changed_watch(int wd);
+/* The watch saw the file of inotify watch `wd` change (-1: any); mm lock
+ * held.  Clean pages that could not be dropped are tried again, every
+ * LF_AGAIN_MS, by lf_file_changed_again(), for a while: both return true
+ * while some are left to try. */
+#define LF_AGAIN_MS 50
+bool lf_file_changed_watch(int wd);
+bool lf_file_changed_again(void);
+/* [start, end) may move (mremap), which drops the write protection of its
+ * pages: the clean pages of tracked regions there are dropped first, so
+ * that what moves is what the program wrote.  mm lock held. */
+void lf_file_before_move(uintptr_t start, uintptr_t end);
 
 /* ---- watch.c: changes by other processes ----------------------------- */
 void lf_watch_start(void);               /* mm lock held; idempotent */

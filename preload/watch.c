@@ -7,11 +7,15 @@
  * drop), and those no wrapper sees (stdio writes through glibc's internal
  * calls), which are followed here, a moment later.
  *
+ * Clean pages the kernel would not let go (shared with a child of fork
+ * that has not exited or exec'd yet, locked) are tried again for a while.
+ *
  * The thread starts with the first file region, the way the helpers start
  * (server.c): every signal blocked, never stopped.  It holds to I1 (raw
  * system calls, no malloc, no stdio) and, like a program thread, waits for
  * the mm lock: no thread ever waits for it, and it serves no fault. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -55,12 +59,28 @@ static size_t changed_files(const char *buf, ssize_t len, int *wd, bool *all)
 	return n;
 }
 
+/* While pages are left to try again: wait for events that long at most;
+ * false when it is time to try. */
+static bool events_within(int ms)
+{
+	struct pollfd p = {INOTIFY, POLLIN, 0};
+	struct timespec ts = {0, ms * 1000L * 1000L};
+	return syscall(SYS_ppoll, &p, 1, &ts, NULL, 0) != 0;
+}
+
 static void *watch(void *arg)
 {
 	lf_busy = 1; /* anything this thread calls goes straight through */
 	lf_signals_blocked = true;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool again = false;
 	for (;;) {
+		if (again && !events_within(LF_AGAIN_MS)) {
+			lf_mm_lock();
+			again = lf_file_changed_again();
+			lf_mm_unlock();
+			continue;
+		}
 		ssize_t len = syscall(SYS_read, INOTIFY, buf, sizeof buf);
 		if (len <= 0) {
 			if (len < 0 && errno == EINTR)
@@ -76,10 +96,9 @@ static void *watch(void *arg)
 		size_t n = changed_files(buf, len, wd, &all);
 		lf_mm_lock();
 		if (all)
-			lf_file_changed_watch(-1);
-		else
-			for (size_t i = 0; i < n; i++)
-				lf_file_changed_watch(wd[i]);
+			again = lf_file_changed_watch(-1);
+		for (size_t i = 0; !all && i < n; i++)
+			again = lf_file_changed_watch(wd[i]);
 		lf_mm_unlock();
 	}
 	return arg;

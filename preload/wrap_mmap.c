@@ -245,6 +245,10 @@ LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, void *want)
 {
 	uintptr_t o = (uintptr_t)old, old_up = lf_page_up(oldlen), new_up = lf_page_up(newlen);
+	/* A move drops the write protection that tells a file region's clean
+	 * pages: drop those pages first, so that only written ones move. */
+	if (flags & (MREMAP_MAYMOVE | MREMAP_FIXED))
+		lf_file_before_move(o, o + old_up);
 	void *p = lf_real_mremap(old, oldlen, newlen, flags, want);
 	if (p == MAP_FAILED)
 		return p;

@@ -225,6 +225,20 @@ static void self_changes(void)
 	close(ap);
 	scene_close(&s, 7 * pg);
 
+	/* Moved by mremap (which loses what the kernel knew of written pages):
+	 * the moved mapping follows the file as the one left in place did. */
+	scene_open(&s, "mremap", PAGES * pg);
+	uint8_t *to = mmap(NULL, 2 * PAGES * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *moved_to = mremap(s.rw, PAGES * pg, 2 * PAGES * pg, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	check(moved_to == to, "mremap: the read-write mapping moved (and grew past the end)");
+	s.rw = moved_to;
+	fill_new(buf, 3 * pg, pg);
+	check(pwrite(s.fd, buf, 3 * pg, (off_t)pg) == (ssize_t)(3 * pg), "mremap: then 3 pages written at page 1");
+	check_pages_1_3(&s, NEW);
+	check_signal(s.rw + PAGES * pg, false, SIGBUS, "mremap: its page past the end");
+	munmap(s.rw + PAGES * pg, PAGES * pg);
+	scene_close(&s, PAGES * pg);
+
 	/* Cut inside a page, then grown back: the page that holds the new end
 	 * reads the file's bytes then zeros when the program never wrote it,
 	 * and keeps its bytes when it did. */
@@ -325,6 +339,22 @@ static void other_append(const char *path)
 static void other_changes(void)
 {
 	struct scene s;
+	/* A child of fork shares the pages loaded before it: the kernel frees
+	 * them only once it is gone. */
+	scene_open(&s, "forked-pwrite", PAGES * pg);
+	pid_t pid = lft_fork();
+	if (pid == 0) {
+		other_pwrite(s.path);
+		_exit(0);
+	}
+	int st;
+	check(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "forked-pwrite: a child of fork made the change, and exited");
+	check(shows_soon(s.rw + pg, pg, pg, NEW) && shows_soon(s.ro + pg, 3 * pg, pg, NEW),
+	      "forked-pwrite: the change is seen");
+	check_pages_1_3(&s, NEW);
+	scene_close(&s, PAGES * pg);
+
 	scene_open(&s, "other-pwrite", PAGES * pg);
 	in_other_process("pwrite", s.path);
 	check(shows_soon(s.rw + pg, pg, pg, NEW) && shows_soon(s.ro + pg, 3 * pg, pg, NEW),
