@@ -44,11 +44,17 @@
  * The kernel takes a page only once it is on its LRU lists, and a page a
  * helper has just installed, or that MADV_FREE has just marked, waits in a
  * per-CPU batch first; from another CPU neither MADV_FREE nor MADV_PAGEOUT
- * can take it (it is left as it is: stale, never lost).  move_pages(2)
- * drains every CPU's batches before it moves anything (lru_cache_disable),
- * so a move_pages of a page of ours to where it is comes before each step.
- * A kernel without NUMA has no move_pages: pages that just arrived may then
- * keep the old bytes (README "Limits").
+ * can take it (it is left as it is: stale, never lost).  So the helper
+ * empties its CPU's batch after installing pages (fill.c), MADV_PAGEOUT
+ * empties the batch of the CPU it runs on, and when pages are left all
+ * the same (the thread moved between CPUs), move_pages(2), which drains
+ * every CPU's batches before it moves anything (lru_cache_disable, tens of
+ * microseconds), comes before a second pass.  A kernel without NUMA has no
+ * move_pages: such pages may then keep the old bytes (README "Limits").
+ *
+ * The watch (watch.c) knows that a file changed, not where: it compares
+ * each clean page with the file and drops those that differ, so that a
+ * change the program's own wrappers followed already costs no reload.
  *
  * Everything here runs with the mm lock held: no munmap, mremap, mprotect or
  * madvise of the program changes the ranges meanwhile, and the descriptors
@@ -57,6 +63,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -220,11 +227,11 @@ static size_t keep_written(const struct page_region *pinned, long n)
 	return count;
 }
 
-/* Drop the clean pages of [start, end), one pinned batch at a time. */
-static void drop_clean(uintptr_t start, uintptr_t end, struct counts *c)
+/* Drop the clean pages of [start, end), one pinned batch at a time; the
+ * clean pages left (shared since a fork, locked, or in another CPU's
+ * batch) are counted in c->kept. */
+static void drop_clean_pass(uintptr_t start, uintptr_t end, struct counts *c)
 {
-	if (open_pagemap() < 0 || open_pin() < 0)
-		return;
 	while (start < end) {
 		uintptr_t next, after;
 		long n = scan(start, end, false, pin_pages, clean, &next);
@@ -235,11 +242,9 @@ static void drop_clean(uintptr_t start, uintptr_t end, struct counts *c)
 			unpin();
 			return; /* unreadable (PROT_NONE): left as it is */
 		}
-		drain_lru_batches();
 		advise_runs(clean, pinned, MADV_FREE);
 		size_t again = keep_written(clean, pinned);
 		unpin();
-		drain_lru_batches();
 		advise_runs(clean, pinned, MADV_PAGEOUT);
 		uintptr_t lo = (uintptr_t)clean[0].start, hi = (uintptr_t)clean[pinned - 1].end;
 		size_t batch = 0, left = 0;
@@ -258,6 +263,19 @@ static void drop_clean(uintptr_t start, uintptr_t end, struct counts *c)
 		c->kept += left;
 		start = pinned < n ? (uintptr_t)clean[pinned - 1].end : next;
 	}
+}
+
+static void drop_clean(uintptr_t start, uintptr_t end, struct counts *c)
+{
+	if (open_pagemap() < 0 || open_pin() < 0)
+		return;
+	size_t kept = c->kept;
+	drop_clean_pass(start, end, c);
+	if (c->kept == kept)
+		return;
+	drain_lru_batches();
+	c->kept = kept;
+	drop_clean_pass(start, end, c);
 }
 
 /* Empty [start, end) whatever it holds, as the kernel does past a new end. */
@@ -441,7 +459,7 @@ void lf_file_written(int fd, int64_t off, int64_t n)
 	errno = saved;
 }
 
-/* ---- the watch's side (watch.c) --------------------------------------- */
+/* ---- the watch's side (watch.c): no lock held on entry --------------- */
 
 #define AGAIN 40 /* tries for pages not dropped, one each LF_AGAIN_MS */
 
@@ -465,11 +483,94 @@ static bool next_file(size_t *i, int wd, bool again, struct stat *st)
 	return found;
 }
 
-/* The file looked at whole; pages left are tried again (`first`: a new
- * change, which gives new tries). */
+/* In .bss: the library's own memory from the start (no mapping made later
+ * takes address space the program would get). */
+#define LOOK_CHUNK (RUNS * LF_PAGE)
+static char file_bytes[LOOK_CHUNK], page_bytes[LOOK_CHUNK];
+
+/* [start, end) of region r: its clean pages whose bytes are not the file's
+ * (zeros past its end, as the kernel shows them) are dropped.  mm lock held. */
+static void drop_differing(const struct lf_region *r, uintptr_t start, uintptr_t end, struct counts *c)
+{
+	uintptr_t next;
+	long n = open_pagemap() < 0 ? -1 : scan(start, end, false, 0, clean, &next);
+	long ndiff = 0;
+	for (long i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)clean[i].start;
+		size_t len = clean[i].end - clean[i].start, got = 0;
+		uint64_t off = r->offset + (a - r->start);
+		for (long k; got < len; got += (size_t)k)
+			if ((k = syscall(SYS_pread64, r->fd, file_bytes + got, len - got, off + got)) <= 0)
+				break;
+		memset(file_bytes + got, 0, len - got);
+		/* Not a plain read: process_vm_readv fails where we would fault. */
+		struct iovec mine = {page_bytes, len}, theirs = {(void *)a, len};
+		long seen = syscall(SYS_process_vm_readv, getpid(), &mine, 1, &theirs, 1, 0);
+		for (size_t at = 0; seen > 0 && at + LF_PAGE <= (size_t)seen; at += LF_PAGE) {
+			if (!memcmp(file_bytes + at, page_bytes + at, LF_PAGE))
+				continue;
+			if (ndiff && written[ndiff - 1].end == a + at)
+				written[ndiff - 1].end += LF_PAGE;
+			else
+				written[ndiff++] = (struct page_region){a + at, a + at + LF_PAGE, 0};
+		}
+	}
+	/* drop_clean scans into `written` too: keep the runs apart. */
+	static struct page_region differ[RUNS];
+	memcpy(differ, written, (size_t)ndiff * sizeof *differ);
+	for (long i = 0; i < ndiff; i++)
+		drop_clean(differ[i].start, differ[i].end, c);
+}
+
+/* The first region of (dev, ino) that ends after `at`: copied; false when
+ * none. */
+static bool region_after_locked(uint64_t dev, uint64_t ino, uintptr_t at, struct lf_region *out)
+{
+	for (size_t i = lf_regions_lower_bound_locked(at), n = lf_regions_count_locked(); i < n; i++) {
+		const struct lf_region *r = lf_regions_nth_locked(i);
+		if (r->tracked && r->dev == dev && r->ino == ino) {
+			*out = *r;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The file looked at whole: its size first (what lies past an end), then
+ * its bytes, a chunk at a time, each with the mm lock, so that the program's
+ * own calls do not wait for the whole look.  Pages left are tried again
+ * (`first`: a new change, which gives new tries). */
 static void look(const struct stat *st, bool first)
 {
-	size_t kept = follow_change(st->st_dev, st->st_ino, 0, UINT64_MAX, (uint64_t)st->st_size);
+	uint64_t size = (uint64_t)st->st_size;
+	lf_mm_lock();
+	size_t kept = follow_change(st->st_dev, st->st_ino, 0, 0, size);
+	lf_mm_unlock();
+	struct counts c = {0, 0, 0};
+	for (uintptr_t at = 0;;) {
+		struct lf_region r;
+		lf_mm_lock();
+		lf_table_lock();
+		bool found = region_after_locked(st->st_dev, st->st_ino, at, &r);
+		lf_table_unlock();
+		if (found) {
+			uintptr_t a = r.start > at ? r.start : at;
+			uintptr_t b = r.end - a > LOOK_CHUNK ? a + LOOK_CHUNK : r.end;
+			/* Past the end there is nothing clean left to compare. */
+			uint64_t eof = lf_page_up(size), foff = r.offset + (a - r.start);
+			if (foff < eof)
+				drop_differing(&r, a, eof - foff < b - a ? a + (eof - foff) : b, &c);
+			at = b;
+		}
+		lf_mm_unlock();
+		if (!found)
+			break;
+	}
+	kept += c.kept;
+	if (c.dropped)
+		lf_debug("mapped file %llu:%llu changed (seen by the watch): %zu clean pages that "
+			 "differ from it dropped, %zu left", (unsigned long long)st->st_dev,
+			 (unsigned long long)st->st_ino, c.dropped, c.kept);
 	lf_table_lock();
 	struct lf_file *f = lf_files_find_locked(st->st_dev, st->st_ino);
 	if (f)

@@ -224,6 +224,11 @@ static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fil
 	if (got < len)
 		memset(buf + got, 0, len - got);
 	count(&rt->pages_loaded, install(op, from, len, buf));
+	/* The new pages wait in this CPU's LRU batch, where a drop from
+	 * another CPU could not take them (filechange.c): MADV_COLD on a page
+	 * of ours empties the batch. */
+	if (p->r.tracked && zero_buf)
+		syscall(SYS_madvise, zero_buf, LF_PAGE, MADV_COLD);
 }
 
 /* A real private mapping of a shmem file: map its page-cache pages, no

@@ -470,10 +470,11 @@ void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uin
 void lf_file_changed_fd(int fd, uint64_t from, uint64_t to);
 void lf_file_changed_path(const char *path);
 void lf_file_written(int fd, int64_t off, int64_t n);
-/* The watch saw the file of inotify watch `wd` change (-1: any); mm lock
- * held.  Clean pages that could not be dropped are tried again, every
- * LF_AGAIN_MS, by lf_file_changed_again(), for a while: both return true
- * while some are left to try. */
+/* The watch saw the file of inotify watch `wd` change (-1: any): its clean
+ * pages that differ from it are dropped (no lock held; each step takes the
+ * mm lock).  Those that could not be are tried again, every LF_AGAIN_MS,
+ * by lf_file_changed_again(), for a while: both return true while some
+ * are left to try. */
 #define LF_AGAIN_MS 50
 bool lf_file_changed_watch(int wd);
 bool lf_file_changed_again(void);

@@ -76,9 +76,7 @@ static void *watch(void *arg)
 	bool again = false;
 	for (;;) {
 		if (again && !events_within(LF_AGAIN_MS)) {
-			lf_mm_lock();
 			again = lf_file_changed_again();
-			lf_mm_unlock();
 			continue;
 		}
 		ssize_t len = syscall(SYS_read, INOTIFY, buf, sizeof buf);
@@ -94,12 +92,10 @@ static void *watch(void *arg)
 		int wd[BATCH];
 		bool all = false;
 		size_t n = changed_files(buf, len, wd, &all);
-		lf_mm_lock();
 		if (all)
 			again = lf_file_changed_watch(-1);
 		for (size_t i = 0; !all && i < n; i++)
 			again = lf_file_changed_watch(wd[i]);
-		lf_mm_unlock();
 	}
 	return arg;
 }

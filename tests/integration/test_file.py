@@ -113,10 +113,13 @@ class FileMappingTest(FileTestCase):
         l, r = self.run_prog("file_change", "other")
 
     def test_writes_racing_with_changes(self):
-        """Three threads load then write 8192 pages each of a mapping while
-        the file is rewritten under them, 64 KiB at a time, by the program
-        and by another process: no write is lost (a page written while the
-        library drops the clean pages of a changed range keeps its bytes)."""
+        """Three threads each empty a page (MADV_DONTNEED), load it again
+        and write it, 4000 times, while its 16-page range is rewritten
+        without a pause, by the program and by another process: no write is
+        lost (a page written while the library drops the clean pages of a
+        changed range keeps its bytes).  A drop that scans then empties the
+        pages, and one that frees them with MADV_FREE + MADV_PAGEOUT alone,
+        both lose writes here."""
         rules = "[global]\nworkers = 2\n\n" + self.rules
         l, r = self.run_prog("file_change", "race", rules=rules, timeout=120)
 
