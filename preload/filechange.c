@@ -77,7 +77,8 @@
 #define RUNS 256                /* runs of pages per scan */
 #define PIN_BYTES (1 << 20)     /* what the pipe is asked to hold */
 
-static struct page_region clean[RUNS], written[RUNS];
+/* The runs of the first scan of a batch, and of the scans after it. */
+static struct page_region clean[RUNS], later[RUNS];
 static size_t pin_pages;        /* pages the pipe holds */
 static char drain_buf[65536];
 
@@ -207,15 +208,15 @@ static size_t keep_written(const struct page_region *pinned, long n)
 	uintptr_t lo = (uintptr_t)pinned[0].start, hi = (uintptr_t)pinned[n - 1].end, next;
 	size_t count = 0;
 	while (lo < hi) {
-		long w = scan(lo, hi, true, 0, written, &next);
+		long w = scan(lo, hi, true, 0, later, &next);
 		if (w <= 0)
 			break;
 		for (long i = 0; i < w; i++) {
 			/* Only where a pinned run is: pages between runs were
 			 * written before the first scan and never freed. */
 			for (long k = 0; k < n; k++) {
-				uintptr_t a = written[i].start > pinned[k].start ? written[i].start : pinned[k].start;
-				uintptr_t b = written[i].end < pinned[k].end ? written[i].end : pinned[k].end;
+				uintptr_t a = later[i].start > pinned[k].start ? later[i].start : pinned[k].start;
+				uintptr_t b = later[i].end < pinned[k].end ? later[i].end : pinned[k].end;
 				if (a < b) {
 					lf_real_madvise((void *)a, b - a, MADV_POPULATE_WRITE);
 					count += (b - a) / LF_PAGE;
@@ -253,11 +254,11 @@ static void drop_clean_pass(uintptr_t start, uintptr_t end, struct counts *c)
 		/* What is still there and clean was not dropped: shared with a
 		 * process forked since it was loaded, or locked. */
 		for (uintptr_t at = lo; at < hi; at = after) {
-			long k = scan(at, hi, false, 0, written, &after);
+			long k = scan(at, hi, false, 0, later, &after);
 			if (k <= 0)
 				break;
 			for (long i = 0; i < k; i++)
-				left += (written[i].end - written[i].start) / LF_PAGE;
+				left += (later[i].end - later[i].start) / LF_PAGE;
 		}
 		c->dropped += batch > again + left ? batch - again - left : 0;
 		c->kept += left;
@@ -509,15 +510,15 @@ static void drop_differing(const struct lf_region *r, uintptr_t start, uintptr_t
 		for (size_t at = 0; seen > 0 && at + LF_PAGE <= (size_t)seen; at += LF_PAGE) {
 			if (!memcmp(file_bytes + at, page_bytes + at, LF_PAGE))
 				continue;
-			if (ndiff && written[ndiff - 1].end == a + at)
-				written[ndiff - 1].end += LF_PAGE;
+			if (ndiff && later[ndiff - 1].end == a + at)
+				later[ndiff - 1].end += LF_PAGE;
 			else
-				written[ndiff++] = (struct page_region){a + at, a + at + LF_PAGE, 0};
+				later[ndiff++] = (struct page_region){a + at, a + at + LF_PAGE, 0};
 		}
 	}
-	/* drop_clean scans into `written` too: keep the runs apart. */
+	/* drop_clean scans into `later` too: keep the runs apart. */
 	static struct page_region differ[RUNS];
-	memcpy(differ, written, (size_t)ndiff * sizeof *differ);
+	memcpy(differ, later, (size_t)ndiff * sizeof *differ);
 	for (long i = 0; i < ndiff; i++)
 		drop_clean(differ[i].start, differ[i].end, c);
 }
@@ -560,7 +561,7 @@ static void look(const struct stat *st, bool first)
 			uint64_t eof = lf_page_up(size), foff = r.offset + (a - r.start);
 			if (foff < eof)
 				drop_differing(&r, a, eof - foff < b - a ? a + (eof - foff) : b, &c);
-			at = b;
+			at = foff < eof ? b : r.end;
 		}
 		lf_mm_unlock();
 		if (!found)

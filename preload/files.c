@@ -94,6 +94,7 @@ void lf_files_admit(const struct lf_region *r)
 	f->ino = r->ino;
 	f->size = syscall(SYS_fstat, r->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	f->regions = 1;
+	f->again = 0;
 	f->wd = lf_watch_add(r->fd);
 	atomic_store_explicit(&nfiles, n + 1, memory_order_release);
 }

@@ -15,8 +15,9 @@
  *      (initial-exec TLS, never allocates) sends nested calls straight to
  *      the real functions.
  *  I3. After fork, the child closes the inherited userfaultfd (its ioctls act
- *      on the parent's memory), opens its own, registers every region again
- *      and starts its own helpers, before fork() returns in the child.
+ *      on the parent's memory), opens its own, forgets the regions it does not
+ *      have (MADV_DONTFORK), registers every other region again and starts its
+ *      own helpers, before fork() returns in the child.
  *  I4. Lock order: mm, then blocks (malloc.c's block table), then table.
  *      A debug build (-DLF_DEBUG) asserts it, and that no lock is held
  *      where the library touches program memory.
