@@ -337,8 +337,9 @@ static size_t next_region_locked(size_t i, uint64_t dev, uint64_t ino, struct lf
 	return SIZE_MAX;
 }
 
-/* Follow the change in every region of the file; returns the clean pages
- * left in place (shared since a fork, or locked). */
+/* The file (dev, ino) changed: bytes [from, to), and its size is now
+ * `size`.  Follow the change in every region of the file; returns the clean
+ * pages left in place (shared since a fork, or locked).  mm lock held. */
 static size_t follow_change(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uint64_t size)
 {
 	struct change ch = {from, to, size, size};
@@ -377,11 +378,6 @@ static size_t follow_change(uint64_t dev, uint64_t ino, uint64_t from, uint64_t 
 	return c.kept;
 }
 
-void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uint64_t size)
-{
-	follow_change(dev, ino, from, to, size);
-}
-
 void lf_file_before_move(uintptr_t start, uintptr_t end)
 {
 	if (!lf_files_any())
@@ -412,7 +408,7 @@ static void changed(const struct stat *st, uint64_t from, uint64_t to)
 	if (!S_ISREG(st->st_mode) || !lf_files_known(st->st_dev, st->st_ino))
 		return;
 	lf_mm_lock();
-	lf_file_changed(st->st_dev, st->st_ino, from, to, (uint64_t)st->st_size);
+	follow_change(st->st_dev, st->st_ino, from, to, (uint64_t)st->st_size);
 	lf_mm_unlock();
 }
 

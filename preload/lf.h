@@ -459,15 +459,13 @@ void lf_follow_fds_fork_child(void);
  * true when the kernel can tell the pages the program writes (the region is
  * then `tracked`). */
 bool lf_follow_start(void);
-/* The file (dev, ino) changed: bytes [from, to) (to may be UINT64_MAX), and
- * its size is now `size`.  Its regions then show what the kernel shows in a
- * private mapping: pages past the end emptied (SIGBUS), the clean pages of
- * the change dropped (their next touch loads the file as it is), written
- * pages kept.  mm lock held. */
-void lf_file_changed(uint64_t dev, uint64_t ino, uint64_t from, uint64_t to, uint64_t size);
 /* After a call of the program that changed a file, before it returns (no
- * lock held; errno kept): through descriptor fd, [from, to) of it; by path
- * (its size only); n bytes written at off, or ending at the position. */
+ * lock held; errno kept): through descriptor fd, [from, to) of it (to may
+ * be UINT64_MAX); by path (its size only); n bytes written at off, or
+ * ending at the position.  The file's regions then show what the kernel
+ * shows in a private mapping: pages past the end emptied (SIGBUS), the
+ * clean pages of the change dropped (their next touch loads the file as it
+ * is), written pages kept. */
 void lf_file_changed_fd(int fd, uint64_t from, uint64_t to);
 void lf_file_changed_path(const char *path);
 void lf_file_written(int fd, int64_t off, int64_t n);
