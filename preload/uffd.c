@@ -244,6 +244,16 @@ long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src
 		case ESRCH: /* the process is exiting */
 			errno = ESRCH;
 			return -1;
+		case EINVAL: /* COPY_WP in a range not registered for write
+			      * protection: a plain COPY (the page then counts
+			      * as written, which keeps its bytes: safe) */
+			if (op == LF_OP_COPY_WP) {
+				op = LF_OP_COPY;
+				break;
+			}
+			lf_debug("fill ioctl at %#lx+%zu: errno %d", (unsigned long)(dst + done),
+				 len - done, e);
+			return installed;
 		default: /* no strerror here: it may take locale locks (I1) */
 			lf_debug("fill ioctl at %#lx+%zu: errno %d", (unsigned long)(dst + done),
 				 len - done, e);
