@@ -72,7 +72,7 @@ static bool restore_after_failed_map(struct lf_region *r)
 		return true; /* EEXIST: the old mapping is still there, untouched */
 	r->win.size = 0;
 	return p == (void *)r->start &&
-	       lf_uffd_register(r->start, r->end - r->start, false, NULL) == 0;
+	       lf_uffd_register(r->start, r->end - r->start, lf_region_reg(r), NULL) == 0;
 }
 
 /* A mapping the program made behind our back (a raw munmap, then a new
