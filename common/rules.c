@@ -20,11 +20,11 @@
  * which the fuzzer treats as a crash).  The reader also drops each line's
  * leading blanks (see reader()) and refuses NUL bytes, bytes that are not
  * UTF-8 text, control characters, and lines longer than inih's buffer,
- * which inih would otherwise cut silently.  A value that ends in a backslash (or a
- * `pages` list that ends in ',') goes on on the next line: the reader hands
- * that line to inih as "=REST", and the handler appends REST to the value
- * it keeps (struct parser's cont), so that a value is not bounded by the
- * line length.
+ * which inih would otherwise cut silently.  A value that ends in a
+ * backslash (or a `pages` list that ends in ',') goes on on the next line:
+ * the reader hands that line to inih as "=REST", and the handler appends
+ * REST to the value it keeps (struct parser's cont), so that a value is not
+ * bounded by the line length.
  *
  * Errors: the first one found stops the parse; the message is
  * "FILE:LINE: key 'KEY': ...", "FILE:LINE: rule 'NAME': ...",
@@ -83,7 +83,7 @@ struct parser {
 	bool eof;                   /* the whole text was read */
 };
 
-/* Bytes that are not printable UTF-8 (from a file name, say) as \\xHH, so
+/* Bytes that are not printable UTF-8 (from a file name, say) as \xHH, so
  * that a message never sends raw bytes to a terminal. */
 static void escape_in_place(char *s, size_t cap)
 {
@@ -127,10 +127,12 @@ static void warn(struct parser *p, int line, const char *fmt, ...)
 	char msg[1024];
 	struct lf_rules *o = p->out;
 	int n = snprintf(msg, sizeof(msg), "%s:%d: ", p->file, line);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(msg)) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
 	escape_in_place(msg, sizeof(msg));
 	char **v = realloc(o->warning, (o->nwarnings + 1) * sizeof(*v));
 	char *w = strdup(msg);
@@ -470,8 +472,9 @@ static char *reader(char *buf, int num, void *stream)
 	}
 	/* Keep room for the '\n' and the '\0' (and the '='). */
 	if (num < 3 || n > (size_t)num - 2 - cont) {
-		fail(p, p->line, "syntax error: line longer than %d characters%s", num - 2 - (int)cont,
-		     cont ? " (the line of a value that goes on)" : "");
+		fail(p, p->line, "syntax error: line longer than %d characters%s (a value goes on on "
+		     "the next line after a backslash, a page list after a comma)",
+		     num - 2 - (int)cont, cont ? ", for the line of a value that goes on" : "");
 		return NULL;
 	}
 	buf[0] = '=';

@@ -133,6 +133,20 @@ static void add(struct lf_stats_rule *sum, const struct lf_stats_rule *r, enum l
 	sum->present |= 1u << c;
 }
 
+/* The counters of a process's line, or of the total line. */
+static void print_counts(const struct lf_stats_rule *c, FILE *out)
+{
+	char regions[24], registered[24], faults[24], zeroed[24], loaded[24], poisoned[24];
+	cell_count(c, LF_STAT_REGIONS, regions, sizeof regions);
+	cell_bytes(c, LF_STAT_BYTES_REGISTERED, registered, sizeof registered);
+	cell_count(c, LF_STAT_FAULTS, faults, sizeof faults);
+	cell_count(c, LF_STAT_PAGES_ZEROED, zeroed, sizeof zeroed);
+	cell_count(c, LF_STAT_PAGES_LOADED, loaded, sizeof loaded);
+	cell_count(c, LF_STAT_PAGES_POISONED, poisoned, sizeof poisoned);
+	fprintf(out, " %7s %10s %8s %8s %8s %8s", regions, registered, faults, zeroed, loaded,
+		poisoned);
+}
+
 static void print_processes(const struct proc *p, size_t n, FILE *out)
 {
 	fprintf(out, "  %-8s %-8s %-14s %7s %10s %8s %8s %8s %8s  %s\n", "pid", "ppid", "mode",
@@ -146,32 +160,19 @@ static void print_processes(const struct proc *p, size_t n, FILE *out)
 					add(&one, &p[i].s.rule[j], c);
 					add(&total, &p[i].s.rule[j], c);
 				}
-		char ppid[24] = "-", regions[24], registered[24], faults[24], zeroed[24],
-			loaded[24], poisoned[24], prog[80];
+		char ppid[24] = "-", prog[80];
 		if (p[i].s.ppid >= 0)
 			snprintf(ppid, sizeof ppid, "%lld", p[i].s.ppid);
-		cell_count(&one, LF_STAT_REGIONS, regions, sizeof regions);
-		cell_bytes(&one, LF_STAT_BYTES_REGISTERED, registered, sizeof registered);
-		cell_count(&one, LF_STAT_FAULTS, faults, sizeof faults);
-		cell_count(&one, LF_STAT_PAGES_ZEROED, zeroed, sizeof zeroed);
-		cell_count(&one, LF_STAT_PAGES_LOADED, loaded, sizeof loaded);
-		cell_count(&one, LF_STAT_PAGES_POISONED, poisoned, sizeof poisoned);
 		program_of(&p[i].s, prog, sizeof prog);
-		fprintf(out, "  %-8lld %-8s %-14s %7s %10s %8s %8s %8s %8s  %s\n", p[i].s.pid, ppid,
-			*p[i].s.mode ? p[i].s.mode : "?", regions, registered, faults, zeroed, loaded,
-			poisoned, prog);
+		fprintf(out, "  %-8lld %-8s %-14s", p[i].s.pid, ppid, *p[i].s.mode ? p[i].s.mode : "?");
+		print_counts(&one, out);
+		fprintf(out, "  %s\n", prog);
 	}
-	char procs[32], regions[24], registered[24], faults[24], zeroed[24], loaded[24],
-		poisoned[24];
+	char procs[32];
 	snprintf(procs, sizeof procs, "%zu process%s", n, n == 1 ? "" : "es");
-	cell_count(&total, LF_STAT_REGIONS, regions, sizeof regions);
-	cell_bytes(&total, LF_STAT_BYTES_REGISTERED, registered, sizeof registered);
-	cell_count(&total, LF_STAT_FAULTS, faults, sizeof faults);
-	cell_count(&total, LF_STAT_PAGES_ZEROED, zeroed, sizeof zeroed);
-	cell_count(&total, LF_STAT_PAGES_LOADED, loaded, sizeof loaded);
-	cell_count(&total, LF_STAT_PAGES_POISONED, poisoned, sizeof poisoned);
-	fprintf(out, "  %-8s %-23s %7s %10s %8s %8s %8s %8s\n", "total", procs, regions, registered,
-		faults, zeroed, loaded, poisoned);
+	fprintf(out, "  %-8s %-23s", "total", procs);
+	print_counts(&total, out);
+	fputc('\n', out);
 }
 
 /* Each rule over every process: counters summed, the service times the

@@ -83,7 +83,7 @@ static int setup_rules(void)
 		if (r->source) {
 			/* What `lazyfault check` refuses, refused the same way
 			 * (the library may be loaded without the command). */
-			char why[8400];
+			char why[1024]; /* a log line holds no more */
 			rt->source_fd = lf_rule_open_source(&lf.rules, r, why, sizeof why);
 			if (rt->source_fd < 0) {
 				lf_setup_failed(why);
@@ -115,7 +115,7 @@ static void do_init(void)
 		return;
 	}
 	lf_stats_start();
-	char err[8400];
+	char err[1024]; /* a log line holds no more */
 	if (lf_rules_load(path, &lf.rules, err, sizeof err) < 0) {
 		/* on_error cannot be known from a file that does not parse:
 		 * passthrough, with one line. */

@@ -486,15 +486,22 @@ class VerboseTest(LFTestCase):
             rows[int(f[0])] = f[1:]
         return rows, total
 
-    def test_every_process_summarised_and_kept(self):
-        d = self.tmpdir()
+    def run_two(self, d, stats):
+        """run -v of sh running two programs, one after the other: three
+        processes under the library.  Returns stderr."""
         rules = write_file(d / "r.ini", ZERO_RULES)
         a = prog("anon_zero")
-        r = lazyfault("run", "-v", "-s", d / "stats.%p.json", "-r", rules, "--", "/bin/sh", "-c",
+        r = lazyfault("run", "-v", "-s", d / stats, "-r", rules, "--", "/bin/sh", "-c",
                       f"{a} 8 > /dev/null; {a} 16 > /dev/null; exit 0", timeout=60)
         err = text(r.stderr)
         self.assertEqual(r.returncode, 0, err)
         self.assertIn("statistics of 3 processes", err)
+        return err
+
+    def test_every_process_summarised_and_kept(self):
+        d = self.tmpdir()
+        a = prog("anon_zero")
+        err = self.run_two(d, "stats.%p.json")
         rows, total = self.rows(err)
         self.assertEqual(len(rows), 3, err)
         sh = [p for p, f in rows.items() if "/bin/sh" in " ".join(f[8:]) or f[8] == "/bin/sh"]
@@ -512,12 +519,7 @@ class VerboseTest(LFTestCase):
 
     def test_without_p_the_started_program_is_kept(self):
         d = self.tmpdir()
-        rules = write_file(d / "r.ini", ZERO_RULES)
-        a = prog("anon_zero")
-        r = lazyfault("run", "-v", "-s", d / "one.json", "-r", rules, "--", "/bin/sh", "-c",
-                      f"{a} 8 > /dev/null; {a} 16 > /dev/null; exit 0", timeout=60)
-        err = text(r.stderr)
-        self.assertEqual(r.returncode, 0, err)
+        err = self.run_two(d, "one.json")
         rows, _ = self.rows(err)
         sh = [p for p, f in rows.items() if int(f[0]) not in rows]
         self.assertEqual(json.loads((d / "one.json").read_text())["pid"], sh[0], err)
@@ -557,7 +559,12 @@ class MessagesTest(LFTestCase):
         self.assertIn(b"r.ini:3: key 'min_size': '99999999999G' is too large", r.stderr)
 
     def test_binary_file_not_echoed(self):
-        for f in ("/bin/true", prog("anon_zero")):
+        # Bytes without NUL, in a line that reads as a key: each byte but
+        # NUL, newline, '=', ';', '#' and '['.
+        junk = bytes(b for b in range(1, 256) if b not in b"\n=;#[")
+        crafted = self.tmpdir() / "junk.ini"
+        crafted.write_bytes(b"[r]\nmatch = anon\n" + junk + b" = 1\n")
+        for f in ("/bin/true", prog("anon_zero"), crafted):
             with self.subTest(f=f):
                 r = lazyfault("check", f)
                 self.assertEqual(r.returncode, 2)

@@ -27,6 +27,7 @@ import random
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import unittest
@@ -44,6 +45,7 @@ SYS_PYTHON = "/usr/bin/python3"
 NOBODY = 65534
 DEFAULT_TIMEOUT = 60
 MiB = 1 << 20
+STATS_MAX = 64 * MiB  # the command's bound too (injector/statsfile.h)
 
 # The environment variables that change what the library (or the command)
 # does: removed from every run, then set as each run asks.
@@ -187,10 +189,19 @@ class Run:
 
     def _load_stats(self):
         for f in sorted(self.tmp.glob("stats.*.json")):
-            raw = f.read_bytes()[:64 << 20].decode("utf-8", errors="replace")
+            # As the command reads one: a regular file, not through a link,
+            # of bounded size.
+            if not stat.S_ISREG(os.lstat(f).st_mode):
+                self.stats_errors.append((f.name, "not a regular file", ""))
+                continue
+            with open(f, "rb") as fh:
+                data = fh.read(STATS_MAX + 1)
+            raw = data.decode("utf-8", errors="replace")
             try:
+                if len(data) > STATS_MAX:
+                    raise ValueError(f"more than {STATS_MAX} bytes")
                 # Strictly UTF-8: the library writes nothing else.
-                doc = json.loads(f.read_bytes()[:64 << 20].decode("utf-8"))
+                doc = json.loads(data.decode("utf-8"))
                 pid = int(f.name.split(".")[1])
                 if doc.get("pid") != pid:
                     raise ValueError(f"pid {doc.get('pid')} in a file named for {pid}")

@@ -44,7 +44,15 @@ static char *read_all(const char *path)
 	return buf;
 }
 
-/* The names in dir other than . and .., one per line: what was left. */
+/* The file at path holds exactly text. */
+static void expect_file(const char *path, const char *text)
+{
+	char *got = read_all(path);
+	cr_expect_str_eq(got, text, "%s", path);
+	free(got);
+}
+
+/* How many names dir holds besides . and ..: what was left. */
 static int entries(const char *dir)
 {
 	char cmd[512];
@@ -147,18 +155,14 @@ Test(replace, new_file_complete_and_private)
 	const char *d = dir;
 	snprintf(t, sizeof(t), "%s/stats.json", d);
 	cr_assert_eq(replace_with(t, "{\"a\": 1}\n", &r), 0, "%s", lf_replace_why(&r));
-	char *got = read_all(t);
-	cr_expect_str_eq(got, "{\"a\": 1}\n");
-	free(got);
+	expect_file(t, "{\"a\": 1}\n");
 	struct stat st;
 	cr_assert_eq(stat(t, &st), 0);
-	cr_expect_eq(st.st_mode & 0777, 0600 & ~(mode_t)0);
+	cr_expect_eq(st.st_mode & 0777, 0600);
 	cr_expect_eq(entries(d), 1, "the new file was renamed, nothing else left");
 	/* and again over it: replaced */
 	cr_assert_eq(replace_with(t, "second\n", &r), 0, "%s", lf_replace_why(&r));
-	got = read_all(t);
-	cr_expect_str_eq(got, "second\n");
-	free(got);
+	expect_file(t, "second\n");
 }
 
 /* A link planted where the file goes is replaced, never followed: the file
@@ -173,9 +177,7 @@ Test(replace, symlink_replaced_not_followed)
 	write_file(victim, "precious\n");
 	cr_assert_eq(symlink(victim, t), 0);
 	cr_assert_eq(replace_with(t, "stats\n", &r), 0, "%s", lf_replace_why(&r));
-	char *got = read_all(victim);
-	cr_expect_str_eq(got, "precious\n");
-	free(got);
+	expect_file(victim, "precious\n");
 	struct stat st;
 	cr_assert_eq(lstat(t, &st), 0);
 	cr_expect(S_ISREG(st.st_mode), "the link itself was replaced by the file");
@@ -214,9 +216,7 @@ Test(replace, another_users_file_refused)
 	cr_assert_eq(chown(t, 65534, 65534), 0);
 	cr_expect_eq(replace_with(t, "ours\n", &r), -1);
 	cr_expect_str_eq(lf_replace_why(&r), "it exists and belongs to another user");
-	char *got = read_all(t);
-	cr_expect_str_eq(got, "theirs\n");
-	free(got);
+	expect_file(t, "theirs\n");
 }
 
 /* A write that fails (here the file size limit; a full disk in the
@@ -242,9 +242,7 @@ Test(replace, failed_write_leaves_the_old_file)
 	setrlimit(RLIMIT_FSIZE, &old);
 	cr_expect_eq(rc, -1);
 	cr_expect_eq(r.err, EFBIG, "%s", lf_replace_why(&r));
-	char *got = read_all(t);
-	cr_expect_str_eq(got, "old and whole\n");
-	free(got);
+	expect_file(t, "old and whole\n");
 	cr_expect_eq(entries(d), 1, "the new file was removed");
 }
 
