@@ -30,6 +30,10 @@ static void exit_now(int status) { syscall(SYS_exit_group, status); }
 
 void lf_setup_failed(const char *why)
 {
+	/* Never silent, not even with log = off: a program run untouched
+	 * would pass for one that survived the rules. */
+	if (lf_log_fd() < 0)
+		lf_log_moved(2);
 	if (lf.abort_on_error) {
 		lf_error("%s; on_error = abort: exiting with status %d", why, LF_EXIT_ON_ERROR);
 		exit_now(LF_EXIT_ON_ERROR);
