@@ -292,7 +292,10 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 		fprintf(out, "lazyfault: statistics of %zu process%s under the library%s%s%s:\n", n,
 			n == 1 ? "" : "es", *shown ? " (kept as " : "", shown, *shown ? ")" : "");
 		print_processes(p, n, out);
-		fprintf(out, "lazyfault: each rule, over %s:\n", n == 1 ? "the process" : "the processes");
+		if (n == 1)
+			fprintf(out, "lazyfault: each rule:\n");
+		else
+			fprintf(out, "lazyfault: each rule, over the %zu processes:\n", n);
 		print_rules(p, n, out);
 	}
 	/* Keep the files where the user asked: one per process with %p, else
