@@ -339,10 +339,8 @@ int lf_cmd_check(int argc, char **argv)
 
 	struct lf_rules rules;
 	char err[2 * PATH_MAX + 512];
-	if (lf_rules_load(rules_path, &rules, err, sizeof err) != 0) {
-		lf_error("%s", err);
+	if (lf_load_rules(rules_path, &rules) != 0)
 		return LF_EXIT_USAGE;
-	}
 	lf_rules_print(&rules, stdout);
 	int rc = LF_EXIT_OK;
 	if (!prog_arg)

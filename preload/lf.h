@@ -37,6 +37,7 @@
 #define LF_PAGE 4096UL
 #define LF_MAX_WORKERS 64
 #define LF_MAX_WINDOW (4UL << 20) /* largest window served per fault */
+_Static_assert(LF_MAX_WINDOW == LF_READAHEAD_MAX, "the rule file's readahead cap is the window cap");
 #define LF_HANDOFF_MIN (16UL << 20) /* smallest region handed to the kernel */
 
 static inline uintptr_t lf_page_down(uintptr_t a) { return a & ~(LF_PAGE - 1); }
@@ -385,6 +386,8 @@ void lf_fork_init(void);
 void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);
 void lf_stats_write(void);          /* async-signal-safe; once per pid */
 void lf_stats_fork_child(void);
+void lf_stats_start(void);          /* the process starts now: its time, its parent */
+void lf_stats_argv(int argc, char **argv); /* main's arguments, for the file */
 uint64_t lf_now_ns(void);
 
 /* ---- trace.c: the fault trace (lazyfault-trace(5)) ------------------ */
