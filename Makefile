@@ -46,7 +46,7 @@ debug: $(B)/debug/liblazyfault.so
 # copies the very binary that `make` built.
 $(B)/lazyfault: $(INJECTOR_SRC) $(COMMON_CMD_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_CMD_SRC) -linih -lelf -ljson-c -lz
+	$(CC) $(BASE) $(CFLAGS) -Iinjector -o $@ $(INJECTOR_SRC) $(COMMON_CMD_SRC) -linih -lelf -ljson-c -lz -lm
 
 deps:
 	@tests/install-deps.sh
@@ -67,7 +67,7 @@ MAN5DIR = $(DESTDIR)$(PREFIX)/share/man/man5
 DATADIR = $(DESTDIR)$(PREFIX)/share/lazyfault
 EXAMPLES := $(wildcard examples/*.ini examples/*.c)
 INSTALLED = $(BINDIR)/lazyfault $(LIBDIR)/liblazyfault.so $(MAN1DIR)/lazyfault.1 \
-	$(MAN5DIR)/lazyfault.ini.5 $(addprefix $(DATADIR)/,$(EXAMPLES))
+	$(MAN5DIR)/lazyfault.ini.5 $(MAN5DIR)/lazyfault-trace.5 $(addprefix $(DATADIR)/,$(EXAMPLES))
 
 install: all
 	install -d $(BINDIR) $(LIBDIR) $(MAN1DIR) $(MAN5DIR) $(DATADIR)/examples
@@ -75,6 +75,7 @@ install: all
 	install -m 755 $(B)/liblazyfault.so $(LIBDIR)/liblazyfault.so
 	install -m 644 man/lazyfault.1 $(MAN1DIR)/lazyfault.1
 	install -m 644 man/lazyfault.ini.5 $(MAN5DIR)/lazyfault.ini.5
+	install -m 644 man/lazyfault-trace.5 $(MAN5DIR)/lazyfault-trace.5
 	install -m 644 $(EXAMPLES) $(DATADIR)/examples/
 
 uninstall:

@@ -25,7 +25,7 @@ Environment: BENCH_RUNS (runs per case), BENCH_MIB (size of the zero-fill
 region and of the file, default 1024), BENCH_DATA_DIR (where the test file is
 created once, default /tmp/lazyfault-bench), BENCH_MALLOC_OPS (operations per
 thread of malloc_churn; default: calibrated to about 1.5 s native), BENCH_ONLY
-(a comma-separated subset of zero,load,passthrough: the tables to run).
+(a comma-separated subset of zero,load,passthrough,trace: the tables to run).
 
 Writes the tables to stdout and to build/bench/results.md.  Standard library
 only; runs with Debian's /usr/bin/python3.
@@ -58,7 +58,7 @@ DATA = os.path.join(DATA_DIR, "data-%dM.bin" % MIB)
 PCT = "1"  # sparse / random cases touch 1% of the pages
 SEED = "0x5eed1234abcd"
 MALLOC_TARGET_S = 1.5
-ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "zero,load,passthrough").split(",")))
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "zero,load,passthrough,trace").split(",")))
 FIU_RUN = shutil.which("fiu-run") or "/usr/bin/fiu-run"
 
 RULES = {
@@ -69,6 +69,8 @@ RULES = {
     "none": "[none]\nmatch = anon\nmin_size = 1000G\n",
     "none_malloc": "[none_malloc]\nmatch = malloc\nmin_size = 1000G\n",
     "load_shm": "[shm]\nmatch = file\npath = %s/*\naction = load\n" % SHM_DIR,
+    "zero_trace": "[global]\ntrace = %s/trace.%%p\n\n[big]\nmatch = anon\nmin_size = 1M\n"
+                  "action = zero\n" % WORK,
 }
 
 OUT = []  # the Markdown report, line by line
@@ -617,6 +619,30 @@ def latency(pairs):
     say()
 
 
+def trace_overhead():
+    """The fault trace's cost on the sparse case, where faults are densest
+    in time: the same runs with a trace and without, interleaved."""
+    zt = os.path.join(BIN, "zero_touch")
+    argv = [zt, "mmap", "rand", str(MIB), PCT, SEED]
+    off = Case("zero sparse lazyfault, no trace", argv, "zero")
+    on = Case("zero sparse lazyfault, trace on", argv, "zero_trace")
+    run_interleaved("fault trace", [off, on])
+    for r in on.runs:  # each run's trace must hold its faults
+        if not (r["stats"] or {}).get("trace_records", 0) > r["stats"]["rules"][0]["faults"]:
+            on.errors.append("run %d: the trace holds fewer records than faults" % r["i"])
+    say("## The fault trace's cost: anon sparse %s%%, `trace` on against off" % PCT)
+    say()
+    say("The zero-fill sparse case above (rule `[big] match = anon, min_size = 1M, action = zero`), "
+        "with `trace = PATH` in `[global]` against without. Goal: at most 5% slower. CPU time: user "
+        "+ system of all the threads, helpers included (wait4).")
+    say()
+    table_head()
+    for key, goal in (("work", 1.05), ("wall", 1.05), ("cpu", None), ("rss", None)):
+        say(row("anon sparse 1%, trace on vs off", off, on, key, goal))
+    say()
+    errors_of([off, on])
+
+
 def lib_digest():
     try:
         with open(LIB, "rb") as f:
@@ -650,6 +676,8 @@ def main():
         pairs.update(lazy_loading_shmem())
     if "passthrough" in ONLY:
         passthrough(malloc_ok)
+    if "trace" in ONLY:
+        trace_overhead()
     if pairs:
         latency(pairs)
     if lib_digest() != digest:

@@ -381,12 +381,10 @@ int lf_cmd_check(int argc, char **argv)
 
 	struct lf_rules rules;
 	char err[2 * PATH_MAX + 512];
-	int rc = lf_rules_load_defs(rules_path, &defs, &rules, err, sizeof err);
+	int rc = lf_load_rules(rules_path, &defs, &rules);
 	lf_defines_release(&defs);
-	if (rc != 0) {
-		lf_error("%s", err);
-		return LF_EXIT_USAGE;
-	}
+	if (rc != 0)
+		return rc;
 	lf_rules_print(&rules, stdout);
 	rc = LF_EXIT_OK;
 	if (!prog_arg)

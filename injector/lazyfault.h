@@ -1,6 +1,8 @@
 /* The lazyfault command: declarations shared by its source files.
- * One file per concern: main.c (arguments, usage), run.c (`run`),
- * check.c (`check`), sweep*.c (`sweep`: sweep.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
+ * One file per concern: main.c (arguments, usage), rulefile.c (reading the
+ * user's rule file), defines.c (the -D options), run.c (`run`),
+ * check.c (`check`), ctl.c (`ctl`), sweep*.c (`sweep`: sweep.h), report*.c
+ * (`report`: report.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
  * locate.c (finding liblazyfault.so), stats.c (the -v summary), statsfile.c
  * (reading a statistics file). */
 #ifndef LAZYFAULT_CMD_H
@@ -32,16 +34,24 @@ int lf_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* run.c, check.c, sweep.c, ctl.c: argv[0] is the command's name ("run", ...). */
+/* run.c, check.c, sweep.c, ctl.c, report.c: argv[0] is the command's name ("run", ...). */
 int lf_cmd_run(int argc, char **argv);
 int lf_cmd_check(int argc, char **argv);
 int lf_cmd_sweep(int argc, char **argv);
 int lf_cmd_ctl(int argc, char **argv);
+int lf_cmd_report(int argc, char **argv);
 
 /* defines.c: the -D options, in the order given (text points into argv). */
 int lf_defines_add(struct lf_defines *d, const char *text);
 char *lf_defines_join(const struct lf_defines *d); /* one per line, malloc'd */
 void lf_defines_release(struct lf_defines *d);
+
+/* rulefile.c: read the rule file at path into *out with the defines defs
+ * (NULL: none) applied, check that every `source` can be read, and print
+ * its warnings.  Returns 0, or LF_EXIT_USAGE after the error (then *out is
+ * empty). */
+struct lf_rules;
+int lf_load_rules(const char *path, const struct lf_defines *defs, struct lf_rules *out);
 
 /* run.c */
 /* Find PROGRAM (arg), check that the library can go into it and find the
@@ -81,10 +91,13 @@ void lf_describe_elf(const struct lf_elf_info *in, char *buf, size_t len);
 /* locate.c: the absolute path of liblazyfault.so, or -1 with a message. */
 int lf_locate_library(char *out, size_t outlen, char *err, size_t errlen);
 
-/* stats.c: print a summary of the statistics file `tmpl` (%p = pid) of
- * process `pid`.  Returns 0, or -1 when there was nothing (complete) to read,
- * after saying so. */
-int lf_stats_summary(const char *tmpl, pid_t pid, FILE *out);
+/* stats.c: print a summary of the statistics files stats.PID.json in dir,
+ * written by the processes of a run that started `pid`, which ended with
+ * wait status `status` (it tells why a file is missing); then copy them to
+ * `keep` (NULL or "": nowhere): with %p one per process, without it the
+ * started program's alone (and a warning names the others).  Returns 0, or
+ * -1 when the started program's file could not be read, after saying why. */
+int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, FILE *out);
 /* tmpl with every %p replaced by pid. */
 void lf_subst_pid(const char *tmpl, pid_t pid, char *out, size_t outlen);
 

@@ -8,8 +8,10 @@
 
 void lf_usage(FILE *out)
 {
-	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-v] [-D RULE.KEY=VALUE]... [--] PROGRAM [ARGS...]\n"
+	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-t TRACE] [-v] [-D RULE.KEY=VALUE]... [--]\n"
+	      "                     PROGRAM [ARGS...]\n"
 	      "       lazyfault check [-D RULE.KEY=VALUE]... RULES [PROGRAM]\n"
+	      "       lazyfault report TRACE... [-o REPORT.html] [--perfetto OUT.json] [--dump]\n"
 	      "       lazyfault sweep -r RULES [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "       lazyfault sweep --collect DIR\n"
 	      "       lazyfault ctl PID list | enable RULE | disable RULE | set RULE.KEY=VALUE\n"
@@ -24,6 +26,7 @@ void lf_usage(FILE *out)
 	      "           with its status (128+N when signal N ended it)\n"
 	      "    -r, --rules=RULES    the rule file (default: $LAZYFAULT_RULES)\n"
 	      "    -s, --stats=STATS    statistics file (%p becomes the pid)\n"
+	      "    -t, --trace=TRACE    fault trace (%p becomes the pid; lazyfault-trace(5))\n"
 	      "    -v, --verbose        print a summary of the statistics at the end\n"
 	      "    -D, --define=RULE.KEY=VALUE\n"
 	      "                         set KEY of rule RULE (or of [global]: global.KEY)\n"
@@ -49,12 +52,18 @@ void lf_usage(FILE *out)
 	      "  ctl      talk to a running program whose rules say control = yes: list\n"
 	      "           its rules, enable or disable one, or set one's probability,\n"
 	      "           after, every, times or pages\n"
+	      "  report   read fault traces (several processes of a run side by side) and\n"
+	      "           write what they show\n"
+	      "    -o, --output=FILE    one self-contained HTML page: heat map, working set,\n"
+	      "                         service times, regions, allocation sites, poisonings\n"
+	      "    --perfetto=FILE      Chrome trace event JSON, for ui.perfetto.dev\n"
+	      "    --dump               every record as a line of JSON on standard output\n"
 	      "\n"
 	      "Exit status: 2 for a usage error, a bad rule file, or a program that cannot\n"
 	      "run under the library; run: 126 PROGRAM not executable, 127 not found, else\n"
 	      "PROGRAM's status; check: 0 all well, 1 a problem with PROGRAM or a caller;\n"
 	      "sweep: 0 every run survived, 1 some did not; ctl: 0 done, 2 refused or no\n"
-	      "socket.\n"
+	      "socket; report: 2 a trace cannot be read, 1 an output cannot be written.\n"
 	      "\n"
 	      "See lazyfault(1) and lazyfault.ini(5).\n",
 	      out);
@@ -115,6 +124,8 @@ int main(int argc, char **argv)
 		return lf_cmd_sweep(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ctl"))
 		return lf_cmd_ctl(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return lf_cmd_report(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return lf_usage_error("unknown option '%s'", cmd);
 	return lf_usage_error("unknown command '%s'", cmd);

@@ -92,18 +92,8 @@ static int write_rules(const struct lf_sweep *s, const char *base, const char *r
 	rules.stats = dupe_path(base, ".stats.%p.json");
 	for (size_t i = 0; i < rules.nrules; i++) {
 		struct lf_rule *x = &rules.rule[i];
-		/* A source named relative to the current directory stays the
-		 * same file from the sweep's directory. */
-		if (x->source && x->source[0] != '/') {
-			char *abs = realpath(x->source, NULL);
-			if (!abs) {
-				lf_error("%s: rule '%s': source %s: %s", s->rules, x->name, x->source,
-					 strerror(errno));
-				goto out;
-			}
-			free(x->source);
-			x->source = abs;
-		}
+		/* (A source is absolute already, made so against the rule
+		 * file's folder: the same file from the sweep's directory.) */
 		if (x->action != LF_ACTION_POISON)
 			continue;
 		bool target = rule && !strcmp(x->name, rule);
@@ -869,10 +859,8 @@ int lf_cmd_sweep(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	s.defs = defs;
 	int status = LF_EXIT_USAGE;
-	char err[2 * PATH_MAX + 512];
 	struct lf_rules rules;
-	if (lf_rules_load_defs(rules_arg, &s.defs, &rules, err, sizeof err) != 0) {
-		lf_error("%s", err);
+	if (lf_load_rules(rules_arg, &s.defs, &rules) != 0) {
 		lf_defines_release(&s.defs);
 		return LF_EXIT_USAGE;
 	}

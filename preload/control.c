@@ -21,7 +21,6 @@
  * glibc, never to served memory.  It never touches served memory. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,26 +324,15 @@ out:
 	return fd;
 }
 
-/* The control thread, started as the library's helpers are (server.c):
- * detached, with every signal blocked, its own small stack. */
+/* The control thread, started as the library's helpers are
+ * (lf_server_spawn: detached, every signal blocked, a small stack). */
 static bool start_thread(void)
 {
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 << 10);
-	pthread_t t;
-	int e = pthread_create(&t, &attr, control_thread, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int e = lf_server_spawn(control_thread, NULL, "lazyfault-ctl");
 	if (e) {
 		lf_error("control = yes: cannot start the control thread: %s", strerror(e));
 		return false;
 	}
-	pthread_setname_np(t, "lazyfault-ctl");
 	return true;
 }
 

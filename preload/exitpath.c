@@ -38,6 +38,7 @@ static int real_sigaction(int sig, const struct sigaction *act, struct sigaction
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	lf_trace_end(sig, (uintptr_t)si->si_addr, si->si_code);
 	lf_stats_write();
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
@@ -64,7 +65,7 @@ static void install(int sig)
 
 void lf_exitpath_init(void)
 {
-	if (!lf.stats_path[0])
+	if (!lf.stats_path[0] && !lf_trace_on())
 		return;
 	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
 		watched[fatal_signals[i]] = true;

@@ -62,6 +62,7 @@ uintptr_t lf_fault_serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 		lf_poison_install(&plan, tid, NULL);
 	else
 		lf_fill(&plan, write, tid, &done);
+	lf_trace_fault(&plan, &done, write, tid, t0);
 	lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);
 	lf_uffd_wake(done.wake_from, done.wake_len);
 	if (done.later_len) {

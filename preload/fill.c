@@ -40,6 +40,14 @@ static bool rules_load(void)
 	return false;
 }
 
+/* The helpers' bounce buffers made so far, and how many of them are in use:
+ * the child of fork inherits them all and none is in use there (the
+ * parent's helpers do not exist in it), so its own helpers take those
+ * rather than map new ones, which would take the address space that the
+ * child's next mapping gets natively. */
+static void *made[LF_MAX_WORKERS + 1];
+static size_t nmade, nused;
+
 /* A bounce buffer for a helper about to start, or NULL when no rule loads.
  * Made by the thread that starts the helper, inside the program's own
  * mmap call: a helper that mapped it later, at a moment of its own, could
@@ -48,10 +56,20 @@ void *lf_fill_new_bounce(void)
 {
 	if (!rules_load())
 		return NULL;
+	if (nused < nmade)
+		return made[nused++];
 	void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	if (nmade < sizeof made / sizeof made[0]) {
+		made[nmade++] = p;
+		nused = nmade;
+	}
+	return p;
 }
+
+void lf_fill_fork_child(void) { nused = 0; }
 
 void lf_fill_thread_init(void *buffer) { bounce = buffer; }
 
@@ -170,6 +188,9 @@ static size_t read_file(int fd, char *buf, size_t len, uint64_t off, int *err)
 static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fill_result *out)
 {
 	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
+	/* Write-protected in a tracked region, so that the kernel records
+	 * the program's first write to each page (filechange.c). */
+	enum lf_fill_op op = p->r.tracked ? LF_OP_COPY_WP : LF_OP_COPY;
 	char *buf = bounce_buffer();
 	if (!buf)
 		return;
@@ -193,7 +214,7 @@ static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fil
 				snprintf(why, sizeof why,
 					 "file offset %llu is past the end of the file (SIGBUS, as "
 					 "the kernel does)", (unsigned long long)at);
-			count(&rt->pages_loaded, install(LF_OP_COPY, from, len, buf));
+			count(&rt->pages_loaded, install(op, from, len, buf));
 			lf_poison_install(p, tid, why);
 			/* Wake up to the faulting page, whatever was installed. */
 			out->wake_len = p->addr + LF_PAGE - from;
@@ -202,7 +223,12 @@ static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fil
 	}
 	if (got < len)
 		memset(buf + got, 0, len - got);
-	count(&rt->pages_loaded, install(LF_OP_COPY, from, len, buf));
+	count(&rt->pages_loaded, install(op, from, len, buf));
+	/* The new pages wait in this CPU's LRU batch, where a drop from
+	 * another CPU could not take them (filechange.c): MADV_COLD on a page
+	 * of ours empties the batch. */
+	if (p->r.tracked && zero_buf)
+		syscall(SYS_madvise, zero_buf, LF_PAGE, MADV_COLD);
 }
 
 /* A real private mapping of a shmem file: map its page-cache pages, no

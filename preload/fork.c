@@ -44,7 +44,7 @@ static void register_again(void)
 	size_t n = lf_regions_count_locked();
 	for (size_t i = 0; i < n; i++) {
 		const struct lf_region *r = lf_regions_nth_locked(i);
-		int rc = lf_uffd_register(r->start, r->end - r->start, r->src == LF_SRC_SHMEM, NULL);
+		int rc = lf_uffd_register(r->start, r->end - r->start, lf_region_reg(r), NULL);
 		if (rc < 0 && !failed++) {
 			first_start = r->start;
 			first_end = r->end;
@@ -68,7 +68,14 @@ static void child(void)
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		lf.rt[i].poison_lock = 0; /* a parent's helper may have held it */
 	lf_stats_fork_child();
+	lf_trace_fork_child();
 	lf_server_fork_child();
+	/* The watch's descriptors act on the parent's: closed before any
+	 * region leaves the table (a watch removed through the parent's
+	 * inotify instance would be the parent's). */
+	lf_follow_fds_fork_child();
+	lf_files_fork_child();
+	lf_watch_fork_child();
 	atomic_store(&lf_locked_future, false); /* fork does not pass mlockall on */
 	lf_real_close(lf.uffd); /* not through our close(), which keeps it */
 	char why[1024];
@@ -83,6 +90,10 @@ static void child(void)
 		lf_setup_failed(msg);
 		return;
 	}
+	/* What the child does not have (DONTFORK) is forgotten, what it has
+	 * fresh (WIPEONFORK) reads zeros: before anything is registered. */
+	lf_regions_fork_child();
+	lf_fill_fork_child();
 	/* Helpers before registering: a registered page with nobody to serve
 	 * it would hang its first touch. */
 	if (!lf_regions_empty() && lf_server_start() < 0) {
@@ -91,6 +102,12 @@ static void child(void)
 		return;
 	}
 	register_again();
+	/* The child's own watch of the files its regions load from. */
+	if (lf_files_any()) {
+		lf_mm_lock();
+		lf_watch_start();
+		lf_mm_unlock();
+	}
 }
 
 void lf_fork_init(void) { pthread_atfork(prepare, parent, child); }

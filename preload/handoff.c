@@ -72,7 +72,7 @@ static bool restore_after_failed_map(struct lf_region *r)
 		return true; /* EEXIST: the old mapping is still there, untouched */
 	r->win.size = 0;
 	return p == (void *)r->start &&
-	       lf_uffd_register(r->start, r->end - r->start, false, NULL) == 0;
+	       lf_uffd_register(r->start, r->end - r->start, lf_region_reg(r), NULL) == 0;
 }
 
 /* A mapping the program made behind our back (a raw munmap, then a new
@@ -137,6 +137,7 @@ bool lf_handoff(const struct lf_fault_plan *plan, uint64_t t0, uintptr_t *end)
 	 * they retry on the kernel's mapping. */
 	atomic_fetch_add_explicit(&rt->handoffs, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&rt->bytes_handed_off, *end - start, memory_order_relaxed);
+	lf_trace_handoff(plan, start, *end, t0);
 	lf_stats_fault(rt, lf_now_ns() - t0);
 	lf_uffd_wake(start, *end - start);
 	lf_info("rule '%s': sequential reading at %#lx: the mapping %#lx-%#lx (file offset "

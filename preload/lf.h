@@ -15,8 +15,9 @@
  *      (initial-exec TLS, never allocates) sends nested calls straight to
  *      the real functions.
  *  I3. After fork, the child closes the inherited userfaultfd (its ioctls act
- *      on the parent's memory), opens its own, registers every region again
- *      and starts its own helpers, before fork() returns in the child.
+ *      on the parent's memory), opens its own, forgets the regions it does not
+ *      have (MADV_DONTFORK), registers every other region again and starts its
+ *      own helpers, before fork() returns in the child.
  *  I4. Lock order: mm, then blocks (malloc.c's block table), then table.
  *      A debug build (-DLF_DEBUG) asserts it, and that no lock is held
  *      where the library touches program memory.
@@ -36,6 +37,7 @@
 #define LF_PAGE 4096UL
 #define LF_MAX_WORKERS 64
 #define LF_MAX_WINDOW (4UL << 20) /* largest window served per fault */
+_Static_assert(LF_MAX_WINDOW == LF_READAHEAD_MAX, "the rule file's readahead cap is the window cap");
 #define LF_HANDOFF_MIN (16UL << 20) /* smallest region handed to the kernel */
 #define LF_POSITION_MAX 200 /* a place in the tree, "/f2/e" (seed.c), with its NUL */
 #define LF_TREE_ENTRY_MAX (40 + LF_POSITION_MAX) /* "LAZYFAULT_TREE=RANDOM:PLACE" */
@@ -105,6 +107,17 @@ void *lf_real_mremap(void *old, size_t oldlen, size_t newlen, int flags, void *n
 int lf_real_madvise(void *addr, size_t len, int advice);
 int lf_real_close(int fd);
 void *lf_real_sym(const char *name); /* dlsym(RTLD_NEXT, name), cached by callers */
+/* The next definition of `name` (a wrapper's real function), cached in
+ * *slot; errno kept.  A wrapper called before the library loaded its
+ * look-ups (another library's constructor ran first) looks it up here;
+ * relaxed is enough: a thread that finds the slot empty looks the name up
+ * itself, and finds the same. */
+void *lf_next_lookup(void *_Atomic *slot, const char *name);
+static inline void *lf_next(void *_Atomic *slot, const char *name)
+{
+	void *p = atomic_load_explicit(slot, memory_order_relaxed);
+	return __builtin_expect(p != NULL, 1) ? p : lf_next_lookup(slot, name);
+}
 
 /* ---- state.c: initialisation and the process-wide state ------------- */
 enum lf_state { LF_UNINIT = 0, LF_INITIALISING, LF_OFF, LF_ON };
@@ -139,6 +152,7 @@ struct lf_rule_rt {
 	_Atomic uint64_t regions, bytes_registered, faults;
 	_Atomic uint64_t pages_zeroed, pages_loaded, bytes_read, pages_poisoned;
 	_Atomic uint64_t handoffs, bytes_handed_off;
+	_Atomic uint64_t fault_ns_total;        /* the sum of the service times */
 	_Atomic uint64_t lat_hist[64 * 8];
 	/* poison decisions (poison.c), fail decisions (fail.c), under
 	 * `poison_lock`, as are the rule's fields that control.c changes */
@@ -155,7 +169,7 @@ struct lf_global {
 	struct lf_rules rules;
 	struct lf_rule_rt *rt;          /* rules.nrules entries */
 	char stats_path[4096];          /* empty: no statistics file */
-	char exe[4096];                 /* /proc/self/exe at initialisation */
+	char exe[4096];                 /* the executable, at initialisation (state.c) */
 	unsigned workers;
 	bool abort_on_error;
 };
@@ -174,11 +188,16 @@ static inline bool lf_user_mode(void) { return lf_is_on() && lf.mode == LF_MODE_
 
 /* ---- uffd.c: the userfaultfd, one small function per ioctl ---------- */
 int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whylen);
-/* Register [start, start+len) for missing faults, or for minor faults
- * (`minor`: shmem page-cache pages, served by CONTINUE); 0 or -errno. */
-int lf_uffd_register(uintptr_t start, size_t len, bool minor, uint64_t *ioctls);
+/* How a range is registered: for missing faults; for minor faults (shmem
+ * page-cache pages, served by CONTINUE); or for missing and write-protect
+ * faults (an emulated file mapping whose loaded pages are installed
+ * write-protected, so that the kernel records which the program wrote). */
+enum lf_reg { LF_REG_MISSING, LF_REG_MINOR, LF_REG_MISSING_WP };
+/* Register [start, start+len); 0 or -errno. */
+int lf_uffd_register(uintptr_t start, size_t len, enum lf_reg how, uint64_t *ioctls);
 int lf_uffd_unregister(uintptr_t start, size_t len);
-enum lf_fill_op { LF_OP_COPY, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE };
+/* COPY_WP: a COPY that installs the pages write-protected (LF_REG_MISSING_WP). */
+enum lf_fill_op { LF_OP_COPY, LF_OP_COPY_WP, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE };
 /* Fill [dst, dst+len) (COPY from src) without waking anyone: the caller
  * counts, then wakes the range, so that a woken thread never sees figures
  * that miss its own fault.  Handles EEXIST (skips the page), partial
@@ -228,12 +247,29 @@ struct lf_region {
 	 * writable nor locked since: every page it holds is the file's, so the
 	 * file itself may be mapped over it (handoff.c). */
 	uint8_t handoff_ok;
+	uint8_t fork_advice;            /* LF_FORK_*: what fork does with it */
+	/* An emulated file mapping registered for write-protect faults too,
+	 * its pages loaded write-protected: the kernel records the ones the
+	 * program writes (filechange.c). */
+	uint8_t tracked;
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
 	int prot;                       /* as mapped (mprotect is not followed) */
+	uint32_t trace_id;              /* its id in the fault trace (trace.c); 0: none */
 	struct lf_window win;           /* owned by whoever serves its faults */
 };
+
+/* How the region's range is registered with the userfaultfd. */
+static inline enum lf_reg lf_region_reg(const struct lf_region *r)
+{
+	return r->src == LF_SRC_SHMEM ? LF_REG_MINOR : r->tracked ? LF_REG_MISSING_WP : LF_REG_MISSING;
+}
+
+/* The fork advice a region was given (madvise), as the kernel keeps it in
+ * the VMA: MADV_DONTFORK (the child has no such range), MADV_WIPEONFORK
+ * (the child's copy is fresh memory: zeros). */
+enum { LF_FORK_DONT = 1, LF_FORK_WIPE = 2 };
 
 /* Add a region that has just been registered.  Caller holds no table lock. */
 int lf_regions_add(const struct lf_region *r);
@@ -242,6 +278,13 @@ void lf_regions_remove(uintptr_t start, uintptr_t end);
 /* The pages [start,end) now read as zeros when refilled (MADV_DONTNEED on
  * anonymous memory that was loaded from a source). */
 void lf_regions_set_zero(uintptr_t start, uintptr_t end);
+/* madvise gave [start, end) fork advice (MADV_DONTFORK, MADV_DOFORK,
+ * MADV_WIPEONFORK, MADV_KEEPONFORK). */
+void lf_regions_set_fork(uintptr_t start, uintptr_t end, int advice);
+/* In the child of fork, before registering again: forget the regions the
+ * child does not have (DONTFORK, and their malloc blocks), and make the
+ * wiped ones (WIPEONFORK) read zeros. */
+void lf_regions_fork_child(void);
 /* mremap moved [old, old+len) to new. */
 void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr);
 /* mremap grew or shrank a region in place. */
@@ -309,6 +352,7 @@ void lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid, struct lf_
 void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done);
 void lf_fill_init(void);
 void *lf_fill_new_bounce(void);
+void lf_fill_fork_child(void);          /* the inherited buffers are free */
 void lf_fill_thread_init(void *bounce_buffer);
 
 /* ---- poison.c: which pages are poisoned, and poisoning one ---------- */
@@ -385,6 +429,9 @@ int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon);
 
 /* ---- server.c: the helper threads ---------------------------------- */
 int lf_server_start(void);          /* idempotent; 0 or -1 */
+/* Start one thread of the library (every one starts here): detached, every
+ * signal blocked, a small stack; 0 or the error number. */
+int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name);
 void lf_server_fork_child(void);    /* the child has no helpers yet */
 /* Serve one fault read from the userfaultfd, after its rule's delay. */
 void lf_serve_fault(uintptr_t addr, bool write, uint32_t tid);
@@ -400,7 +447,31 @@ void lf_fork_init(void);
 void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);
 void lf_stats_write(void);          /* async-signal-safe; once per pid */
 void lf_stats_fork_child(void);
+void lf_stats_start(void);          /* the process starts now: its time, its parent */
+void lf_stats_argv(int argc, char **argv); /* main's arguments, for the file */
 uint64_t lf_now_ns(void);
+
+/* ---- trace.c: the fault trace (lazyfault-trace(5)) ------------------ */
+/* At initialisation, before lf_exitpath_init (which asks lf_trace_on). */
+void lf_trace_open(void);
+bool lf_trace_on(void);
+void lf_trace_fork_child(void);
+/* The hooks, one line each where they are called.  Program threads: */
+struct lf_frames;
+uint32_t lf_trace_region_id(void);       /* a region about to be taken; 0: no trace */
+void lf_trace_site(const struct lf_frames *f); /* its allocating stack (match.c, no lock held) */
+void lf_trace_region(const struct lf_region *r);  /* it was taken (take.c) */
+void lf_trace_released(size_t first, uintptr_t end); /* table lock held: regions first.. leave */
+void lf_trace_drop(uintptr_t start, uintptr_t end);  /* MADV_DONTNEED, MADV_FREE */
+/* Whoever serves a fault (I1 holds in them): */
+void lf_trace_fault(const struct lf_fault_plan *p, const struct lf_fill_result *done, bool write,
+		    uint32_t tid, uint64_t t0);
+void lf_trace_poison(const struct lf_fault_plan *p, uint32_t tid, const char *why);
+void lf_trace_handoff(const struct lf_fault_plan *p, uintptr_t start, uintptr_t end, uint64_t t0);
+/* The process ends (async-signal-safe; sig 0: not by a signal). */
+void lf_trace_end(int sig, uintptr_t addr, int code);
+uint64_t lf_trace_records(void);
+uint64_t lf_trace_dropped(void);
 
 /* ---- exitpath.c: statistics however the program ends --------------- */
 void lf_exitpath_init(void);
@@ -445,11 +516,84 @@ void lf_blocks_fork_child(void);
  * every new mapping as it makes it, so no rule takes one (match.c). */
 extern _Atomic bool lf_locked_future;
 
-/* ---- wrap_truncate.c: a mapped file changes size -------------------- */
-/* The file (dev, ino) went from old_size to size bytes: empty the pages
- * of its regions between the two ends, so that their next touch sees the
- * file as it now is (SIGBUS past the end, the file's bytes before it). */
-void lf_file_resized(uint64_t dev, uint64_t ino, uint64_t old_size, uint64_t size);
+/* ---- files.c: the files that emulated mappings load from ------------ */
+struct lf_file {
+	uint64_t dev, ino;
+	uint64_t size;                  /* as last seen: the old end when it changes */
+	int wd;                         /* its inotify watch (watch.c), -1: none */
+	uint32_t regions;               /* the file regions that load from it */
+	uint32_t again;                 /* tries left for pages not dropped yet */
+};
+bool lf_files_any(void);                 /* no lock */
+bool lf_files_known(uint64_t dev, uint64_t ino); /* no lock: a filter only */
+/* With the table lock held (regions.c admits and lets go with the table): */
+void lf_files_admit(const struct lf_region *r);
+void lf_files_leave(const struct lf_region *r);
+struct lf_file *lf_files_find_locked(uint64_t dev, uint64_t ino);
+size_t lf_files_count_locked(void);
+struct lf_file *lf_files_nth_locked(size_t i);
+int lf_files_fd_locked(const struct lf_file *f); /* a descriptor a region of it loads through */
+void lf_files_report(void);              /* a full table, told once (no lock) */
+void lf_files_fork_child(void);
+/* The descriptors that following file changes takes: the inotify instance
+ * (watch.c), /proc/self/pagemap and the pipe that pins pages
+ * (filechange.c).  The library's own, as wrap_fd.c keeps them. */
+enum { LF_FD_INOTIFY, LF_FD_PAGEMAP, LF_FD_PIN_R, LF_FD_PIN_W, LF_FOLLOW_FDS };
+extern int lf_follow_fd[LF_FOLLOW_FDS];
+bool lf_follow_owns_fd(int fd);
+int lf_follow_fd_top(void);
+void lf_follow_fd_moved(int from, int to);
+void lf_follow_fds_fork_child(void);
+
+/* ---- cleandrop.c: dropping clean pages, never losing a write -------- */
+/* A file region is being taken (mm lock held): start following changes;
+ * true when the kernel can tell the pages the program writes (the region is
+ * then `tracked`). */
+bool lf_follow_start(void);
+struct lf_drop_counts {
+	size_t emptied, dropped, kept;
+};
+#define LF_SCAN_RUNS 256                /* runs of pages per scan */
+struct page_region;
+/* The runs of present clean (never written) pages of [start, end), at most
+ * max_pages (0: any number); *next: where the scan stopped.  The number of
+ * runs, or -1. */
+long lf_clean_scan(uintptr_t start, uintptr_t end, size_t max_pages, struct page_region *out,
+		   uintptr_t *next);
+/* Drop the clean pages of [start, end) of a tracked region; those that
+ * cannot be (shared since a fork, locked) count in c->kept.  mm lock held. */
+void lf_clean_drop(uintptr_t start, uintptr_t end, struct lf_drop_counts *c);
+
+/* ---- filechange.c: a mapped file changed ----------------------------- */
+/* After a call of the program that changed a file, before it returns (no
+ * lock held; errno kept): through descriptor fd, [from, to) of it (to may
+ * be UINT64_MAX); by path (its size only); n bytes written at off, or
+ * ending at the position.  The file's regions then show what the kernel
+ * shows in a private mapping: pages past the end emptied (SIGBUS), the
+ * clean pages of the change dropped (their next touch loads the file as it
+ * is), written pages kept. */
+void lf_file_changed_fd(int fd, uint64_t from, uint64_t to);
+void lf_file_changed_path(const char *path);
+void lf_file_written(int fd, int64_t off, int64_t n);
+/* The watch saw the file of inotify watch `wd` change (-1: any): its clean
+ * pages that differ from it are dropped (no lock held; each step takes the
+ * mm lock).  Those that could not be are tried again, every LF_AGAIN_MS,
+ * by lf_file_changed_again(), for a while: both return true while some
+ * are left to try. */
+#define LF_AGAIN_MS 50
+bool lf_file_changed_watch(int wd);
+bool lf_file_changed_again(void);
+/* [start, end) may move (mremap), which drops the write protection of its
+ * pages: the clean pages of tracked regions there are dropped first, so
+ * that what moves is what the program wrote.  mm lock held. */
+void lf_file_before_move(uintptr_t start, uintptr_t end);
+
+/* ---- watch.c: changes by other processes ----------------------------- */
+void lf_watch_start(void);               /* mm lock held; idempotent */
+int lf_watch_add(int fd);                /* table lock held; the watch, or -1 */
+void lf_watch_remove(int wd);            /* table lock held */
+void lf_watch_report(void);              /* a failure, told once (no lock) */
+void lf_watch_fork_child(void);
 
 /* ---- match.c and caller.c: which rule takes a region ---------------- */
 /* Index of the first rule that takes the region, or -1; *number: the

@@ -50,8 +50,12 @@ static void *map_block(int rule, uint64_t number, size_t len, size_t slack, size
 		       bool zeroed, bool *failed)
 {
 	void *result = NULL;
+	/* Accounted as glibc's own mapping would be (no MAP_NORESERVE): a
+	 * request the kernel's overcommit policy refuses fails here with
+	 * ENOMEM, as it does natively, instead of succeeding and ending in
+	 * the OOM killer once touched. */
 	char *map = lf_real_mmap(NULL, len + slack, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED) {
 		*failed = true;
 		goto out;

@@ -51,6 +51,9 @@ int lf_match_region(enum lf_match kind, size_t len, const char *path, bool share
 		if (r->action == LF_ACTION_FAIL && !lf_fail_next(rt, n))
 			continue;
 		*number = n;
+		/* A failed allocation takes no region: no site to trace. */
+		if (r->action != LF_ACTION_FAIL)
+			lf_trace_site(&frames);
 		return (int)i;
 	}
 	return -1;

@@ -84,6 +84,7 @@ void lf_poison_install(const struct lf_fault_plan *p, uint32_t tid, const char *
 	if (lf_uffd_fill(LF_OP_POISON, p->addr, LF_PAGE, NULL) <= 0)
 		return; /* gone, or present already: its thread retries and sees */
 	atomic_fetch_add_explicit(&rt->pages_poisoned, 1, memory_order_relaxed);
+	lf_trace_poison(p, tid, why);
 	char where[512];
 	describe_file(p, where, sizeof where);
 	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %llu, %#lx-%#lx%s), thread %u%s%s",

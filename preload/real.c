@@ -35,3 +35,12 @@ void *lf_real_sym(const char *name)
 	lf_busy--;
 	return p;
 }
+
+__attribute__((noinline)) void *lf_next_lookup(void *_Atomic *slot, const char *name)
+{
+	int saved = errno;
+	void *p = lf_real_sym(name);
+	errno = saved;
+	atomic_store_explicit(slot, p, memory_order_relaxed);
+	return p;
+}

@@ -77,12 +77,14 @@ static int insert_at(size_t i, const struct lf_region *r)
 	if (owns_fd(r))
 		lf_fdrefs_hold(r->fd);
 	lf_handoff_admit(&table[i]);
+	lf_files_admit(&table[i]);
 	return 0;
 }
 
 static void delete_at(size_t i)
 {
 	lf_handoff_leave(&table[i]);
+	lf_files_leave(&table[i]);
 	if (owns_fd(&table[i]))
 		lf_fdrefs_release(table[i].fd);
 	memmove(&table[i], &table[i + 1], (nregions - i - 1) * sizeof *table);
@@ -135,6 +137,7 @@ void lf_regions_remove(uintptr_t start, uintptr_t end)
 		return;
 	lf_table_lock();
 	size_t i = isolate(start, end);
+	lf_trace_released(i, end);
 	while (i < nregions && table[i].start < end)
 		delete_at(i);
 	lf_table_unlock();
@@ -145,6 +148,7 @@ void lf_regions_set_zero(uintptr_t start, uintptr_t end)
 {
 	if (!table || start >= end)
 		return;
+	lf_trace_drop(start, end);
 	lf_table_lock();
 	for (size_t i = isolate(start, end); i < nregions && table[i].start < end; i++) {
 		if (table[i].kind != LF_MATCH_FILE)
@@ -153,6 +157,57 @@ void lf_regions_set_zero(uintptr_t start, uintptr_t end)
 	}
 	lf_table_unlock();
 	lf_epochs_quiesce();
+}
+
+void lf_regions_set_fork(uintptr_t start, uintptr_t end, int advice)
+{
+	if (!table || start >= end)
+		return;
+	lf_table_lock();
+	for (size_t i = isolate(start, end); i < nregions && table[i].start < end; i++) {
+		uint8_t *f = &table[i].fork_advice;
+		switch (advice) {
+		case MADV_DONTFORK: *f |= LF_FORK_DONT; break;
+		case MADV_DOFORK: *f &= (uint8_t)~LF_FORK_DONT; break;
+		case MADV_WIPEONFORK: *f |= LF_FORK_WIPE; break;
+		case MADV_KEEPONFORK: *f &= (uint8_t)~LF_FORK_WIPE; break;
+		}
+	}
+	lf_table_unlock();
+}
+
+/* The child is single-threaded here (fork.c), its locks fresh.  A malloc
+ * block whose every piece is gone leaves the block table too: a block the
+ * child maps at the same address later must not meet a stale entry. */
+void lf_regions_fork_child(void)
+{
+	struct gone { uintptr_t base, base_end; };
+	static struct gone blocks_gone[64];
+	size_t n;
+	do {
+		n = 0;
+		lf_table_lock();
+		for (size_t i = 0; table && i < nregions && n < 64;) {
+			struct lf_region *r = &table[i];
+			if (r->fork_advice & LF_FORK_WIPE) {
+				r->src = LF_SRC_ZERO; /* fresh memory, whatever the rule loads */
+				r->win.size = 0;
+			}
+			if (!(r->fork_advice & LF_FORK_DONT)) {
+				i++;
+				continue;
+			}
+			if (r->kind == LF_MATCH_MALLOC)
+				blocks_gone[n++] = (struct gone){r->base, r->base_end};
+			delete_at(i);
+		}
+		lf_table_unlock();
+		for (size_t k = 0; k < n; k++) {
+			struct lf_block b;
+			if (!lf_regions_overlap(blocks_gone[k].base, blocks_gone[k].base_end))
+				lf_blocks_get(blocks_gone[k].base, &b, true);
+		}
+	} while (n == 64);
 }
 
 /* Batches of moved pieces: static, not on the stack (a thread on a served
@@ -188,10 +243,13 @@ void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
 		lf_epochs_quiesce();
 		/* The kernel drops the registration of a moved range (no REMAP
 		 * event asked for): register it again.  Nobody else knows the new
-		 * address before mremap returns, so nothing can touch it between. */
+		 * address before mremap returns, so nothing can touch it between.
+		 * It drops the write protection of the moved pages too: in a
+		 * tracked region they count as written from now on, and keep
+		 * their bytes when the file changes (filechange.c). */
 		for (size_t k = 0; k < n; k++) {
 			struct lf_region *m = &moved[k];
-			if (lf_uffd_register(m->start, m->end - m->start, m->src == LF_SRC_SHMEM, NULL) == 0)
+			if (lf_uffd_register(m->start, m->end - m->start, lf_region_reg(m), NULL) == 0)
 				lf_regions_add(m);
 			else
 				lf_info("region moved by mremap to %#lx could not be registered again",

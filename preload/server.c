@@ -164,6 +164,26 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	lf_busy++; /* what pthread_create allocates goes straight to glibc */
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	pthread_t t;
+	int e = pthread_create(&t, &attr, fn, arg);
+	if (!e)
+		pthread_setname_np(t, name);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	lf_busy--;
+	return e;
+}
+
 int lf_server_start(void)
 {
 	if (atomic_load(&started))
@@ -172,37 +192,23 @@ int lf_server_start(void)
 	lf_busy++;
 	pthread_mutex_lock(&start_lock);
 	if (!atomic_load(&started)) {
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		pthread_attr_t attr;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 256 << 10);
 		has_delay = any_delay();
 		if (has_delay) {
 			pthread_condattr_t ca;
 			pthread_condattr_init(&ca);
 			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 			pthread_cond_init(&queue_cond, &ca);
-			pthread_t t;
 			delay_thread_running =
-				pthread_create(&t, &attr, delay_thread, lf_fill_new_bounce()) == 0;
-			if (delay_thread_running)
-				pthread_setname_np(t, "lazyfault-delay");
+				lf_server_spawn(delay_thread, lf_fill_new_bounce(), "lazyfault-delay") == 0;
 		}
 		for (unsigned i = 0; i < lf.workers; i++) {
-			pthread_t t;
-			int e = pthread_create(&t, &attr, worker, lf_fill_new_bounce());
+			int e = lf_server_spawn(worker, lf_fill_new_bounce(), "lazyfault");
 			if (e) {
 				lf_error("cannot start a helper thread: %s", strerror(e));
 				rc = i ? 0 : -1;
 				break;
 			}
-			pthread_setname_np(t, "lazyfault");
 		}
-		pthread_attr_destroy(&attr);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (rc == 0)
 			atomic_store(&started, 1);
 	}

@@ -29,29 +29,41 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 		lf_setup_failed("no helper thread can be started");
 		return false;
 	}
-	int rc = lf_uffd_register(start, len, src == LF_SRC_SHMEM, &ioctls);
+	/* The file's bytes copied into anonymous memory: the library follows
+	 * the file's changes, and where the kernel can tell the pages the
+	 * program writes, loads them write-protected (filechange.c). */
+	bool copies_file = kind == LF_MATCH_FILE && src == LF_SRC_FILE;
+	struct lf_region r = {
+		.start = start, .end = start + len, .base = start, .base_end = start + len,
+		.rule = (uint32_t)rule, .number = number, .kind = (uint8_t)kind, .src = (uint8_t)src,
+		.fd = fd, .offset = offset,
+		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
+		.handoff_ok = copies_file && len >= LF_HANDOFF_MIN && lf.rules.rule[rule].handoff &&
+			      !(prot & (PROT_WRITE | PROT_EXEC)),
+		.tracked = copies_file && lf_follow_start(),
+	};
+	int rc = lf_uffd_register(start, len, lf_region_reg(&r), &ioctls);
 	if (rc < 0) {
 		lf_info("rule '%s': cannot register %#lx+%zu (%s): left to the kernel",
 			lf.rules.rule[rule].name, (unsigned long)start, len, strerror(-rc));
 		return false;
 	}
-	struct lf_region r = {
-		.start = start, .end = start + len, .base = start, .base_end = start + len,
-		.rule = (uint32_t)rule, .number = number, .kind = (uint8_t)kind, .src = (uint8_t)src,
-		.poison_ok = (ioctls >> _UFFDIO_POISON) & 1, .fd = fd, .offset = offset,
-		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
-		.handoff_ok = kind == LF_MATCH_FILE && src == LF_SRC_FILE && len >= LF_HANDOFF_MIN &&
-			      lf.rules.rule[rule].handoff && !(prot & (PROT_WRITE | PROT_EXEC)),
-	};
+	r.poison_ok = (ioctls >> _UFFDIO_POISON) & 1;
+	r.trace_id = lf_trace_region_id();
 	if (lf_regions_add(&r) < 0) {
 		lf_uffd_unregister(start, len);
 		lf_warn("region table full: %#lx+%zu left to the kernel", (unsigned long)start, len);
 		return false;
 	}
+	if (copies_file) {
+		lf_files_report();
+		lf_watch_report();
+	}
 	struct lf_rule_rt *rt = &lf.rt[rule];
 	atomic_fetch_add_explicit(&rt->regions, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
 	lf_ranges_add(&rt->taken, number);
+	lf_trace_region(&r);
 	lf_debug("rule '%s' takes %#lx-%#lx as its region %llu", lf.rules.rule[rule].name,
 		 (unsigned long)start, (unsigned long)(start + len), (unsigned long long)number);
 	return true;

@@ -3,7 +3,10 @@
  * registering ranges, and the fill ioctls with every result the kernel can
  * give: EEXIST (present already: skip the page), EAGAIN with progress
  * (partial: go on) or without (a transient race: retry), ENOENT (no VMA or a
- * window across a VMA end), ESRCH (the process is exiting). */
+ * window across a VMA end), ESRCH (the process is exiting).  Pages of an
+ * emulated file mapping are installed write-protected (LF_OP_COPY_WP) in a
+ * range registered for write-protect faults too: with WP_ASYNC the kernel
+ * resolves the program's first write itself and records it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -18,10 +21,13 @@
 
 /* Features we ask for when the kernel has them.  No events: the library
  * keeps its region table itself through its wrappers (see regions.c), so
- * that no mm operation of the program ever waits for a helper. */
+ * that no mm operation of the program ever waits for a helper.  WP_ASYNC
+ * (Linux 6.7): a write to a page installed write-protected is resolved by
+ * the kernel in the writing thread, with no message, and only recorded
+ * (filechange.c reads the record). */
 #define WANTED_FEATURES (UFFD_FEATURE_POISON | UFFD_FEATURE_THREAD_ID | \
 			 UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MISSING_HUGETLBFS | \
-			 UFFD_FEATURE_MINOR_SHMEM)
+			 UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_ASYNC)
 
 /* Every ioctl goes through here: a raw system call, as helpers must (I1). */
 static int uffd_ioctl(int fd, unsigned long request, void *arg)
@@ -112,12 +118,14 @@ int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whyle
 	return fd;
 }
 
-int lf_uffd_register(uintptr_t start, size_t len, bool minor, uint64_t *ioctls)
+int lf_uffd_register(uintptr_t start, size_t len, enum lf_reg how, uint64_t *ioctls)
 {
-	struct uffdio_register reg = {
-		.range = {.start = start, .len = len},
-		.mode = minor ? UFFDIO_REGISTER_MODE_MINOR : UFFDIO_REGISTER_MODE_MISSING,
+	static const uint64_t modes[] = {
+		[LF_REG_MISSING] = UFFDIO_REGISTER_MODE_MISSING,
+		[LF_REG_MINOR] = UFFDIO_REGISTER_MODE_MINOR,
+		[LF_REG_MISSING_WP] = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
 	};
+	struct uffdio_register reg = {.range = {.start = start, .len = len}, .mode = modes[how]};
 	if (uffd_ioctl(lf.uffd, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
 	if (ioctls)
@@ -140,10 +148,10 @@ void lf_uffd_wake(uintptr_t start, size_t len)
 /* The four fill ioctls, never waking (the caller wakes once, after
  * counting).  Each returns 0 when [dst, dst+len) was done, else -1 with
  * errno, and *done = bytes done before the error. */
-static int uffd_copy(uintptr_t dst, size_t len, const void *src, long *done)
+static int uffd_copy(uintptr_t dst, size_t len, const void *src, bool wp, long *done)
 {
 	struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len,
-				.mode = UFFDIO_COPY_MODE_DONTWAKE};
+				.mode = UFFDIO_COPY_MODE_DONTWAKE | (wp ? UFFDIO_COPY_MODE_WP : 0)};
 	int rc = uffd_ioctl(lf.uffd, UFFDIO_COPY, &c);
 	*done = c.copy;
 	return rc;
@@ -182,7 +190,8 @@ static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *
 	int rc;
 	*progress = 0;
 	switch (op) {
-	case LF_OP_COPY: rc = uffd_copy(dst, len, src, progress); break;
+	case LF_OP_COPY: rc = uffd_copy(dst, len, src, false, progress); break;
+	case LF_OP_COPY_WP: rc = uffd_copy(dst, len, src, true, progress); break;
 	case LF_OP_ZEROPAGE: rc = uffd_zeropage(dst, len, progress); break;
 	case LF_OP_CONTINUE: rc = uffd_continue(dst, len, progress); break;
 	default: rc = uffd_poison(dst, len, progress); break;
@@ -199,7 +208,7 @@ long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src
 	int again = 0;
 	while (done < len) {
 		long progress;
-		const char *s = op == LF_OP_COPY ? (const char *)src + done : NULL;
+		const char *s = src ? (const char *)src + done : NULL; /* COPY only */
 		if (fill_once(op, dst + done, len - done, s, &progress) == 0) {
 			installed += (long)(len - done);
 			break;
@@ -235,6 +244,16 @@ long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src
 		case ESRCH: /* the process is exiting */
 			errno = ESRCH;
 			return -1;
+		case EINVAL: /* COPY_WP in a range not registered for write
+			      * protection: a plain COPY (the page then counts
+			      * as written, which keeps its bytes: safe) */
+			if (op == LF_OP_COPY_WP) {
+				op = LF_OP_COPY;
+				break;
+			}
+			lf_debug("fill ioctl at %#lx+%zu: errno %d", (unsigned long)(dst + done),
+				 len - done, e);
+			return installed;
 		default: /* no strerror here: it may take locale locks (I1) */
 			lf_debug("fill ioctl at %#lx+%zu: errno %d", (unsigned long)(dst + done),
 				 len - done, e);

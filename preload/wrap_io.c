@@ -4,6 +4,9 @@
  * first (lf_prefault, prefault.c), then calls the next definition.  In full
  * mode, and inside the library (lf_busy), each is a straight call.
  *
+ * After a call that writes a file, the private mappings of that file are
+ * brought up to date before it returns (the `changes` column).
+ *
  * The wrappers are the rows of wrap_io_table.h, expanded here twice: once
  * into the wrappers themselves, once into the look-up of every next
  * definition when the library loads.
@@ -82,26 +85,12 @@ static void prefault_addr_out(const struct sockaddr *sa, const socklen_t *len)
 	lf_prefault(sa, *len);
 }
 
-/* ---- the next definitions ------------------------------------------- */
+/* ---- what a row's `changes` column names ----------------------------- */
 
-/* dlsym(RTLD_NEXT) without changing errno.  A wrapper called before the
- * library loaded its look-ups (another library's constructor ran first)
- * comes here; later ones find the pointer.  Relaxed is enough: a thread
- * that finds the slot empty looks the name up itself, and finds the same. */
-__attribute__((noinline)) static void *look_up(void *_Atomic *slot, const char *name)
-{
-	int saved = errno;
-	void *p = lf_real_sym(name);
-	errno = saved;
-	atomic_store_explicit(slot, p, memory_order_relaxed);
-	return p;
-}
-
-static inline void *next_def(void *_Atomic *slot, const char *name)
-{
-	void *p = atomic_load_explicit(slot, memory_order_relaxed);
-	return __builtin_expect(p != NULL, 1) ? p : look_up(slot, name);
-}
+/* After the call, before it returns: errno is kept (filechange.c). */
+#define NO_CHANGE
+#define WRITES_AT_POS(fd) lf_file_written(fd, -1, (int64_t)result);
+#define WRITES_AT(fd, off) lf_file_written(fd, (int64_t)(off), (int64_t)result);
 
 /* ---- the wrappers ----------------------------------------------------- */
 
@@ -109,19 +98,21 @@ enum lf_io_direction { LF_IO_INTO, LF_IO_FROM }; /* checked, used by no hook yet
 
 /* Per row: the type of the call, a slot for its next definition, and the
  * wrapper.  errno is the caller's until the real call. */
-#define LF_IO(name, dir, ret, params, args, buffers)                                  \
+#define LF_IO(name, dir, ret, params, args, buffers, changes)                        \
 	typedef ret lf_io_##name##_fn params;                                         \
 	static void *_Atomic lf_next_##name;                                          \
 	LF_API ret name params                                                        \
 	{                                                                             \
 		(void)LF_IO_##dir;                                                    \
-		lf_io_##name##_fn *next = (lf_io_##name##_fn *)next_def(&lf_next_##name, #name); \
+		lf_io_##name##_fn *next = (lf_io_##name##_fn *)lf_next(&lf_next_##name, #name); \
 		if (want_prefault()) {                                                \
 			int saved_errno = errno;                                      \
 			buffers                                                       \
 			errno = saved_errno;                                          \
 		}                                                                     \
-		return next args;                                                     \
+		ret result = next args;                                               \
+		changes                                                               \
+		return result;                                                        \
 	}
 #define LF_IO_ALIAS(other, name) LF_API lf_io_##name##_fn other __attribute__((alias(#name)));
 #include "wrap_io_table.h"
@@ -133,7 +124,7 @@ enum lf_io_direction { LF_IO_INTO, LF_IO_FROM }; /* checked, used by no hook yet
  * thread that holds a lock the loader wants. */
 __attribute__((constructor)) static void look_up_all(void)
 {
-#define LF_IO(name, ...) next_def(&lf_next_##name, #name);
+#define LF_IO(name, ...) lf_next(&lf_next_##name, #name);
 #define LF_IO_ALIAS(other, name)
 #include "wrap_io_table.h"
 #undef LF_IO

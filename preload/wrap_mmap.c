@@ -254,6 +254,10 @@ LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, void *want)
 {
 	uintptr_t o = (uintptr_t)old, old_up = lf_page_up(oldlen), new_up = lf_page_up(newlen);
+	/* A move drops the write protection that tells a file region's clean
+	 * pages: drop those pages first, so that only written ones move. */
+	if (flags & (MREMAP_MAYMOVE | MREMAP_FIXED))
+		lf_file_before_move(o, o + old_up);
 	void *p = lf_real_mremap(old, oldlen, newlen, flags, want);
 	if (p == MAP_FAILED)
 		return p;
@@ -269,8 +273,8 @@ static void *move_regions(void *old, size_t oldlen, size_t newlen, int flags, vo
 	lf_regions_move(o, kept, n);
 	if (old_up > kept) /* the part not moved is unmapped */
 		lf_regions_remove(o + kept, o + old_up);
-	if (had && new_up > kept && lf_uffd_register(n + kept, new_up - kept,
-					      had && before.src == LF_SRC_SHMEM, NULL) == 0)
+	if (had && new_up > kept &&
+	    lf_uffd_register(n + kept, new_up - kept, lf_region_reg(&before), NULL) == 0)
 		lf_regions_resize(n, kept, new_up);
 	/* MREMAP_DONTUNMAP leaves the old range mapped, registered and empty:
 	 * for anonymous memory that means zeros. */
@@ -310,9 +314,10 @@ LF_API int madvise(void *addr, size_t len, int advice)
 	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
 	if (lf_busy || !table_in_use() || !lf_regions_overlap(a, e))
 		return lf_real_madvise(addr, len, advice);
-	/* MADV_FREE is for anonymous memory only: on a file mapping the kernel
-	 * refuses it, and so must the emulation. */
-	if (advice == MADV_FREE && lf_regions_has_kind(a, e, LF_MATCH_FILE)) {
+	/* MADV_FREE and MADV_WIPEONFORK are for anonymous memory only: on a
+	 * file mapping the kernel refuses them, and so must the emulation. */
+	if ((advice == MADV_FREE || advice == MADV_WIPEONFORK) &&
+	    lf_regions_has_kind(a, e, LF_MATCH_FILE)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -325,6 +330,10 @@ LF_API int madvise(void *addr, size_t len, int advice)
 	 * bytes for a file mapping. */
 	if (rc == 0 && (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24 /* MADV_DONTNEED_LOCKED */))
 		lf_regions_set_zero(a, e);
+	/* What fork will do with the range: the child forgets or wipes it. */
+	if (rc == 0 && (advice == MADV_DONTFORK || advice == MADV_DOFORK ||
+			advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK))
+		lf_regions_set_fork(a, e, advice);
 	lf_mm_unlock();
 	return rc;
 }

@@ -26,16 +26,35 @@ static void note(const void *addr, size_t len)
 		lf_handoff_forbid(a, e, false);
 }
 
+/* While mapped files are followed, a protection change waits for a drop of
+ * clean pages in progress, which must find the pages as it left them
+ * (filechange.c: the pages it makes dirty again must still be writable). */
+static bool follow_lock(void)
+{
+	bool lock = !lf_busy && lf_is_on() && lf_files_any();
+	if (lock)
+		lf_mm_lock();
+	return lock;
+}
+
 LF_API int mprotect(void *addr, size_t len, int prot)
 {
 	note(addr, len);
-	return (int)syscall(SYS_mprotect, addr, len, prot);
+	bool locked = follow_lock();
+	int rc = (int)syscall(SYS_mprotect, addr, len, prot);
+	if (locked)
+		lf_mm_unlock();
+	return rc;
 }
 
 LF_API int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
 {
 	note(addr, len);
-	return (int)syscall(SYS_pkey_mprotect, addr, len, prot, pkey);
+	bool locked = follow_lock();
+	int rc = (int)syscall(SYS_pkey_mprotect, addr, len, prot, pkey);
+	if (locked)
+		lf_mm_unlock();
+	return rc;
 }
 
 LF_API int mlock(const void *addr, size_t len)

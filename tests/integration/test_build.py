@@ -115,7 +115,7 @@ class InstallTest(LFTestCase):
     from there, then make uninstall."""
 
     EXPECTED = {"bin/lazyfault", "lib/lazyfault/liblazyfault.so", "share/man/man1/lazyfault.1",
-                "share/man/man5/lazyfault.ini.5"} | {
+                "share/man/man5/lazyfault.ini.5", "share/man/man5/lazyfault-trace.5"} | {
         f"share/lazyfault/examples/{p.name}" for p in (ROOT / "examples").iterdir()
         if p.suffix in (".ini", ".c")}
     # Directories others share: uninstall leaves them.

@@ -16,12 +16,13 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import tempfile
 import unittest
 from pathlib import Path
 
-from util import (LFTestCase, MiB, SOURCE_OFFSET, SOURCE_SIZE, SYS_PYTHON, make_source, prog,
-                  source_rules)
+from util import (BUILD, LFTestCase, MiB, ROOT, SOURCE_OFFSET, SOURCE_SIZE, SYS_PYTHON, make_source,
+                  prog, source_rules)
 
 PAGE = 4096
 
@@ -79,6 +80,74 @@ class FileMappingTest(FileTestCase):
         shows the page again (zeros, what the file now holds), and so must
         the library (its truncate wrapper empties the poisoned pages)."""
         self.run_prog("file_trunc", "grow")
+
+    def test_changed_by_the_program(self):
+        """The program changes its mapped files with pwrite, write, writev,
+        pwritev, pwritev2, copy_file_range, sendfile, splice, fallocate,
+        open(O_TRUNC) + write, creat, O_APPEND writes and ftruncate, also
+        after mremap moved the mapping: before
+        each call returns, a page it read shows the new bytes, a page it
+        wrote keeps its own, a page past the new end raises SIGBUS (a
+        written one too), the new last page reads the file then zeros;
+        every byte as natively."""
+        l, r = self.run_prog("file_change", "self")
+        # 15 files, each mapped twice, 16 pages a mapping: loading each
+        # mapping once is at most 16 pages; the rest was loaded again.
+        self.assertEqual(r["regions"], 30, r)
+        self.assertGreater(r["pages_loaded"], 16 * 30, r)
+
+    def test_changed_by_the_program_user_mode(self):
+        """The same in user-mode-only mode."""
+        n, l = self.both([prog("file_change"), self.data, "self"], self.rules, uffd="user")
+        self.assertAllChecksPassed(l, "file_change")
+        self.assertMode(l, "user-mode-only")
+        self.assertServed(l, "files", loaded=True)
+        self.assertNoLibErrors(l)
+
+    def test_changed_by_another_process(self):
+        """Another process rewrites pages in place, empties the file and
+        writes it shorter (as cp does), appends to it; a child of fork
+        rewrites pages it shares with the parent, then exits: the library's
+        watch sees each change, and the program sees what it sees natively
+        (a moment later)."""
+        l, r = self.run_prog("file_change", "other")
+
+    def test_writes_racing_with_changes(self):
+        """Three threads each empty a page (MADV_DONTNEED), load it again
+        and write it, 4000 times, while its 16-page range is rewritten
+        without a pause, by the program and by another process: no write is
+        lost (a page written while the library drops the clean pages of a
+        changed range keeps its bytes).  A drop that scans then empties the
+        pages, and one that frees them with MADV_FREE + MADV_PAGEOUT alone,
+        both lose writes here."""
+        rules = "[global]\nworkers = 2\n\n" + self.rules
+        l, r = self.run_prog("file_change", "race", rules=rules, timeout=120)
+
+    def test_changes_on_a_kernel_without_wp_async(self):
+        """A build of the library that acts as on a kernel without
+        UFFD_FEATURE_WP_ASYNC or PAGEMAP_SCAN (before Linux 6.7): one warn
+        line says what is not followed; changes of size still are (SIGBUS
+        past a new end, a grown file read where it raised SIGBUS), while
+        pages loaded before a change keep the bytes they had."""
+        lib = BUILD / "nofollow" / "liblazyfault.so"
+        subprocess.run(["make", "-s", f"B={lib.parent}", "CFLAGS=-O2 -g -DLF_TEST_NO_FOLLOW", str(lib)],
+                       cwd=ROOT, check=True, timeout=300)
+        l = self.lib(["/usr/bin/env", f"LD_PRELOAD={lib}", prog("file_change"), self.data, "self"],
+                     self.rules)
+        self.assertLogLines(l, r": warn: this kernel lacks UFFD_FEATURE_WP_ASYNC or PAGEMAP_SCAN",
+                            count=1)
+        for kept in ("O_TRUNC: page 4, past the new end", "O_TRUNC: page 5, written before, past",
+                     "O_TRUNC: pages 0-2 (read, written, untouched): the new bytes",
+                     "creat: page 1, past the new end", "append: page 7, past the new end",
+                     "ftruncate: page 11, written before, past the new end",
+                     "pwrite: page 2, written before: keeps its bytes",
+                     "pwrite: page 0, outside the change"):
+            self.assertIn("\nok: " + kept, l.stdout, l.describe())
+        for lost in ("pwrite: page 1, read before: the new bytes",
+                     "append: the old last page and page 5",
+                     "ftruncate: page 8, read before: 100 bytes of the file, then zeros"):
+            self.assertIn("\nFAIL: " + lost, l.stdout, l.describe())
+        self.assertServed(l, "files", loaded=True)
 
     def test_madvise_dontneed_and_free(self):
         """MADV_DONTNEED after writing gives the file's bytes again (also the
@@ -262,6 +331,12 @@ class ShmemFileTest(FileTestCase):
 
     def test_threads(self):
         self.run_shmem("file_threads", "8")
+
+    def test_changed_by_the_program(self):
+        self.run_shmem("file_change", "self")
+
+    def test_changed_by_another_process(self):
+        self.run_shmem("file_change", "other")
 
 
 class SourceTest(LFTestCase):

@@ -4,6 +4,7 @@ either side, pages never touched before the fork, pages of a region loaded
 from a source file), child writes do not reach the parent, and each process
 serves its own faults and writes its own statistics file.
 """
+import shutil
 import unittest
 
 from util import (LFTestCase, ZERO_RULES, SOURCE_OFFSET, SYS_PYTHON, make_source, prog,
@@ -48,6 +49,49 @@ class ForkTest(LFTestCase):
                 self.assertServed(l, "big", zeroed=True)
                 for pid in l.child_pids():
                     self.assertServed(l, "big", pid)
+
+    def test_fork_advice(self):
+        """MADV_DONTFORK (whole region, its middle; DOFORK after it),
+        MADV_WIPEONFORK (a written zero region, a source region: zeros in
+        the child whatever the rule loads; KEEPONFORK after it), in a child
+        and a grandchild, EINVAL on a private file mapping; and the child's
+        first mapping gets the address the parent freed, as natively (the
+        library maps nothing of its own in the child).  No error line: the
+        library forgets what the child does not have."""
+        d = self.tmpdir()
+        src = make_source(d / "source.bin")
+        rules = source_rules(src) + f"\n[files]\nmatch = file\npath = {d}/*\n"
+        n, l = self.both([prog("fork_advice"), d, "--source", src, str(SOURCE_OFFSET)], rules)
+        self.assertAllChecksPassed(l, "fork_advice")
+        self.assertNoLibErrors(l)
+        self.assertServed(l, "src", loaded=True)
+        # parent, first child, child, grandchild
+        self.assertStatsValid(l, pids=4)
+        for pid in l.child_pids():
+            self.assertServed(l, "big", pid, zeroed=True)
+        # The children read the wiped source region as zeros: served, never loaded.
+        for pid in l.child_pids():
+            self.assertEqual(l.rule("src", pid)["pages_loaded"], 0, l.describe())
+        self.assertTrue(any(l.rule("src", pid)["pages_zeroed"] for pid in l.child_pids()),
+                        l.describe())
+
+    def test_node_spawn_sync(self):
+        """node's child_process.spawnSync forks (its children inherit
+        regions under MADV_DONTFORK) and execs: the same output as natively
+        and no error line."""
+        if shutil.which("node") is None:
+            self.skipTest("no node")
+        script = ("const cp = require('child_process');\n"
+                  "let out = '';\n"
+                  "for (let i = 0; i < 25; i++)\n"
+                  "  out += cp.spawnSync('/bin/echo', ['run', String(i)]).stdout.toString();\n"
+                  "const big = Buffer.alloc(64 << 20, 7);\n"
+                  "console.log(out.split('\\n').length, big.reduce((a, b) => a + b, 0));\n")
+        n, l = self.both(["node", "-e", script], ZERO_RULES, timeout=120)
+        self.assertIn("26 469762048", n.stdout, n.describe())
+        self.assertNoLibErrors(l)
+        self.assertFalse(l.log_lines, "the library logged:\n" + l.describe())
+        self.assertServed(l, "big", zeroed=True)
 
     def test_python_fork_with_private_mmap(self):
         """A real program: python forks after filling half of a private

@@ -122,6 +122,45 @@ class ContractTest(MallocCase):
         self.contract("1", ["odd"])
 
 
+HUGE = 200 << 30
+
+
+def overcommit_refuses_huge():
+    """The kernel refuses a single 200 GiB mapping: the default heuristic
+    (vm.overcommit_memory = 0) on a machine with less memory and swap."""
+    try:
+        mode = int(open("/proc/sys/vm/overcommit_memory").read())
+        info = dict(l.split(":", 1) for l in open("/proc/meminfo"))
+        total = sum(int(info[k].split()[0]) * 1024 for k in ("MemTotal", "SwapTotal"))
+    except (OSError, ValueError, KeyError):
+        return False
+    return mode == 0 and total < HUGE
+
+
+class HugeRequestTest(MallocCase):
+    """Requests the kernel's accounting refuses are refused under the rules
+    too, as glibc's and the kernel's would be: the library's mappings carry
+    no MAP_NORESERVE the program did not ask for."""
+
+    def test_huge_requests_fail_as_natively(self):
+        """malloc, calloc, realloc (NULL and a served block, which stays
+        intact), posix_memalign, aligned_alloc, valloc of 200 GiB: NULL or
+        ENOMEM under a malloc rule; mmap of 200 GiB under an anon rule and
+        of a 200 GiB file under a file rule: ENOMEM when writable, mapped
+        when read only or MAP_NORESERVE.  Small requests are served after
+        each refusal."""
+        if not overcommit_refuses_huge():
+            self.skipTest("this machine's overcommit policy grants 200 GiB natively")
+        d = self.tmpdir()
+        rules = (malloc_rules() + "\n[anon]\nmatch = anon\nmin_size = 1M\n"
+                 f"\n[files]\nmatch = file\npath = {d}/*\n")
+        l = self.vs_native("huge", [prog("huge"), d], rules)
+        self.assertServed(l, "buf", zeroed=True)
+        anon = self.assertServed(l, "anon")
+        self.assertGreaterEqual(anon["bytes_registered"], HUGE, anon)  # the MAP_NORESERVE one
+        self.assertServed(l, "files", loaded=True)
+
+
 class GrowTest(MallocCase):
     """realloc of a served block that grows: untouched pages stay untouched."""
 

@@ -109,7 +109,9 @@ Test(defines, refused_defines)
 		{ "heap.=3", "-D heap.=3: expected" },
 		{ "nosuch.after=3", "-D nosuch.after=3: no rule 'nosuch' in t.ini" },
 		{ "heap.after=", "-D heap.after=: key 'after': empty value" },
-		{ "heap.after=1\nx", "-D heap.after=1\nx: a value cannot hold a line break" },
+		/* (the message shows the line break escaped, as any byte that is
+		 * not printable text) */
+		{ "heap.after=1\nx", "-D heap.after=1\\x0ax: a value cannot hold a line break" },
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		const char *d[] = { cases[i].def };
