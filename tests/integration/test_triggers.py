@@ -151,6 +151,27 @@ class RegionsTest(TriggersCase):
                          (2, "1,3", 4), l.describe())
         self.assertEqual((rest["regions"], rest["region_numbers"]), (2, "1-2"), l.describe())
 
+    def test_the_trace_numbers_regions_as_the_statistics_do(self):
+        """The fault trace's REGION records carry each region's number in its
+        rule, the number `regions` chose and the statistics list; a fail
+        rule is named as one."""
+        tmp = self.tmpdir()
+        rules = ("[odd]\nmatch = anon\nmin_size = 32K\nmax_size = 32K\nregions = 1,3\n"
+                 "[rest]\nmatch = anon\nmin_size = 32K\nmax_size = 32K\n"
+                 "[never]\nmatch = malloc\nmin_size = 1G\naction = fail\n")
+        l = self.lib([prog("nth_alloc"), "anon", "4", "8"], rules, tmp=tmp,
+                     env={"LAZYFAULT_TRACE": str(tmp / "t.%p.trace")})
+        self.assertEqual(l.rc, 0, l.describe())
+        self.assertEqual(self.assertServed(l, "odd")["region_numbers"], "1,3", l.describe())
+        d = subprocess.run([COMMAND, "report", "--dump", tmp / f"t.{l.pid}.trace"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(d.returncode, 0, d.stderr)
+        recs = [json.loads(x) for x in d.stdout.splitlines()]
+        numbers = [(r["rule"], r["number"]) for r in recs if r["type"] == "region"]
+        self.assertEqual(numbers, [("odd", 1), ("rest", 1), ("odd", 3), ("rest", 2)], d.stdout)
+        actions = {r["name"]: r["action"] for r in recs if r["type"] == "rule"}
+        self.assertEqual(actions, {"odd": "zero", "rest": "zero", "never": "fail"}, d.stdout)
+
 
 # ---------------------------------------------------------------- program
 
