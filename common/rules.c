@@ -289,12 +289,18 @@ static void check_values(struct parser *p, struct lf_rule *r)
 
 /* Rule `a` takes every region that rule `b` would: same kind, a size
  * range that holds b's, no path or the same, no caller or the same one
- * searched at least as deep. */
+ * searched at least as deep, no program or the same; and it lets none of
+ * them through (no `regions`; a fail rule that fails every allocation). */
 static bool takes_all_of(const struct lf_rule *a, const struct lf_rule *b)
 {
 	if (a->match != b->match || a->min_size > b->min_size || a->max_size < b->max_size)
 		return false;
 	if (a->path && (!b->path || strcmp(a->path, b->path) != 0))
+		return false;
+	if (a->program && (!b->program || strcmp(a->program, b->program) != 0))
+		return false;
+	if ((a->given & LF_KEY_REGIONS) ||
+	    (a->action == LF_ACTION_FAIL && (a->given & (LF_KEY_PROBABILITY | LF_KEY_TIMES))))
 		return false;
 	return !a->caller || (b->caller && strcmp(a->caller, b->caller) == 0 &&
 			      a->caller_depth >= b->caller_depth);
@@ -314,14 +320,15 @@ static void check_effect(struct parser *p, struct lf_rule *r)
 			     p->out->rule[i].name, p->out->rule[i].line);
 			break;
 		}
-	if (r->action != LF_ACTION_POISON)
+	if (r->action != LF_ACTION_POISON && r->action != LF_ACTION_FAIL)
 		return;
 	/* The triggers decide nothing but "no" with either of these. */
 	int never = (g & LF_KEY_PROBABILITY) && r->probability == 0 ? LF_K_PROBABILITY
 		    : (g & LF_KEY_TIMES) && r->times == 0 ? LF_K_TIMES : -1;
 	if (never >= 0 && !(g & LF_KEY_PAGES))
-		warn(p, kl[never], "key '%s': rule '%s' never poisons a page (%s = 0)",
-		     lf_rule_keys[never].name, r->name, lf_rule_keys[never].name);
+		warn(p, kl[never], "key '%s': rule '%s' never %s (%s = 0)", lf_rule_keys[never].name,
+		     r->name, r->action == LF_ACTION_FAIL ? "fails an allocation" : "poisons a page",
+		     lf_rule_keys[never].name);
 	else if (never >= 0)
 		warn(p, kl[never], "key '%s': no effect: with %s = 0 only the pages listed are "
 		     "poisoned, as without it", lf_rule_keys[never].name, lf_rule_keys[never].name);
