@@ -201,3 +201,43 @@ Test(defines, set_checks_as_the_parser_does)
 	cr_expect_str_eq(E, "set p.pages=all: key 'after': never used: pages = all poisons every "
 			 "page, whatever 'after' says");
 }
+
+/* ---- defines and the rule file's own checks ---------------------------- */
+
+/* A warning about a key a define set names the define, as an error does. */
+Test(defines, warnings_name_the_define)
+{
+	const char *d[] = { "heap.times=0" };
+	cr_assert_eq(parse_defs(BASE, d, 1), 0, "%s", E);
+	cr_assert_eq(R.nwarnings, 1);
+	cr_expect_str_eq(R.warning[0], "-D heap.times=0: key 'times': rule 'heap' never poisons a "
+			 "page (times = 0)");
+	cr_expect_lt(R.rule[0].key_line[LF_K_TIMES], 0, "a define's place is not a line");
+	cr_expect_eq(R.rule[0].key_line[LF_K_AFTER], 6, "the file's keys keep their lines");
+}
+
+/* A value of the file that goes on on the next line, replaced by a
+ * define; a define's value is one line, a backslash in it its own. */
+Test(defines, over_a_value_that_goes_on)
+{
+	static const char TEXT[] = "[p]\nmatch = anon\naction = poison\npages = 1,\n    2,3\n";
+	const char *d[] = { "p.pages=7" };
+	cr_assert_eq(parse_defs(TEXT, d, 1), 0, "%s", E);
+	cr_expect_eq(R.rule[0].npages, 1);
+	cr_expect_eq(R.rule[0].pages[0].first, 7);
+	const char *slash[] = { "p.path=/x\\" };
+	cr_expect_eq(parse_defs("[p]\nmatch = file\n", slash, 1), 0, "%s", E);
+	cr_expect_str_eq(R.rule[0].path, "/x\\");
+}
+
+/* A source a define gave that cannot be read: the define is named. */
+Test(defines, a_source_names_its_define)
+{
+	const char *d[] = { "r.source=/nonexistent/lazyfault-data" };
+	cr_assert_eq(parse_defs("[r]\nmatch = malloc\naction = load\nsource = /dev/zero\n", d, 1), 0,
+		     "%s", E);
+	cr_expect_eq(lf_rules_check_sources(&R, E, sizeof(E)), -1);
+	static const char want[] = "-D r.source=/nonexistent/lazyfault-data: key 'source': rule 'r': "
+				   "cannot use /nonexistent/lazyfault-data: ";
+	cr_expect(strncmp(E, want, strlen(want)) == 0, "%s", E);
+}

@@ -308,6 +308,12 @@ Test(files, relative_source_beside_the_rule_file)
 	cr_expect_str_eq(r.rule[0].source, want);
 	cr_expect_str_eq(r.rule[1].source, "/dev/null", "an absolute one stays");
 	lf_rules_free(&r);
+	/* a source a -D gives: beside the rule file too, as if written there */
+	const char *text[] = { "b.source=data.bin" };
+	struct lf_defines d = { .label = "-D", .text = text, .n = 1 };
+	cr_assert_eq(lf_rules_load_defs(rules, &d, &r, E, sizeof(E)), 0, "%s", E);
+	cr_expect_str_eq(r.rule[1].source, want);
+	lf_rules_free(&r);
 	/* a relative rule file: relative to the current directory, made absolute */
 	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
 	cr_assert_eq(chdir(dir), 0);
