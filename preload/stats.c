@@ -188,7 +188,7 @@ static void put_bool(struct out *o, const char *name, bool v)
 
 static void put_selection(struct out *o, const struct lf_rule_rt *rt)
 {
-	char list[LF_RANGES * 44 + 8];
+	static char list[LF_RANGES * 44 + 8]; /* static, as the writer's other buffers */
 	struct lf_page_list l = {.pages = (struct lf_page_span *)rt->taken.span,
 				 .npages = rt->taken.n};
 	size_t n = lf_format_pages(&l, list, sizeof list - 4);
