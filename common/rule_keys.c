@@ -10,7 +10,7 @@
 #include <string.h>
 
 const char *const lf_match_names[LF_NMATCH] = { "anon", "file", "malloc" };
-const char *const lf_action_names[LF_NACTION] = { "zero", "load", "poison" };
+const char *const lf_action_names[LF_NACTION] = { "zero", "load", "poison", "fail" };
 const char *const lf_fill_names[LF_NFILL] = { "zero", "load" };
 const char *const lf_level_names[4] = { "error", "warn", "info", "debug" };
 const char *const lf_on_error_names[2] = { "passthrough", "abort" };
@@ -37,6 +37,9 @@ const char *lf_action_name(enum lf_action a) { return NAME_OF(lf_action_names, a
 #define V_BOOL(m) .kind = LF_KIND_BOOL, FIELD(m, bool)
 #define V_PROBABILITY(m) .kind = LF_KIND_PROBABILITY, FIELD(m, double)
 #define V_PAGES(m) .kind = LF_KIND_PAGES, FIELD(m, struct lf_page_list)
+/* A list in the syntax of pages whose numbers count from 1 (.lo), without
+ * `last` or `all`. */
+#define V_REGIONS(m) .kind = LF_KIND_PAGES, FIELD(m, struct lf_page_list), .lo = 1
 /* An enum field is read and written as an unsigned (its compatible type). */
 #define V_ENUM(m, T, tab) .kind = LF_KIND_ENUM, \
 	FIELD(m, T) + CHECK(sizeof(T) == sizeof(unsigned)), \
@@ -50,7 +53,11 @@ const char *lf_action_name(enum lf_action a) { return NAME_OF(lf_action_names, a
 #define BY_MATCH(anon, file, malloc) { [LF_MATCH_ANON] = anon, [LF_MATCH_FILE] = file, \
 				       [LF_MATCH_MALLOC] = malloc }
 /* An enum value that is for anon and malloc rules only. */
-#define NOT_ON_FILE(n, v) (const unsigned[n]){ [v] = LF_ON(LF_MATCH_ANON) | LF_ON(LF_MATCH_MALLOC) }
+#define ANON_OR_MALLOC (LF_ON(LF_MATCH_ANON) | LF_ON(LF_MATCH_MALLOC))
+#define NOT_ON_FILE(n, v) (const unsigned[n]){ [v] = ANON_OR_MALLOC }
+#define ACTIONS_NOT_ON_FILE \
+	(const unsigned[LF_NACTION]){ [LF_ACTION_ZERO] = ANON_OR_MALLOC, [LF_ACTION_FAIL] = ANON_OR_MALLOC }
+#define POISON_OR_FAIL (LF_ON(LF_ACTION_POISON) | LF_ON(LF_ACTION_FAIL))
 
 #define KEY_STRUCT struct lf_rules
 #define GLOBAL_KEY(ID, ...) [LF_G_##ID] = { __VA_ARGS__ },
@@ -96,6 +103,7 @@ enum lf_fill lf_rule_fill(const struct lf_rule *r)
 {
 	switch (r->action) {
 	case LF_ACTION_ZERO:
+	case LF_ACTION_FAIL: /* fills nothing; zero stands for "no file" */
 		return LF_FILL_ZERO;
 	case LF_ACTION_LOAD:
 		return LF_FILL_LOAD;
@@ -107,7 +115,8 @@ enum lf_fill lf_rule_fill(const struct lf_rule *r)
 
 bool lf_rule_draws(const struct lf_rule *r)
 {
-	return r->action == LF_ACTION_POISON && (r->given & LF_KEY_PROBABILITY) &&
+	return (r->action == LF_ACTION_POISON || r->action == LF_ACTION_FAIL) &&
+	       (r->given & LF_KEY_PROBABILITY) &&
 	       r->probability > 0 && r->probability < 1;
 }
 
@@ -256,8 +265,9 @@ int lf_key_set(const struct lf_key *k, void *base, const char *v, char *why, siz
 		return 0;
 	}
 	case LF_KIND_PAGES:
-		if (lf_parse_pages(v, &pages, reason, sizeof(reason)) < 0) {
-			snprintf(why, n, "bad page list '%s': %s", v, reason);
+		if (lf_parse_pages(v, &pages, reason, sizeof(reason)) < 0 ||
+		    (k->lo && lf_pages_from_one(&pages, reason, sizeof(reason)) < 0)) {
+			snprintf(why, n, "bad %s list '%s': %s", k->lo ? "region" : "page", v, reason);
 			return -1;
 		}
 		free(((struct lf_page_list *)f)->pages);
@@ -282,6 +292,22 @@ int lf_key_set(const struct lf_key *k, void *base, const char *v, char *why, siz
 	if (rc == LF_OUT_OF_RANGE || rc == LF_TOO_LARGE)
 		return out_of_range(k, v, x, rc == LF_TOO_LARGE, why, n);
 	return rc < 0 ? bad_syntax(k, v, why, n) : 0;
+}
+
+size_t lf_key_size(const struct lf_key *k)
+{
+	switch (k->kind) {
+	case LF_KIND_ENUM: return sizeof(unsigned);
+	case LF_KIND_STRING: return sizeof(char *);
+	case LF_KIND_SIZE:
+	case LF_KIND_DURATION: return sizeof(uint64_t);
+	case LF_KIND_NUMBER: return k->width;
+	case LF_KIND_LIMIT: return sizeof(int64_t);
+	case LF_KIND_BOOL: return sizeof(bool);
+	case LF_KIND_PROBABILITY: return sizeof(double);
+	case LF_KIND_PAGES: return sizeof(struct lf_page_list);
+	}
+	return 0;
 }
 
 void lf_key_free(const struct lf_key *k, void *base)

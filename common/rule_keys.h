@@ -27,7 +27,8 @@ struct lf_key {
 	enum lf_kind kind;
 	size_t offset;          /* of its field in struct lf_rule or struct lf_rules */
 	unsigned width;         /* LF_KIND_NUMBER: sizeof the field (else unused) */
-	uint64_t lo, hi;        /* LF_KIND_SIZE, LF_KIND_NUMBER: the values accepted */
+	uint64_t lo, hi;        /* LF_KIND_SIZE, LF_KIND_NUMBER: the values accepted;
+				   LF_KIND_PAGES: lo 1 numbers from 1 (regions) */
 	const char *const *names; /* LF_KIND_ENUM: the value names, by value */
 	unsigned nnames;
 	/* LF_KIND_ENUM, optional: per value, the matches it is for (0: all),
@@ -98,6 +99,8 @@ void lf_names_of(const char *const *names, unsigned n, unsigned mask, char *buf,
  * "key 'K': "); or LF_KEY_NO_MEMORY.  The field is changed only on 0. */
 #define LF_KEY_NO_MEMORY (-2)
 int lf_key_set(const struct lf_key *k, void *base, const char *v, char *why, size_t n);
+/* The bytes of key k's field. */
+size_t lf_key_size(const struct lf_key *k);
 /* Free what key k's field holds (strings, page lists) and clear it. */
 void lf_key_free(const struct lf_key *k, void *base);
 

@@ -29,7 +29,13 @@
  * Errors: the first one found stops the parse; the message is
  * "FILE:LINE: key 'KEY': ...", "FILE:LINE: rule 'NAME': ...",
  * "FILE:LINE: section 'global': ...", "FILE:LINE: syntax error: ..." or,
- * with no line, "FILE: ...". */
+ * with no line, "FILE: ...".
+ *
+ * Defines (-D RULE.KEY=VALUE, rules.h) go through the same code as the
+ * file's lines: each stands at a line number of its own below every real
+ * line (DEF_LINE), so that the checks, which name the line of the key at
+ * fault, name the define instead, and an error in a define is the one
+ * reported first. */
 #include "rule_keys.h"
 
 #include "files.h"
@@ -81,7 +87,13 @@ struct parser {
 	int err_seen;               /* the line being read when it was found */
 	bool failed;
 	bool eof;                   /* the whole text was read */
+	const struct lf_defines *defs; /* NULL: none */
 };
+
+/* Define i stands at line DEF_LINE(i): below 0 (no line) and every line. */
+#define DEF_LINE(i) (INT_MIN + 1 + (int)(i))
+static bool is_def_line(int line) { return line < 0; }
+static size_t def_index(int line) { return (size_t)(line - DEF_LINE(0)); }
 
 /* Bytes that are not printable UTF-8 (from a file name, say) as \xHH, so
  * that a message never sends raw bytes to a terminal. */
@@ -92,6 +104,18 @@ static void escape_in_place(char *s, size_t cap)
 		lf_escape_text(raw, s, cap);
 		free(raw);
 	}
+}
+
+/* Where a message is about, with ": " after it: "FILE:LINE: ", the
+ * define's "-D RULE.KEY=VALUE: ", or "FILE: " for no line.  The length
+ * written, as snprintf's. */
+static int place(const struct parser *p, int line, char *buf, size_t n)
+{
+	if (line > 0)
+		return snprintf(buf, n, "%s:%d: ", p->file, line);
+	if (is_def_line(line))
+		return snprintf(buf, n, "%s %s: ", p->defs->label, p->defs->text[def_index(line)]);
+	return snprintf(buf, n, "%s: ", p->file);
 }
 
 /* Record an error; the one on the earliest line wins (a rule-level problem
@@ -108,8 +132,7 @@ static void fail(struct parser *p, int line, const char *fmt, ...)
 	p->err_line = line;
 	if (!p->err || !p->errlen)
 		return;
-	int n = line > 0 ? snprintf(p->err, p->errlen, "%s:%d: ", p->file, line)
-			 : snprintf(p->err, p->errlen, "%s: ", p->file);
+	int n = place(p, line, p->err, p->errlen);
 	if (n < 0 || (size_t)n >= p->errlen)
 		return;
 	va_list ap;
@@ -126,7 +149,7 @@ static void warn(struct parser *p, int line, const char *fmt, ...)
 {
 	char msg[1024];
 	struct lf_rules *o = p->out;
-	int n = snprintf(msg, sizeof(msg), "%s:%d: ", p->file, line);
+	int n = place(p, line, msg, sizeof(msg));
 	if (n >= 0 && (size_t)n < sizeof(msg)) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -266,12 +289,18 @@ static void check_values(struct parser *p, struct lf_rule *r)
 
 /* Rule `a` takes every region that rule `b` would: same kind, a size
  * range that holds b's, no path or the same, no caller or the same one
- * searched at least as deep. */
+ * searched at least as deep, no program or the same; and it lets none of
+ * them through (no `regions`; a fail rule that fails every allocation). */
 static bool takes_all_of(const struct lf_rule *a, const struct lf_rule *b)
 {
 	if (a->match != b->match || a->min_size > b->min_size || a->max_size < b->max_size)
 		return false;
 	if (a->path && (!b->path || strcmp(a->path, b->path) != 0))
+		return false;
+	if (a->program && (!b->program || strcmp(a->program, b->program) != 0))
+		return false;
+	if ((a->given & LF_KEY_REGIONS) ||
+	    (a->action == LF_ACTION_FAIL && (a->given & (LF_KEY_PROBABILITY | LF_KEY_TIMES))))
 		return false;
 	return !a->caller || (b->caller && strcmp(a->caller, b->caller) == 0 &&
 			      a->caller_depth >= b->caller_depth);
@@ -291,14 +320,15 @@ static void check_effect(struct parser *p, struct lf_rule *r)
 			     p->out->rule[i].name, p->out->rule[i].line);
 			break;
 		}
-	if (r->action != LF_ACTION_POISON)
+	if (r->action != LF_ACTION_POISON && r->action != LF_ACTION_FAIL)
 		return;
 	/* The triggers decide nothing but "no" with either of these. */
 	int never = (g & LF_KEY_PROBABILITY) && r->probability == 0 ? LF_K_PROBABILITY
 		    : (g & LF_KEY_TIMES) && r->times == 0 ? LF_K_TIMES : -1;
 	if (never >= 0 && !(g & LF_KEY_PAGES))
-		warn(p, kl[never], "key '%s': rule '%s' never poisons a page (%s = 0)",
-		     lf_rule_keys[never].name, r->name, lf_rule_keys[never].name);
+		warn(p, kl[never], "key '%s': rule '%s' never %s (%s = 0)", lf_rule_keys[never].name,
+		     r->name, r->action == LF_ACTION_FAIL ? "fails an allocation" : "poisons a page",
+		     lf_rule_keys[never].name);
 	else if (never >= 0)
 		warn(p, kl[never], "key '%s': no effect: with %s = 0 only the pages listed are "
 		     "poisoned, as without it", lf_rule_keys[never].name, lf_rule_keys[never].name);
@@ -308,16 +338,12 @@ static void check_effect(struct parser *p, struct lf_rule *r)
 		warn(p, kl[LF_K_FILL], "key 'fill': no effect: pages = all poisons every page");
 }
 
-/* The checks that need the whole section, run when it ends. */
-static void end_rule(struct parser *p)
+static void apply_defines(struct parser *p, const char *section, bool global);
+
+/* The checks of a whole rule, its keys all set. */
+static void check_rule(struct parser *p, struct lf_rule *r)
 {
-	struct lf_rule *r = cur_rule(p);
 	char names[96];
-	if (!(r->given & LF_KEY_MATCH)) {
-		fail(p, r->line, "rule '%s': missing required key 'match'", r->name);
-		return;
-	}
-	set_defaults(p, lf_rule_keys, LF_NRULE_KEYS, r, r->key_line, r->match);
 	/* Every check runs: the error on the earliest line is the one kept. */
 	for (int i = 0; i < LF_NRULE_KEYS; i++) {
 		const struct lf_key *k = &lf_rule_keys[i];
@@ -335,6 +361,22 @@ static void end_rule(struct parser *p)
 	check_values(p, r);
 	if (!p->failed)
 		check_effect(p, r);
+}
+
+/* The checks that need the whole section, run when it ends (after the
+ * defines for it). */
+static void end_rule(struct parser *p)
+{
+	struct lf_rule *r = cur_rule(p);
+	apply_defines(p, r->name, false);
+	if (p->failed)
+		return;
+	if (!(r->given & LF_KEY_MATCH)) {
+		fail(p, r->line, "rule '%s': missing required key 'match'", r->name);
+		return;
+	}
+	set_defaults(p, lf_rule_keys, LF_NRULE_KEYS, r, r->key_line, r->match);
+	check_rule(p, r);
 }
 
 /* ------------------------------------------------------------- reading */
@@ -540,6 +582,68 @@ static void key_names(const struct lf_key *keys, size_t n, char *buf, size_t len
 		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", keys[i].name);
 }
 
+/* A key that is not in the table of its section. */
+static void unknown_key(struct parser *p, bool global, const char *key, int line)
+{
+	if (global) {
+		char names[160];
+		key_names(lf_global_keys, LF_NGLOBAL_KEYS, names, sizeof(names));
+		fail(p, line, "key '%s': not a [global] key (those are %s)%s", key, names,
+		     lf_key_find(lf_rule_keys, LF_NRULE_KEYS, key) >= 0 ? "; rule keys go in a rule's own section" : "");
+	} else {
+		fail(p, line, "key '%s': unknown key in rule '%s'%s", key, cur_rule(p)->name,
+		     lf_key_find(lf_global_keys, LF_NGLOBAL_KEYS, key) >= 0 ? " (it belongs in [global])" : "");
+	}
+}
+
+/* Key k of the current section ([global] or the rule) given `value` on
+ * `line`: a line of the file, or a define's (which takes the place of the
+ * file's value). */
+static void give_key(struct parser *p, bool global, int k, const char *value, int line)
+{
+	const struct lf_key *keys = global ? lf_global_keys : lf_rule_keys;
+	int *key_line = global ? p->global_key_line : cur_rule(p)->key_line;
+	const char *key = keys[k].name;
+	int first = key_line[k];
+	if (first && is_def_line(first)) {
+		fail(p, line, "key '%s': given twice (first as %s %s)", key, p->defs->label,
+		     p->defs->text[def_index(first)]);
+		return;
+	}
+	if (first && !is_def_line(line)) {
+		if (global)
+			fail(p, line, "key '%s': given twice in [global] (first on line %d)", key, first);
+		else
+			fail(p, line, "key '%s': given twice in rule '%s' (first on line %d)", key,
+			     cur_rule(p)->name, first);
+		return;
+	}
+	key_line[k] = line;
+	/* inih takes ';' as a comment only after a blank, so "stats =;x" sets
+	 * stats to ";x": surely a comment gone wrong, and not printable back. */
+	if (*value == ';') {
+		fail(p, line, "key '%s': value starts with ';' (a comment needs a blank before it: key = value ; comment)",
+		     key);
+		return;
+	}
+	if (!*value && !keys[k].empty_ok) {
+		fail(p, line, "key '%s': empty value", key);
+		return;
+	}
+	void *base = global ? (void *)p->out : (void *)cur_rule(p);
+	if (!global)
+		cur_rule(p)->given |= 1u << k;
+	if (is_def_line(line)) {
+		/* A define is one line of its own: it does not go on. */
+		set_key(p, &keys[k], base, value, line);
+		return;
+	}
+	p->cont.key = &keys[k];
+	p->cont.base = base;
+	p->cont.line = line;
+	add_to_value(p, value);
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parser *p = user;
@@ -568,49 +672,170 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return 0;
 	}
 	bool global = p->sec == SEC_GLOBAL;
-	const struct lf_key *keys = global ? lf_global_keys : lf_rule_keys;
-	size_t nkeys = global ? LF_NGLOBAL_KEYS : LF_NRULE_KEYS;
-	int *key_line = global ? p->global_key_line : cur_rule(p)->key_line;
-	int k = lf_key_find(keys, nkeys, key);
-	if (k < 0 && global) {
-		char names[128];
-		key_names(lf_global_keys, LF_NGLOBAL_KEYS, names, sizeof(names));
-		fail(p, p->line, "key '%s': not a [global] key (those are %s)%s", key, names,
-		     lf_key_find(lf_rule_keys, LF_NRULE_KEYS, key) >= 0 ? "; rule keys go in a rule's own section" : "");
-		return 0;
-	}
-	if (k < 0) {
-		fail(p, p->line, "key '%s': unknown key in rule '%s'%s", key, cur_rule(p)->name,
-		     lf_key_find(lf_global_keys, LF_NGLOBAL_KEYS, key) >= 0 ? " (it belongs in [global])" : "");
-		return 0;
-	}
-	if (key_line[k]) {
-		if (global)
-			fail(p, p->line, "key '%s': given twice in [global] (first on line %d)", key, key_line[k]);
-		else
-			fail(p, p->line, "key '%s': given twice in rule '%s' (first on line %d)", key,
-			     cur_rule(p)->name, key_line[k]);
-		return 0;
-	}
-	key_line[k] = p->line;
-	/* inih takes ';' as a comment only after a blank, so "stats =;x" sets
-	 * stats to ";x": surely a comment gone wrong, and not printable back. */
-	if (*value == ';') {
-		fail(p, p->line, "key '%s': value starts with ';' (a comment needs a blank before it: key = value ; comment)",
-		     key);
-		return 0;
-	}
-	if (!*value && !keys[k].empty_ok) {
-		fail(p, p->line, "key '%s': empty value", key);
-		return 0;
-	}
-	if (!global)
-		cur_rule(p)->given |= 1u << k;
-	p->cont.key = &keys[k];
-	p->cont.base = global ? (void *)p->out : (void *)cur_rule(p);
-	p->cont.line = p->line;
-	add_to_value(p, value);
+	int k = global ? lf_key_find(lf_global_keys, LF_NGLOBAL_KEYS, key)
+		       : lf_key_find(lf_rule_keys, LF_NRULE_KEYS, key);
+	if (k < 0)
+		unknown_key(p, global, key, p->line);
+	else
+		give_key(p, global, k, value, p->line);
 	return !p->failed;
+}
+
+/* ------------------------------------------------------------- defines */
+
+/* The parts of define "NAME.KEY=VALUE": NAME is the text before the last
+ * '.' ahead of the first '=' (a rule name may hold dots, a key never
+ * does).  False when it has not that shape. */
+struct define {
+	const char *name;
+	size_t name_len;
+	char key[64];
+	const char *value;
+};
+
+static bool split_define(const char *text, struct define *d)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq)
+		return false;
+	const char *dot = NULL;
+	for (const char *c = text; c < eq; c++)
+		if (*c == '.')
+			dot = c;
+	if (!dot || dot == text || dot + 1 == eq || (size_t)(eq - dot - 1) >= sizeof(d->key))
+		return false;
+	d->name = text;
+	d->name_len = (size_t)(dot - text);
+	memcpy(d->key, dot + 1, (size_t)(eq - dot - 1));
+	d->key[eq - dot - 1] = '\0';
+	d->value = eq + 1;
+	return true;
+}
+
+static bool define_names(const struct define *d, const char *section)
+{
+	return strlen(section) == d->name_len && memcmp(section, d->name, d->name_len) == 0;
+}
+
+/* Every define has the shape NAME.KEY=VALUE and fits on a line. */
+static void check_defines(struct parser *p)
+{
+	for (size_t i = 0; p->defs && i < p->defs->n; i++) {
+		struct define d;
+		if (strchr(p->defs->text[i], '\n'))
+			fail(p, DEF_LINE(i), "a value cannot hold a line break");
+		else if (!split_define(p->defs->text[i], &d))
+			fail(p, DEF_LINE(i), "expected RULE.KEY=VALUE or global.KEY=VALUE");
+	}
+}
+
+/* The defines for `section` (a rule's name, or "global"), applied to it
+ * as if written there. */
+static void apply_defines(struct parser *p, const char *section, bool global)
+{
+	for (size_t i = 0; p->defs && i < p->defs->n && !p->failed; i++) {
+		struct define d;
+		if (!split_define(p->defs->text[i], &d) || !define_names(&d, section))
+			continue;
+		int k = global ? lf_key_find(lf_global_keys, LF_NGLOBAL_KEYS, d.key)
+			       : lf_key_find(lf_rule_keys, LF_NRULE_KEYS, d.key);
+		if (k < 0)
+			unknown_key(p, global, d.key, DEF_LINE(i));
+		else
+			give_key(p, global, k, d.value, DEF_LINE(i));
+	}
+}
+
+/* A define that names no rule of the file. */
+static void check_define_targets(struct parser *p)
+{
+	for (size_t i = 0; p->defs && i < p->defs->n && !p->failed; i++) {
+		struct define d;
+		bool found = !split_define(p->defs->text[i], &d) || define_names(&d, "global");
+		for (size_t r = 0; r < p->out->nrules && !found; r++)
+			found = define_names(&d, p->out->rule[r].name);
+		if (!found)
+			fail(p, DEF_LINE(i), "no rule '%.*s' in %s", (int)d.name_len, d.name, p->file);
+	}
+}
+
+int lf_defines_split(const char *joined, const char *label, struct lf_defines *d, char **store)
+{
+	size_t n = 1;
+	memset(d, 0, sizeof(*d));
+	d->label = label;
+	*store = strdup(joined ? joined : "");
+	if (!*store)
+		return -1;
+	for (const char *c = *store; *c; c++)
+		n += *c == '\n';
+	const char **v = calloc(n, sizeof(*v));
+	if (!v) {
+		free(*store);
+		*store = NULL;
+		return -1;
+	}
+	for (char *c = *store, *next; c && *c; c = next) {
+		next = strchr(c, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*c)
+			v[d->n++] = c;
+	}
+	d->text = v;
+	return 0;
+}
+
+void lf_defines_free(struct lf_defines *d, char *store)
+{
+	free((void *)d->text);
+	free(store);
+	memset(d, 0, sizeof(*d));
+}
+
+int lf_rule_with_define(const struct lf_rules *rs, size_t i, const char *label, const char *text,
+			struct lf_rule *out, int *key, char *err, size_t errlen)
+{
+	struct lf_defines defs = { .label = label, .text = &text, .n = 1 };
+	struct lf_rules one = { .file = rs->file, .rule = out, .nrules = 1 };
+	struct parser p = { .file = rs->file ? rs->file : "(rules)", .out = &one, .sec = SEC_RULE,
+			    .defs = &defs, .err = err, .errlen = errlen, .eof = true };
+	struct define d;
+	*out = rs->rule[i];
+	if (err && errlen)
+		err[0] = '\0';
+	check_defines(&p);
+	if (p.failed)
+		return -1;
+	split_define(text, &d);
+	int k = lf_key_find(lf_rule_keys, LF_NRULE_KEYS, d.key);
+	if (k < 0 || !define_names(&d, out->name)) {
+		if (k < 0)
+			unknown_key(&p, false, d.key, DEF_LINE(0));
+		else
+			fail(&p, DEF_LINE(0), "not a key of rule '%s'", out->name);
+		return -1;
+	}
+	/* The copy's field is its own from here: the rule's stays as it is.
+	 * What the checks find wrong now, the define did: every key given
+	 * stands at its line. */
+	memset(lf_key_field(&lf_rule_keys[k], out), 0, lf_key_size(&lf_rule_keys[k]));
+	for (int j = 0; j < LF_NRULE_KEYS; j++)
+		out->key_line[j] = j != k && (out->given & (1u << j)) ? DEF_LINE(0) : 0;
+	give_key(&p, false, k, d.value, DEF_LINE(0));
+	if (!p.failed)
+		check_rule(&p, out);
+	/* A warning (a value that makes the rule never fire, say) does not
+	 * refuse the define, and the caller takes an error only: dropped. */
+	for (size_t j = 0; j < one.nwarnings; j++)
+		free(one.warning[j]);
+	free(one.warning);
+	if (p.failed) {
+		lf_key_free(&lf_rule_keys[k], out);
+		return -1;
+	}
+	*key = k;
+	return 0;
 }
 
 /* Line n of the text (for the message of a syntax error inih found). */
@@ -642,11 +867,18 @@ void lf_rules_free(struct lf_rules *r)
 	free(r->warning);
 	free(r->rule);
 	free(r->file);
+	free(r->defines_label);
 	memset(r, 0, sizeof(*r));
 }
 
 int lf_rules_parse(const char *text, size_t len, const char *name,
 		   struct lf_rules *out, char *err, size_t errlen)
+{
+	return lf_rules_parse_defs(text, len, name, NULL, out, err, errlen);
+}
+
+int lf_rules_parse_defs(const char *text, size_t len, const char *name,
+			const struct lf_defines *d, struct lf_rules *out, char *err, size_t errlen)
 {
 	struct parser p = {
 		.file = name ? name : "(rules)",
@@ -655,17 +887,21 @@ int lf_rules_parse(const char *text, size_t len, const char *name,
 		.out = out,
 		.err = err,
 		.errlen = errlen,
+		.defs = d,
 	};
 	if (err && errlen)
 		err[0] = '\0';
 	memset(out, 0, sizeof(*out));
 	out->file = strdup(p.file);
-	if (!out->file) {
+	if (d && d->n)
+		out->defines_label = strdup(d->label);
+	if (!out->file || (d && d->n && !out->defines_label)) {
 		fail(&p, 0, "out of memory");
 		goto out;
 	}
 
-	int ret = ini_parse_stream(reader, &p, handler, &p);
+	check_defines(&p);
+	int ret = p.failed ? 0 : ini_parse_stream(reader, &p, handler, &p);
 	p.eof = true;
 	if (!p.failed && p.cont.key)
 		fail(&p, p.cont.line, "key '%s': the value goes on (it ends with %s), but the file ends",
@@ -674,7 +910,11 @@ int lf_rules_parse(const char *text, size_t len, const char *name,
 	free(p.cont.text);
 	if (!p.failed)
 		end_section(&p);
+	if (!p.failed)
+		apply_defines(&p, "global", true);
 	set_defaults(&p, lf_global_keys, LF_NGLOBAL_KEYS, out, p.global_key_line, 0);
+	if (!p.failed)
+		check_define_targets(&p);
 	/* ret is the first line inih found wrong: where our handler failed, or
 	 * a syntax error of inih's own.  The error found first in reading
 	 * order is reported: a syntax error inside a rule explains that
@@ -751,6 +991,12 @@ static int sources_beside(const char *path, struct lf_rules *out)
 
 int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errlen)
 {
+	return lf_rules_load_defs(path, NULL, out, err, errlen);
+}
+
+int lf_rules_load_defs(const char *path, const struct lf_defines *d, struct lf_rules *out,
+		       char *err, size_t errlen)
+{
 	int saved = errno;
 	char ebuf[128], why[256];
 	if (!err)
@@ -805,7 +1051,7 @@ int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errl
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror_r(rerr, ebuf, sizeof(ebuf)));
 	else if (too_large)
 		snprintf(err, errlen, "%s: %s", path, too_large);
-	else if ((rc = lf_rules_parse(buf, len, path, out, err, errlen)) == 0 &&
+	else if ((rc = lf_rules_parse_defs(buf, len, path, d, out, err, errlen)) == 0 &&
 		 sources_beside(path, out) != 0) {
 		lf_rules_free(out);
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -826,8 +1072,13 @@ int lf_rule_open_source(const struct lf_rules *rs, const struct lf_rule *r, char
 	 * reads them as a file's. */
 	int fd = lf_open_input(r->source, true, why, sizeof(why));
 	if (fd < 0 && err && errlen) {
-		snprintf(err, errlen, "%s:%d: key 'source': rule '%s': cannot use %s: %s", rs->file,
-			 r->key_line[LF_K_SOURCE], r->name, r->source, why);
+		int line = r->key_line[LF_K_SOURCE];
+		int n = is_def_line(line)
+			? snprintf(err, errlen, "%s %s.source=%s: ", rs->defines_label, r->name, r->source)
+			: snprintf(err, errlen, "%s:%d: ", rs->file, line);
+		if (n >= 0 && (size_t)n < errlen)
+			snprintf(err + n, errlen - (size_t)n, "key 'source': rule '%s': cannot use %s: %s",
+				 r->name, r->source, why);
 		escape_in_place(err, errlen);
 	}
 	return fd;

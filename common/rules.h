@@ -16,12 +16,12 @@
 #include "values.h"
 
 enum lf_match { LF_MATCH_ANON, LF_MATCH_FILE, LF_MATCH_MALLOC };
-enum lf_action { LF_ACTION_ZERO, LF_ACTION_LOAD, LF_ACTION_POISON };
+enum lf_action { LF_ACTION_ZERO, LF_ACTION_LOAD, LF_ACTION_POISON, LF_ACTION_FAIL };
 enum lf_fill { LF_FILL_ZERO, LF_FILL_LOAD };
 enum lf_on_error { LF_ON_ERROR_PASSTHROUGH, LF_ON_ERROR_ABORT };
 enum lf_level { LF_LEVEL_ERROR, LF_LEVEL_WARN, LF_LEVEL_INFO, LF_LEVEL_DEBUG };
 #define LF_NMATCH 3
-#define LF_NACTION 3
+#define LF_NACTION 4
 #define LF_NFILL 2
 
 #define LF_NO_MAX UINT64_MAX       /* max_size when absent */
@@ -65,12 +65,15 @@ struct lf_rule {
 	char *name;             /* the section name (valid UTF-8, no control character) */
 	int line;               /* line of the section header */
 	unsigned given;         /* enum lf_key_bit mask: the keys the file set */
-	int key_line[LF_NRULE_KEYS]; /* the line of each key given, else 0 */
+	int key_line[LF_NRULE_KEYS]; /* the line of each key given, else 0; a
+				      * define's place is below 0 (rules.c) */
 	enum lf_match match;
 	uint64_t min_size, max_size;
 	char *path;             /* fnmatch glob, NULL = any (file rules only) */
 	char *caller;           /* fnmatch glob on a function name, NULL = any */
 	unsigned caller_depth;
+	char *program;          /* fnmatch glob on the executable's path, NULL = any */
+	struct lf_page_list regions; /* given & LF_KEY_REGIONS: the numbers (from 1) taken */
 	enum lf_action action;
 	char *source;           /* load on anon/malloc: the file, else NULL; made
 				   absolute against the rule file's folder by
@@ -99,12 +102,15 @@ struct lf_rule {
 
 struct lf_rules {
 	char *file;             /* the path it was read from */
+	char *defines_label;    /* the label of the defines applied ("-D"), NULL: none */
 	char *log;              /* "stderr", "off" or a path (may hold %p) */
 	enum lf_level log_level;
 	char *stats;            /* NULL or "" = none; may hold %p */
 	char *trace;            /* the fault trace: NULL or "" = none; may hold %p */
 	enum lf_on_error on_error;
 	unsigned workers;
+	char *program;          /* fnmatch glob on the executable's path, NULL = any */
+	bool control;           /* listen for `lazyfault ctl` */
 	struct lf_rule *rule;
 	size_t nrules;
 	/* What the file says that works but cannot be what was meant (a rule
@@ -123,19 +129,46 @@ struct lf_rules {
 int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errlen);
 /* Open the `source` of rule r for reading (lf_open_input: a regular file
  * or a block device, opened without blocking): the descriptor, or -1 with
- * "FILE:LINE: key 'source': cannot use PATH: why" in err. */
+ * "FILE:LINE: key 'source': rule 'NAME': cannot use PATH: why" in err
+ * ("-D NAME.source=PATH: ..." when a define gave it). */
 int lf_rule_open_source(const struct lf_rules *rs, const struct lf_rule *r, char *err,
 			size_t errlen);
 /* Every rule's source can be opened: 0, or -1 with the first failure in
  * err (what `lazyfault check` and `run` refuse before anything runs). */
 int lf_rules_check_sources(const struct lf_rules *rs, char *err, size_t errlen);
-/* The rule draws random numbers (a poison rule with a probability below
- * 1): only then does its seed matter. */
+/* The rule draws random numbers (a poison or fail rule with a probability
+ * below 1): only then does its seed matter. */
 bool lf_rule_draws(const struct lf_rule *r);
 /* The same from a buffer; `name` stands for the file name in messages. */
 int lf_rules_parse(const char *text, size_t len, const char *name,
 		   struct lf_rules *out, char *err, size_t errlen);
 void lf_rules_free(struct lf_rules *r);
+
+/* Keys set from outside the file: `-D RULE.KEY=VALUE` and `-D
+ * global.KEY=VALUE` of the command (the library gets them through
+ * LAZYFAULT_DEFINES), and the `set` of the control socket.  Each is applied
+ * as if the key were written in that section, in place of the file's, and
+ * checked as the file is; a message names it instead of a line:
+ * "LABEL RULE.KEY=VALUE: key 'KEY': what is wrong". */
+struct lf_defines {
+	const char *label;      /* "-D", "set" */
+	const char *const *text; /* "RULE.KEY=VALUE" each */
+	size_t n;
+};
+int lf_rules_load_defs(const char *path, const struct lf_defines *d, struct lf_rules *out,
+		       char *err, size_t errlen);
+int lf_rules_parse_defs(const char *text, size_t len, const char *name,
+			const struct lf_defines *d, struct lf_rules *out, char *err, size_t errlen);
+/* "A\nB" (LAZYFAULT_DEFINES: one per line) as defines; *store holds what
+ * d points into, freed with lf_defines_free.  0, or -1 out of memory. */
+int lf_defines_split(const char *joined, const char *label, struct lf_defines *d, char **store);
+void lf_defines_free(struct lf_defines *d, char *store);
+/* Rule i of rs with the one define `text` applied and checked as
+ * lf_rules_parse_defs does (the `set` of the control socket): 0 with *out
+ * a copy of the rule in which only the field of key *key is its own (free
+ * it alone, lf_key_free), or -1 with the message in err. */
+int lf_rule_with_define(const struct lf_rules *rs, size_t i, const char *label, const char *text,
+			struct lf_rule *out, int *key, char *err, size_t errlen);
 
 /* Print the rules as understood: every key in force with its effective
  * value, in a form that parses back to the same rules.  In rules_print.c,

@@ -47,25 +47,12 @@ static void print_duration(FILE *f, uint64_t ns)
 		}
 }
 
-/* The shortest form that reads back as the same double. */
-static void print_probability(FILE *f, double d)
-{
-	char b[32];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(b, sizeof(b), "%.*g", prec, d);
-		if (strtod(b, NULL) == d)
-			break;
-	}
-	fprintf(f, "%s", b);
-}
-
 /* A list that goes past WIDTH goes on on the next line after a ','. */
 static void print_pages(FILE *f, const struct lf_page_list *l, size_t col)
 {
 	if (l->pages_all)
 		fprintf(f, "all");
 	for (size_t j = 0; j < l->npages; j++) {
-		const struct lf_page_span *s = &l->pages[j];
 		if (j && col > WIDTH) {
 			fprintf(f, ",\n" INDENT);
 			col = strlen(INDENT);
@@ -73,14 +60,10 @@ static void print_pages(FILE *f, const struct lf_page_list *l, size_t col)
 			fputc(',', f);
 			col++;
 		}
-		int n;
-		if (s->first == LF_PAGE_LAST)
-			n = fprintf(f, "last");
-		else if (s->first == s->last)
-			n = fprintf(f, "%llu", (unsigned long long)s->first);
-		else
-			n = fprintf(f, "%llu-%llu", (unsigned long long)s->first, (unsigned long long)s->last);
-		col += n > 0 ? (size_t)n : 0;
+		char span[48]; /* "FIRST-LAST" */
+		struct lf_page_list one = {.pages = &l->pages[j], .npages = 1};
+		col += lf_format_pages(&one, span, sizeof(span));
+		fputs(span, f);
 	}
 }
 
@@ -144,9 +127,12 @@ static void print_value(FILE *f, const struct lf_key *k, const void *field, size
 	case LF_KIND_BOOL:
 		fprintf(f, "%s", *(const bool *)field ? "yes" : "no");
 		break;
-	case LF_KIND_PROBABILITY:
-		print_probability(f, *(const double *)field);
+	case LF_KIND_PROBABILITY: {
+		char b[32];
+		lf_format_probability(*(const double *)field, b, sizeof(b));
+		fputs(b, f);
 		break;
+	}
 	case LF_KIND_PAGES:
 		print_pages(f, field, col);
 		break;
@@ -184,6 +170,15 @@ static const char *poison_summary(const struct lf_rule *x)
 	return "none of pages, probability, after, every, times: every page is poisoned";
 }
 
+/* What a fail rule does with what it takes (lazyfault.ini(5), FAIL RULES). */
+static const char *fail_summary(const struct lf_rule *x)
+{
+	if (x->given & LF_KEY_TRIGGERS)
+		return "the allocations it takes fail with ENOMEM when probability and times pick "
+		       "them; the others go on to the next rules";
+	return "every allocation it takes fails with ENOMEM";
+}
+
 void lf_rules_print(const struct lf_rules *r, FILE *f)
 {
 	/* A comment line too: shown escaped, and cut to fit. */
@@ -202,6 +197,8 @@ void lf_rules_print(const struct lf_rules *r, FILE *f)
 		fprintf(f, "# rule %zu, line %d\n", i + 1, x->line);
 		if (x->action == LF_ACTION_POISON)
 			fprintf(f, "# one page per fault; %s\n", poison_summary(x));
+		else if (x->action == LF_ACTION_FAIL)
+			fprintf(f, "# %s\n", fail_summary(x));
 		for (size_t k = 0; k < LF_NRULE_KEYS; k++)
 			print_key(f, &lf_rule_keys[k], x, true);
 	}

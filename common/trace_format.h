@@ -68,8 +68,8 @@ enum lf_trace_type {
 	/* A region taken.  flags: match (bits 0-1), what its pages are filled
 	 * from (bits 2-3: 0 zeros, 1 a file, 2 shmem page-cache pages), bit 4
 	 * LF_TRACE_INHERITED; a16 rule; a32 the thread that took it; u[0] the
-	 * region's id (from 1, unique in the trace); u[1] its number among the
-	 * rule's regions (from 1, in the order taken); u[2] start address;
+	 * region's id (from 1, unique in the trace); u[1] its number in the
+	 * rule (from 1, as `regions` counts them); u[2] start address;
 	 * u[3] length; u[4] the file offset of its start (or the rule's
 	 * source_offset); u[5] its protection (PROT_*). */
 	LF_TRACE_REGION = 3,

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,4 +285,81 @@ int lf_parse_pages(const char *s, struct lf_page_list *out, char *why, size_t wh
 fail:
 	free(v);
 	return -1;
+}
+
+int lf_pages_from_one(struct lf_page_list *l, char *why, size_t whylen)
+{
+	const char *bad = NULL;
+	if (l->pages_all)
+		bad = "'all' is not a region number (every region: leave the key out)";
+	for (size_t i = 0; i < l->npages && !bad; i++)
+		if (l->pages[i].first == LF_PAGE_LAST)
+			bad = "'last' is not a region number (the last region is not known when "
+			      "one is taken)";
+		else if (l->pages[i].first == 0)
+			bad = "regions are numbered from 1";
+	if (!bad)
+		return 0;
+	snprintf(why, whylen, "%s", bad);
+	free(l->pages);
+	memset(l, 0, sizeof(*l));
+	return -1;
+}
+
+bool lf_page_list_has(const struct lf_page_list *l, uint64_t n, uint64_t last)
+{
+	if (l->pages_all)
+		return true;
+	for (size_t i = 0; i < l->npages; i++) {
+		uint64_t a = l->pages[i].first, b = l->pages[i].last;
+		if (a == LF_PAGE_LAST)
+			a = b = last;
+		if (n >= a && n <= b)
+			return true;
+	}
+	return false;
+}
+
+/* snprintf at buf + *at, counting what it needs past the end too. */
+static void append(char *buf, size_t len, size_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
+	va_end(ap);
+	*at += n > 0 ? (size_t)n : 0;
+}
+
+size_t lf_format_pages(const struct lf_page_list *l, char *buf, size_t len)
+{
+	size_t at = 0;
+	if (len)
+		buf[0] = '\0';
+	if (l->pages_all)
+		append(buf, len, &at, "all");
+	for (size_t j = 0; j < l->npages; j++) {
+		const struct lf_page_span *s = &l->pages[j];
+		const char *sep = j ? "," : "";
+		if (s->first == LF_PAGE_LAST)
+			append(buf, len, &at, "%slast", sep);
+		else if (s->first == s->last)
+			append(buf, len, &at, "%s%llu", sep, (unsigned long long)s->first);
+		else
+			append(buf, len, &at, "%s%llu-%llu", sep, (unsigned long long)s->first,
+			       (unsigned long long)s->last);
+	}
+	return at;
+}
+
+void lf_format_probability(double d, char *buf, size_t len)
+{
+	int saved = errno;
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	errno = saved;
 }

@@ -63,5 +63,15 @@ struct lf_page_list {
 /* -1 with the reason in why (e.g. "range 5-2 goes backwards"), or 0 with
  * *out set (its array the caller's to free). */
 int lf_parse_pages(const char *s, struct lf_page_list *out, char *why, size_t whylen);
+/* The list numbers from 1 (a `regions` key): no 0, `last` or `all`.  -1
+ * with why set, and the list freed and emptied, when it does not. */
+int lf_pages_from_one(struct lf_page_list *l, char *why, size_t whylen);
+/* n is in the list; `last` stands for `last`. */
+bool lf_page_list_has(const struct lf_page_list *l, uint64_t n, uint64_t last);
+/* The list as written ("0,5,10-19,last", "all"), snprintf-like: the length
+ * it needs, written as far as len allows. */
+size_t lf_format_pages(const struct lf_page_list *l, char *buf, size_t len);
+/* The shortest form of d that reads back as d (len: 32 is enough). */
+void lf_format_probability(double d, char *buf, size_t len);
 
 #endif

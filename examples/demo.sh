@@ -48,6 +48,12 @@ $LF run -v -t $T/6.%p.trace -r examples/poison-file.ini -- /usr/bin/python3 -c \
 	'import mmap; f = open("/tmp/lazyfault-demo/small.bin", "rb"); m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY); print(len(m[:]))'
 echo "exit status $? (128 + 7: SIGBUS)"
 
+step "fail: the 3000th allocation of sqlite3 fails; it says so and exits" \
+	"echo 'insert 20000 rows' | lazyfault run -v -r examples/fail.ini -- sqlite3 :memory:"
+echo "create table t(x); insert into t select randomblob(1000) from generate_series(1, 20000); select count(*) from t;" |
+	$LF run -v -t $T/7.%p.trace -r examples/fail.ini -- sqlite3 :memory:
+echo "exit status $? (sqlite3's own, for out of memory)"
+
 step "the report of these runs: a heat map of each process's faults, its working set, service times, regions, allocation sites and poisonings" \
 	"lazyfault report $T/*.trace -o $T/report.html --perfetto $T/perfetto.json"
 $LF report $T/*.trace -o $T/report.html --perfetto $T/perfetto.json || exit 1

@@ -311,38 +311,82 @@ out:
 	return rc;
 }
 
+/* Which of the rules apply in PROGRAM: `program` is matched against the
+ * executable's absolute path as the library sees it, /proc/self/exe (the
+ * file itself, symlinks resolved; a script's interpreter). */
+static void check_programs(const struct lf_rules *r, const char *prog,
+			   const struct lf_progcheck *pc)
+{
+	bool any = r->program != NULL;
+	for (size_t i = 0; i < r->nrules; i++)
+		any |= r->rule[i].program != NULL;
+	if (!any)
+		return;
+	const char *ran = pc->env_name[0] ? pc->env_name : pc->have_elf ? pc->elf : prog;
+	char exe[PATH_MAX];
+	if (!realpath(ran, exe))
+		snprintf(exe, sizeof exe, "%s", ran);
+	if (strcmp(exe, prog))
+		printf("program %s: the library sees it as %s\n", prog, exe);
+	if (r->program)
+		printf("[global]: program '%s' %s %s%s\n", r->program,
+		       fnmatch(r->program, exe, 0) == 0 ? "matches" : "does not match", exe,
+		       fnmatch(r->program, exe, 0) == 0 ? "" : ": the library stays off in it");
+	for (size_t i = 0; i < r->nrules; i++) {
+		const struct lf_rule *x = &r->rule[i];
+		if (x->program)
+			printf("rule '%s': program '%s' %s %s\n", x->name, x->program,
+			       fnmatch(x->program, exe, 0) == 0 ? "matches" : "does not match", exe);
+	}
+}
+
 int lf_cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "define", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct lf_defines defs = { .label = "-D" };
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:D:h", longopts, NULL)) != -1) {
+		if (c == 'D') {
+			if (lf_defines_add(&defs, optarg) != 0) {
+				lf_error("out of memory");
+				return LF_EXIT_USAGE;
+			}
+			continue;
+		}
+		lf_defines_release(&defs);
 		if (c == 'h') {
 			lf_usage(stdout);
 			return LF_EXIT_OK;
 		}
+		if (c == ':')
+			return lf_usage_error("check: option '%s' needs an argument", argv[optind - 1]);
 		if (optopt)
 			return lf_usage_error("check: unknown option '-%c'", optopt);
 		return lf_usage_error("check: unknown option '%s'", argv[optind - 1]);
 	}
 	int nargs = argc - optind;
-	if (nargs < 1)
-		return lf_usage_error("check: no RULES given");
-	if (nargs > 2)
-		return lf_usage_error("check: too many arguments (give RULES and at most one PROGRAM)");
+	if (nargs < 1 || nargs > 2) {
+		lf_defines_release(&defs);
+		return lf_usage_error(nargs < 1 ? "check: no RULES given"
+					      : "check: too many arguments (give RULES and at most one PROGRAM)");
+	}
 	const char *rules_path = argv[optind];
 	const char *prog_arg = nargs == 2 ? argv[optind + 1] : NULL;
 
 	struct lf_rules rules;
 	char err[2 * PATH_MAX + 512];
-	if (lf_load_rules(rules_path, &rules) != 0)
-		return LF_EXIT_USAGE;
+	int rc = lf_load_rules(rules_path, &defs, &rules);
+	lf_defines_release(&defs);
+	if (rc != 0)
+		return rc;
 	lf_rules_print(&rules, stdout);
-	int rc = LF_EXIT_OK;
+	rc = LF_EXIT_OK;
 	if (!prog_arg)
 		goto out;
 
@@ -369,6 +413,7 @@ int lf_cmd_check(int argc, char **argv)
 		printf("program %s: cannot run under lazyfault: %s\n", prog, err);
 		rc = LF_EXIT_PROBLEM;
 	}
+	check_programs(&rules, prog, &pc);
 	if (check_callers(&rules, prog, &pc) != 0)
 		rc = LF_EXIT_PROBLEM;
 out:

@@ -1,7 +1,8 @@
 /* The lazyfault command: declarations shared by its source files.
  * One file per concern: main.c (arguments, usage), rulefile.c (reading the
- * user's rule file), run.c (`run`),
- * check.c (`check`), sweep*.c (`sweep`: sweep.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
+ * user's rule file), defines.c (the -D options), run.c (`run`),
+ * check.c (`check`), ctl.c (`ctl`), sweep*.c (`sweep`: sweep.h), report*.c
+ * (`report`: report.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
  * locate.c (finding liblazyfault.so), stats.c (the -v summary), statsfile.c
  * (reading a statistics file). */
 #ifndef LAZYFAULT_CMD_H
@@ -13,6 +14,7 @@
 #include <sys/types.h>
 
 #include "elfsyms.h"
+#include "rules.h"
 
 #ifndef LF_VERSION
 #define LF_VERSION "unknown"
@@ -32,17 +34,24 @@ int lf_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* run.c, check.c, sweep.c: argv[0] is the command's name ("run", ...). */
+/* run.c, check.c, sweep.c, ctl.c, report.c: argv[0] is the command's name ("run", ...). */
 int lf_cmd_run(int argc, char **argv);
 int lf_cmd_check(int argc, char **argv);
 int lf_cmd_sweep(int argc, char **argv);
-int lf_cmd_report(int argc, char **argv);   /* report.c */
+int lf_cmd_ctl(int argc, char **argv);
+int lf_cmd_report(int argc, char **argv);
 
-/* rulefile.c: read the rule file at path into *out, check that every
- * `source` can be read, and print its warnings.  Returns 0, or
- * LF_EXIT_USAGE after the error (then *out is empty). */
+/* defines.c: the -D options, in the order given (text points into argv). */
+int lf_defines_add(struct lf_defines *d, const char *text);
+char *lf_defines_join(const struct lf_defines *d); /* one per line, malloc'd */
+void lf_defines_release(struct lf_defines *d);
+
+/* rulefile.c: read the rule file at path into *out with the defines defs
+ * (NULL: none) applied, check that every `source` can be read, and print
+ * its warnings.  Returns 0, or LF_EXIT_USAGE after the error (then *out is
+ * empty). */
 struct lf_rules;
-int lf_load_rules(const char *path, struct lf_rules *out);
+int lf_load_rules(const char *path, const struct lf_defines *defs, struct lf_rules *out);
 
 /* run.c */
 /* Find PROGRAM (arg), check that the library can go into it and find the
@@ -50,10 +59,12 @@ int lf_load_rules(const char *path, struct lf_rules *out);
  * command's exit status after a message. */
 int lf_prepare_program(const char *arg, char *prog, char *lib);
 /* In a child: set the library's environment (rules, stats when not NULL,
- * LD_PRELOAD before any already set) and exec prog; never returns (exits
- * 126/127 after a message when exec fails). */
+ * the defines, one per line, when not NULL, LD_PRELOAD before any already
+ * set; a new tree: LAZYFAULT_TREE unset) and exec prog; never returns
+ * (exits 126/127 after a message when exec fails). */
 void lf_exec_under_library(const char *prog, char **argv, const char *rules,
-			   const char *stats, const char *lib) __attribute__((noreturn));
+			   const char *stats, const char *defines, const char *lib)
+	__attribute__((noreturn));
 
 /* progcheck.c */
 /* Find PROGRAM as execvp(3) would (PATH when it has no slash).  Returns 0

@@ -8,11 +8,13 @@
 
 void lf_usage(FILE *out)
 {
-	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-t TRACE] [-v] [--] PROGRAM [ARGS...]\n"
-	      "       lazyfault check RULES [PROGRAM]\n"
+	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-t TRACE] [-v] [-D RULE.KEY=VALUE]... [--]\n"
+	      "                     PROGRAM [ARGS...]\n"
+	      "       lazyfault check [-D RULE.KEY=VALUE]... RULES [PROGRAM]\n"
 	      "       lazyfault report TRACE... [-o REPORT.html] [--perfetto OUT.json] [--dump]\n"
 	      "       lazyfault sweep -r RULES [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "       lazyfault sweep --collect DIR\n"
+	      "       lazyfault ctl PID list | enable RULE | disable RULE | set RULE.KEY=VALUE\n"
 	      "       lazyfault --help | --version\n"
 	      "\n"
 	      "Run an unmodified, dynamically linked PROGRAM with liblazyfault.so preloaded;\n"
@@ -26,6 +28,9 @@ void lf_usage(FILE *out)
 	      "    -s, --stats=STATS    statistics file (%p becomes the pid)\n"
 	      "    -t, --trace=TRACE    fault trace (%p becomes the pid; lazyfault-trace(5))\n"
 	      "    -v, --verbose        print a summary of the statistics at the end\n"
+	      "    -D, --define=RULE.KEY=VALUE\n"
+	      "                         set KEY of rule RULE (or of [global]: global.KEY)\n"
+	      "                         as if the rule file said so; run, check and sweep\n"
 	      "  check    print the rules as understood; with PROGRAM, also check that it\n"
 	      "           can run under the library and that every `caller` names a\n"
 	      "           function of PROGRAM or of the libraries it needs\n"
@@ -44,6 +49,9 @@ void lf_usage(FILE *out)
 	      "    -o, --output=DIR     the runs' files and summary.json, summary.csv\n"
 	      "    --plan=FILE          write one command line per run to FILE, run nothing\n"
 	      "    --collect=DIR        merge the results of a plan's runs\n"
+	      "  ctl      talk to a running program whose rules say control = yes: list\n"
+	      "           its rules, enable or disable one, or set one's probability,\n"
+	      "           after, every, times or pages\n"
 	      "  report   read fault traces (several processes of a run side by side) and\n"
 	      "           write what they show\n"
 	      "    -o, --output=FILE    one self-contained HTML page: heat map, working set,\n"
@@ -54,8 +62,8 @@ void lf_usage(FILE *out)
 	      "Exit status: 2 for a usage error, a bad rule file, or a program that cannot\n"
 	      "run under the library; run: 126 PROGRAM not executable, 127 not found, else\n"
 	      "PROGRAM's status; check: 0 all well, 1 a problem with PROGRAM or a caller;\n"
-	      "sweep: 0 every run survived, 1 some did not; report: 2 a trace cannot be\n"
-	      "read, 1 an output cannot be written.\n"
+	      "sweep: 0 every run survived, 1 some did not; ctl: 0 done, 2 refused or no\n"
+	      "socket; report: 2 a trace cannot be read, 1 an output cannot be written.\n"
 	      "\n"
 	      "See lazyfault(1) and lazyfault.ini(5).\n",
 	      out);
@@ -114,6 +122,8 @@ int main(int argc, char **argv)
 		return lf_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sweep"))
 		return lf_cmd_sweep(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ctl"))
+		return lf_cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return lf_cmd_report(argc - 1, argv + 1);
 	if (cmd[0] == '-')

@@ -56,7 +56,7 @@ static void dump_head(const struct lf_trace *t, FILE *out)
 	field_s(out, "argv", t->argv);
 	fputs("}\n", out);
 	for (size_t i = 0; i < t->nrules; i++) {
-		static const char *const actions[] = {"zero", "load", "poison", "?"};
+		static const char *const actions[] = {"zero", "load", "poison", "fail"};
 		fprintf(out, "{\"type\": \"rule\", \"index\": %zu", i);
 		field_s(out, "name", t->rule[i].name);
 		field_s(out, "action", actions[t->rule[i].action & 3]);

@@ -6,10 +6,10 @@
 #include "lazyfault.h"
 #include "rules.h"
 
-int lf_load_rules(const char *path, struct lf_rules *out)
+int lf_load_rules(const char *path, const struct lf_defines *defs, struct lf_rules *out)
 {
 	char err[2 * PATH_MAX + 512];
-	if (lf_rules_load(path, out, err, sizeof err) != 0) {
+	if (lf_rules_load_defs(path, defs, out, err, sizeof err) != 0) {
 		lf_error("%s", err);
 		return LF_EXIT_USAGE;
 	}

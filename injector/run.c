@@ -79,10 +79,15 @@ static int set_preload(const char *lib)
 }
 
 void lf_exec_under_library(const char *prog, char **argv, const char *rules,
-			   const char *stats, const char *lib)
+			   const char *stats, const char *defines, const char *lib)
 {
+	/* The defines are exactly the command's; the program starts a tree
+	 * of its own (its seeds do not depend on where lazyfault ran). */
 	if (setenv("LAZYFAULT_RULES", rules, 1) != 0 ||
-	    (stats && setenv("LAZYFAULT_STATS", stats, 1) != 0) || set_preload(lib) != 0) {
+	    (stats && setenv("LAZYFAULT_STATS", stats, 1) != 0) || set_preload(lib) != 0 ||
+	    (defines && *defines ? setenv("LAZYFAULT_DEFINES", defines, 1)
+				 : unsetenv("LAZYFAULT_DEFINES")) != 0 ||
+	    unsetenv("LAZYFAULT_TREE") != 0) {
 		lf_error("cannot set the environment: %s", strerror(errno));
 		_exit(LF_EXIT_USAGE);
 	}
@@ -93,12 +98,12 @@ void lf_exec_under_library(const char *prog, char **argv, const char *rules,
 }
 
 static void child(const char *prog, char **argv, const char *rules, const char *stats,
-		  const char *lib, const sigset_t *mask)
+		  const char *defines, const char *lib, const sigset_t *mask)
 {
 	for (size_t i = 0; i < NFORWARDED; i++)
 		signal(forwarded[i], SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
-	lf_exec_under_library(prog, argv, rules, stats, lib);
+	lf_exec_under_library(prog, argv, rules, stats, defines, lib);
 }
 
 int lf_prepare_program(const char *arg, char *prog, char *lib)
@@ -129,22 +134,30 @@ int lf_cmd_run(int argc, char **argv)
 		{ "stats", required_argument, NULL, 's' },
 		{ "trace", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "define", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rules_arg = NULL, *stats_arg = NULL, *trace_arg = NULL;
+	struct lf_defines defs = { .label = "-D" };
 	bool verbose = false;
 	int c;
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at PROGRAM, whose own options are not ours; ':': report a
 	 * missing argument as ':'. */
-	while ((c = getopt_long(argc, argv, "+:r:s:t:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:r:s:t:vD:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': rules_arg = optarg; break;
 		case 's': stats_arg = optarg; break;
 		case 't': trace_arg = optarg; break;
 		case 'v': verbose = true; break;
+		case 'D':
+			if (lf_defines_add(&defs, optarg) != 0) {
+				lf_error("out of memory");
+				return LF_EXIT_USAGE;
+			}
+			break;
 		case 'h': lf_usage(stdout); return LF_EXIT_OK;
 		case ':':
 			return lf_usage_error("run: option '%s' needs an argument", argv[optind - 1]);
@@ -163,11 +176,17 @@ int lf_cmd_run(int argc, char **argv)
 			return lf_usage_error("run: no rule file: give -r RULES or set LAZYFAULT_RULES");
 	}
 
-	/* Rules first: with a bad rule file (or a source that cannot be
-	 * read) nothing runs. */
+	/* Rules first: with a bad rule file, a bad -D, or a source that
+	 * cannot be read, nothing runs. */
 	struct lf_rules rules;
-	if (lf_load_rules(rules_arg, &rules) != 0)
+	char *defines = lf_defines_join(&defs);
+	if (!defines || lf_load_rules(rules_arg, &defs, &rules) != 0) {
+		if (!defines)
+			lf_error("out of memory");
+		free(defines);
+		lf_defines_release(&defs);
 		return LF_EXIT_USAGE;
+	}
 	int status = LF_EXIT_USAGE;
 	char rules_abs[PATH_MAX], prog[PATH_MAX], lib[PATH_MAX];
 	char stats[PATH_MAX + 32] = "", tmpdir[PATH_MAX] = "", private[PATH_MAX + 32];
@@ -240,7 +259,7 @@ int lf_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (pid == 0)
-		child(prog, pargv, rules_abs, stats_env, lib, &old);
+		child(prog, pargv, rules_abs, stats_env, defines, lib, &old);
 	child_pid = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
@@ -261,5 +280,7 @@ out:
 	if (*tmpdir)
 		remove_dir(tmpdir);
 	lf_rules_free(&rules);
+	free(defines);
+	lf_defines_release(&defs);
 	return status;
 }

@@ -82,7 +82,7 @@ static int write_rules(const struct lf_sweep *s, const char *base, const char *r
 {
 	struct lf_rules rules;
 	char err[2 * PATH_MAX + 512], path[PATH_MAX + 64];
-	if (lf_rules_load(s->rules, &rules, err, sizeof err) != 0) {
+	if (lf_rules_load_defs(s->rules, &s->defs, &rules, err, sizeof err) != 0) {
 		lf_error("%s", err);
 		return -1;
 	}
@@ -193,7 +193,7 @@ static void child(const struct lf_sweep *s, const struct job *j)
 	char rules[PATH_MAX + 96], stats[PATH_MAX + 96];
 	snprintf(rules, sizeof rules, "%s.ini", j->base);
 	snprintf(stats, sizeof stats, "%s.stats.%%p.json", j->base);
-	lf_exec_under_library(s->prog, s->argv, rules, stats, s->lib);
+	lf_exec_under_library(s->prog, s->argv, rules, stats, NULL, s->lib); /* defines: in the file */
 }
 
 static int start(const struct lf_sweep *s, struct job *j, double timeout)
@@ -465,7 +465,7 @@ static int reference(struct lf_sweep *s, const char *only_rule, unsigned jobs, b
 		goto out;
 	}
 	struct lf_rules rules;
-	if (lf_rules_load(s->rules, &rules, err, sizeof err) != 0) {
+	if (lf_rules_load_defs(s->rules, &s->defs, &rules, err, sizeof err) != 0) {
 		lf_error("%s", err);
 		goto out;
 	}
@@ -551,7 +551,7 @@ static int plan_runs(struct lf_sweep *s, const struct choice *ch)
 	size_t cap = 0;
 	struct lf_rules rules;
 	char err[2 * PATH_MAX + 512];
-	if (lf_rules_load(s->rules, &rules, err, sizeof err) != 0) {
+	if (lf_rules_load_defs(s->rules, &s->defs, &rules, err, sizeof err) != 0) {
 		lf_error("%s", err);
 		return -1;
 	}
@@ -770,6 +770,7 @@ int lf_cmd_sweep(int argc, char **argv)
 		{ "plan", required_argument, NULL, OPT_PLAN },
 		{ "collect", required_argument, NULL, OPT_COLLECT },
 		{ "one", required_argument, NULL, OPT_ONE },
+		{ "define", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -780,12 +781,19 @@ int lf_cmd_sweep(int argc, char **argv)
 	int nchoice = 0;
 	double timeout = 0;
 	enum lf_compare cmp = LF_COMPARE_BOTH;
+	struct lf_defines defs = { .label = "-D" };
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:r:j:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:r:j:o:D:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': rules_arg = optarg; break;
+		case 'D':
+			if (lf_defines_add(&defs, optarg) != 0) {
+				lf_error("out of memory");
+				return LF_EXIT_USAGE;
+			}
+			break;
 		case 'o': dir_arg = optarg; break;
 		case 'j':
 			if (parse_count("--jobs", optarg, &jobs) != 0)
@@ -827,6 +835,10 @@ int lf_cmd_sweep(int argc, char **argv)
 	}
 	if (nchoice > 1)
 		return lf_usage_error("sweep: give at most one of --every, --max and --seeds");
+	if ((collect || one) && defs.n) {
+		lf_defines_release(&defs);
+		return lf_usage_error("sweep: -D is for a new sweep (the plan's rule files hold them)");
+	}
 	if (collect) {
 		if (optind < argc || rules_arg || plan || one)
 			return lf_usage_error("sweep: --collect DIR takes no other arguments");
@@ -845,10 +857,13 @@ int lf_cmd_sweep(int argc, char **argv)
 
 	struct lf_sweep s;
 	memset(&s, 0, sizeof s);
+	s.defs = defs;
 	int status = LF_EXIT_USAGE;
 	struct lf_rules rules;
-	if (lf_load_rules(rules_arg, &rules) != 0)
+	if (lf_load_rules(rules_arg, &s.defs, &rules) != 0) {
+		lf_defines_release(&s.defs);
 		return LF_EXIT_USAGE;
+	}
 	bool any = false, found_rule = !only_rule;
 	for (size_t i = 0; i < rules.nrules; i++) {
 		any |= rules.rule[i].action == LF_ACTION_POISON;
@@ -868,8 +883,10 @@ int lf_cmd_sweep(int argc, char **argv)
 		lf_error("%s: no rule '%s'", rules_arg, only_rule);
 	if (!any && found_rule)
 		lf_error("%s: no poison rule: nothing to sweep", rules_arg);
-	if (!any || !found_rule)
+	if (!any || !found_rule) {
+		lf_defines_release(&s.defs);
 		return LF_EXIT_USAGE;
+	}
 
 	s.compare = cmp;
 	s.timeout = timeout;
@@ -946,6 +963,7 @@ int lf_cmd_sweep(int argc, char **argv)
 out:
 	if (interrupted && status == LF_EXIT_USAGE)
 		status = 128 + interrupted;
+	lf_defines_release(&s.defs);
 	lf_sweep_free(&s);
 	return status;
 }

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rules.h"
+
 enum lf_outcome {
 	LF_SURVIVED, LF_ERROR_EXIT, LF_WRONG_OUTPUT, LF_CRASH, LF_HANG, LF_NOUTCOMES
 };
@@ -54,6 +56,7 @@ struct lf_sweep {
 	char dir[PATH_MAX];         /* the sweep's directory, absolute */
 	char stdin_path[PATH_MAX];  /* standard input of every run; "" = /dev/null */
 	char **argv;                /* PROGRAM ARGS..., NULL-terminated */
+	struct lf_defines defs;     /* -D: applied to the rules (the run files hold them) */
 	int argc;
 	enum lf_compare compare;
 	double timeout;             /* seconds for each run */

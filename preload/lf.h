@@ -39,6 +39,8 @@
 #define LF_MAX_WINDOW (4UL << 20) /* largest window served per fault */
 _Static_assert(LF_MAX_WINDOW == LF_READAHEAD_MAX, "the rule file's readahead cap is the window cap");
 #define LF_HANDOFF_MIN (16UL << 20) /* smallest region handed to the kernel */
+#define LF_POSITION_MAX 200 /* a place in the tree, "/f2/e" (seed.c), with its NUL */
+#define LF_TREE_ENTRY_MAX (40 + LF_POSITION_MAX) /* "LAZYFAULT_TREE=RANDOM:PLACE" */
 
 static inline uintptr_t lf_page_down(uintptr_t a) { return a & ~(LF_PAGE - 1); }
 static inline uintptr_t lf_page_up(uintptr_t a) { return (a + LF_PAGE - 1) & ~(LF_PAGE - 1); }
@@ -127,19 +129,36 @@ struct lf_poison_state {
 	uint64_t poisoned;              /* pages poisoned so far */
 	uint64_t rng;                   /* generator state, seeded by `seed` */
 };
+/* The numbers of the regions a rule took (of the allocations a fail rule
+ * failed), in the order taken, as ranges: the first LF_RANGES of them. */
+#define LF_RANGES 16
+struct lf_ranges {
+	struct lf_page_span span[LF_RANGES];
+	unsigned n;
+	bool more;                      /* more numbers than the ranges hold */
+};
 struct lf_rule_rt {
 	const struct lf_rule *rule;
 	int source_fd;                  /* load from `source`, else -1 */
+	/* which regions it takes (match.c, take.c, fail.c, control.c) */
+	bool applies;                   /* `program` matches this process */
+	bool has_regions;               /* the rule has `regions` */
+	_Atomic bool enabled;           /* control: a disabled rule takes and poisons nothing */
+	_Atomic uint64_t numbered;      /* regions (allocations) numbered so far */
+	struct lf_ranges taken;         /* under the mm lock; a fail rule's under poison_lock */
+	_Atomic uint64_t allocations_failed;
+	uint64_t rule_seed;             /* given, or chosen for the tree; `seed` is this process's */
 	/* statistics (stats.c) */
 	_Atomic uint64_t regions, bytes_registered, faults;
 	_Atomic uint64_t pages_zeroed, pages_loaded, bytes_read, pages_poisoned;
 	_Atomic uint64_t handoffs, bytes_handed_off;
 	_Atomic uint64_t fault_ns_total;        /* the sum of the service times */
 	_Atomic uint64_t lat_hist[64 * 8];
-	/* poison decisions (poison.c), under `poison_lock` */
+	/* poison decisions (poison.c), fail decisions (fail.c), under
+	 * `poison_lock`, as are the rule's fields that control.c changes */
 	_Atomic int poison_lock;
 	struct lf_poison_state poison;
-	uint64_t seed;
+	uint64_t seed;                  /* this process's: lf_process_seed() */
 };
 
 struct lf_global {
@@ -150,6 +169,7 @@ struct lf_global {
 	struct lf_rules rules;
 	struct lf_rule_rt *rt;          /* rules.nrules entries */
 	char stats_path[4096];          /* empty: no statistics file */
+	char exe[4096];                 /* the executable, at initialisation (state.c) */
 	unsigned workers;
 	bool abort_on_error;
 };
@@ -219,6 +239,7 @@ struct lf_region {
 	uintptr_t base, base_end;       /* the whole mapping it came from:
 					   `pages` index from base */
 	uint32_t rule;                  /* index in lf.rt */
+	uint64_t number;                /* its number in the rule, from 1 (match.c) */
 	uint8_t kind;                   /* enum lf_match */
 	uint8_t src;                    /* enum lf_src: what unfilled pages hold */
 	uint8_t poison_ok;              /* UFFDIO_POISON allowed on this range */
@@ -340,11 +361,51 @@ bool lf_poison_page_listed(const struct lf_rule *r, uint64_t index, uint64_t las
  * whose last page is `last` (pure: the state is the caller's). */
 bool lf_poison_decide(const struct lf_rule *r, struct lf_poison_state *s, uint64_t index,
 		      uint64_t last);
-/* The same, numbered in the order faults are served (the rule's lock). */
+/* The same, numbered in the order faults are served (the rule's lock); a
+ * disabled rule numbers the fault and poisons nothing. */
 bool lf_poison_next(struct lf_rule_rt *rt, uint64_t index, uint64_t last);
+/* A fail rule's decision for its next allocation (pure, as above). */
+bool lf_fail_decide(const struct lf_rule *r, struct lf_poison_state *s);
+void lf_spin_lock(_Atomic int *l);
+void lf_spin_unlock(_Atomic int *l);
 /* Poison the faulting page of the plan (why: NULL for a rule's decision,
  * else the reason, e.g. past the end of the file). */
 void lf_poison_install(const struct lf_fault_plan *p, uint32_t tid, const char *why);
+
+/* ---- fail.c: allocations that a fail rule fails -------------------- */
+/* Allocation `number` of fail rule rt: does it fail?  (Under its lock;
+ * counted and recorded when it does.) */
+bool lf_fail_next(struct lf_rule_rt *rt, uint64_t number);
+/* The log line of a failed call, and errno = ENOMEM for the caller to
+ * return NULL or MAP_FAILED with. */
+void lf_fail_report(int rule, uint64_t number, const char *call, size_t size);
+
+/* ---- seed.c: seeds and places in the tree (pure) -------------------- */
+uint64_t lf_rule_seed_chosen(uint64_t tree_random, size_t rule);
+uint64_t lf_process_seed(uint64_t rule_seed, const char *position);
+int lf_position_child(const char *pos, uint64_t k, char *out, size_t n);
+int lf_position_exec(const char *pos, char *out, size_t n);
+/* LAZYFAULT_TREE's value "RANDOM:PLACE" (RANDOM hex). */
+int lf_tree_value_parse(const char *v, uint64_t *random, char *pos, size_t n);
+int lf_tree_value_format(uint64_t random, const char *pos, char *out, size_t n);
+
+/* ---- tree.c: this process's place in its tree ----------------------- */
+void lf_tree_init(void);            /* at initialisation, before lf_fork_init */
+bool lf_tree_ready(void);
+const char *lf_tree_position(void);
+uint64_t lf_tree_random(void);
+/* Every rule's seed for this process; forked: its decisions start again. */
+void lf_tree_seed_rules(bool forked);
+/* "LAZYFAULT_TREE=..." for an exec now (buf: LF_TREE_ENTRY_MAX), and for
+ * a child started without fork (posix_spawn). */
+const char *lf_tree_exec_entry(char *buf, size_t n);
+const char *lf_tree_spawn_entry(char *buf, size_t n);
+
+/* ---- control.c: `control = yes`, the socket of `lazyfault ctl` ------ */
+void lf_control_start(void);
+bool lf_control_owns(int fd);       /* one of its descriptors */
+int lf_control_top(void);           /* its highest descriptor, or -1 */
+void lf_control_moved(int from, int to);
 
 /* ---- handoff.c: long sequential reads of a file go to the kernel ---- */
 /* The plan is a long stream in a region that may be handed off. */
@@ -422,10 +483,13 @@ void lf_prefault(const void *buf, size_t len);
 
 /* ---- take.c: a mapping a rule takes --------------------------------- */
 struct stat;
-/* Register a fresh mapping and enter it in the table; false when the
- * kernel refuses (the mapping then stays the kernel's). */
-bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind, enum lf_src src,
-		    int fd, uint64_t offset, const struct stat *st, int prot);
+/* Register a fresh mapping and enter it in the table, as region `number`
+ * of the rule (lf_match_region's); false when the kernel refuses (the
+ * mapping then stays the kernel's). */
+bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum lf_match kind,
+		    enum lf_src src, int fd, uint64_t offset, const struct stat *st, int prot);
+/* Add number n to the ranges, in the order taken. */
+void lf_ranges_add(struct lf_ranges *t, uint64_t n);
 
 /* ---- blocks.c: the served blocks of the malloc family --------------- */
 struct lf_block {
@@ -532,9 +596,11 @@ void lf_watch_report(void);              /* a failure, told once (no lock) */
 void lf_watch_fork_child(void);
 
 /* ---- match.c and caller.c: which rule takes a region ---------------- */
-/* Index of the first rule that takes the region, or -1.  `path` is the
- * mapped file's absolute path or NULL. */
-int lf_match_region(enum lf_match kind, size_t len, const char *path, bool shared);
+/* Index of the first rule that takes the region, or -1; *number: the
+ * region's number in that rule.  `path` is the mapped file's absolute path
+ * or NULL.  A fail rule that returns here fails the allocation. */
+int lf_match_region(enum lf_match kind, size_t len, const char *path, bool shared,
+		    uint64_t *number);
 struct lf_frames {
 	int n;                          /* -1: not taken yet */
 	uintptr_t pc[64];

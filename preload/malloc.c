@@ -46,8 +46,8 @@ static void set_threshold(void)
 }
 
 /* Map, register and record a served block (mm lock held). */
-static void *map_block(int rule, size_t len, size_t slack, size_t align, bool zeroed,
-		       bool *failed)
+static void *map_block(int rule, uint64_t number, size_t len, size_t slack, size_t align,
+		       bool zeroed, bool *failed)
 {
 	void *result = NULL;
 	/* Accounted as glibc's own mapping would be (no MAP_NORESERVE): a
@@ -70,7 +70,7 @@ static void *map_block(int rule, size_t len, size_t slack, size_t align, bool ze
 	}
 	const struct lf_rule_rt *rt = &lf.rt[rule];
 	bool load = rt->source_fd >= 0 && !zeroed; /* calloc's zeros win */
-	if (!lf_take_region(p, len, rule, LF_MATCH_MALLOC, load ? LF_SRC_FILE : LF_SRC_ZERO,
+	if (!lf_take_region(p, len, rule, number, LF_MATCH_MALLOC, load ? LF_SRC_FILE : LF_SRC_ZERO,
 			    rt->source_fd, rt->rule->source_offset, NULL,
 			    PROT_READ | PROT_WRITE) && load) {
 		/* Unserved, it would read zeros where the source was wanted. */
@@ -89,8 +89,9 @@ out:
 
 /* A served block of `size` bytes aligned to `align`, or NULL when no rule
  * takes it (the caller then asks glibc).  *failed: a rule took it but the
- * memory could not be had (ENOMEM). */
-static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
+ * memory could not be had, or a fail rule fails it (errno ENOMEM); `call`
+ * names the function for the log. */
+static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed, const char *call)
 {
 	*failed = false;
 	if (size < __atomic_load_n(&threshold, __ATOMIC_RELAXED) || lf_busy)
@@ -104,9 +105,15 @@ static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
 		return NULL;
 	lf_busy++;
 	void *result = NULL;
-	int rule = lf_match_region(LF_MATCH_MALLOC, size, NULL, false);
+	uint64_t number;
+	int rule = lf_match_region(LF_MATCH_MALLOC, size, NULL, false, &number);
 	if (rule < 0)
 		goto out;
+	if (lf.rules.rule[rule].action == LF_ACTION_FAIL) {
+		lf_fail_report(rule, number, call, size);
+		*failed = true;
+		goto out;
+	}
 	size_t len = lf_page_up(size ? size : 1);
 	if (len < size || align > (SIZE_MAX - len) / 2) {
 		*failed = true;
@@ -114,7 +121,7 @@ static void *serve_block(size_t size, size_t align, bool zeroed, bool *failed)
 	}
 	size_t slack = align > LF_PAGE ? align : 0;
 	lf_mm_lock();
-	result = map_block(rule, len, slack, align, zeroed, failed);
+	result = map_block(rule, number, len, slack, align, zeroed, failed);
 	lf_mm_unlock();
 out:
 	lf_busy--;
@@ -147,7 +154,7 @@ LF_API void *malloc(size_t n)
 	if (small(n))
 		return __libc_malloc(n);
 	bool failed;
-	void *p = serve_block(n, 0, false, &failed);
+	void *p = serve_block(n, 0, false, &failed, "malloc");
 	if (p)
 		return p;
 	if (failed) {
@@ -190,7 +197,7 @@ LF_API void *calloc(size_t n, size_t size)
 	if (small(total))
 		return __libc_calloc(n, size);
 	bool failed;
-	void *p = serve_block(total, 0, true, &failed); /* fresh mapping: zeros */
+	void *p = serve_block(total, 0, true, &failed, "calloc"); /* fresh mapping: zeros */
 	if (p)
 		return p;
 	if (failed) {
@@ -237,7 +244,7 @@ LF_API void *realloc(void *p, size_t n)
 		return q;
 	}
 	bool failed;
-	void *q = serve_block(n, 0, false, &failed);
+	void *q = serve_block(n, 0, false, &failed, "realloc");
 	if (!q) {
 		if (failed) {
 			errno = ENOMEM;
@@ -262,10 +269,10 @@ LF_API void *reallocarray(void *p, size_t n, size_t size)
 	return realloc(p, total);
 }
 
-static void *aligned(size_t align, size_t n)
+static void *aligned(size_t align, size_t n, const char *call)
 {
 	bool failed;
-	void *p = serve_block(n, align, false, &failed);
+	void *p = serve_block(n, align, false, &failed, call);
 	if (p)
 		return p;
 	if (failed) {
@@ -280,7 +287,7 @@ LF_API int posix_memalign(void **out, size_t align, size_t n)
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return EINVAL;
 	int saved = errno;
-	void *p = aligned(align, n);
+	void *p = aligned(align, n, "posix_memalign");
 	if (!p && n) {
 		int e = errno;
 		errno = saved;
@@ -291,13 +298,9 @@ LF_API int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
-/* glibc 2.36 takes any alignment here, as memalign does (2.38 refuses
- * those that are not powers of two): do what the glibc underneath does. */
-LF_API void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
-
-LF_API void *memalign(size_t align, size_t n)
+/* glibc rounds a non-power-of-two alignment up. */
+static void *memalign_as(size_t align, size_t n, const char *call)
 {
-	/* glibc rounds a non-power-of-two alignment up. */
 	size_t a = align < 16 ? 16 : align;
 	if (a & (a - 1)) {
 		if (a > SIZE_MAX / 2 + 1) {
@@ -309,10 +312,16 @@ LF_API void *memalign(size_t align, size_t n)
 			p2 <<= 1;
 		a = p2;
 	}
-	return aligned(a, n);
+	return aligned(a, n, call);
 }
 
-LF_API void *valloc(size_t n) { return aligned(LF_PAGE, n); }
+/* glibc 2.36 takes any alignment here, as memalign does (2.38 refuses
+ * those that are not powers of two): do what the glibc underneath does. */
+LF_API void *aligned_alloc(size_t align, size_t n) { return memalign_as(align, n, "aligned_alloc"); }
+
+LF_API void *memalign(size_t align, size_t n) { return memalign_as(align, n, "memalign"); }
+
+LF_API void *valloc(size_t n) { return aligned(LF_PAGE, n, "valloc"); }
 
 LF_API void *pvalloc(size_t n)
 {
@@ -321,7 +330,7 @@ LF_API void *pvalloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return aligned(LF_PAGE, up);
+	return aligned(LF_PAGE, up, "pvalloc");
 }
 
 static size_t usable_of(void *p)

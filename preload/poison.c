@@ -10,12 +10,27 @@
 
 #include "lf.h"
 
+/* The rule's lock: held for a decision or for control.c's change of a
+ * rule's keys, never across anything that may wait. */
+void lf_spin_lock(_Atomic int *l)
+{
+	while (atomic_exchange_explicit(l, 1, memory_order_acquire))
+		;
+}
+
+void lf_spin_unlock(_Atomic int *l) { atomic_store_explicit(l, 0, memory_order_release); }
+
 bool lf_poison_next(struct lf_rule_rt *rt, uint64_t index, uint64_t last)
 {
-	while (atomic_exchange_explicit(&rt->poison_lock, 1, memory_order_acquire))
-		;
-	bool poison = lf_poison_decide(rt->rule, &rt->poison, index, last);
-	atomic_store_explicit(&rt->poison_lock, 0, memory_order_release);
+	bool poison = false;
+	lf_spin_lock(&rt->poison_lock);
+	/* Disabled (control.c): the fault keeps its number, so that `after`
+	 * and `every` name the same faults once the rule is enabled again. */
+	if (atomic_load_explicit(&rt->enabled, memory_order_relaxed))
+		poison = lf_poison_decide(rt->rule, &rt->poison, index, last);
+	else
+		rt->poison.faults++;
+	lf_spin_unlock(&rt->poison_lock);
 	return poison;
 }
 
@@ -72,8 +87,9 @@ void lf_poison_install(const struct lf_fault_plan *p, uint32_t tid, const char *
 	lf_trace_poison(p, tid, why);
 	char where[512];
 	describe_file(p, where, sizeof where);
-	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %#lx-%#lx%s), thread %u%s%s",
+	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %llu, %#lx-%#lx%s), thread %u%s%s",
 		rt->rule->name, (unsigned long)p->addr,
-		(unsigned long long)((p->addr - r->base) / LF_PAGE), (unsigned long)r->base,
-		(unsigned long)r->base_end, where, tid, why ? ": " : "", why ? why : "");
+		(unsigned long long)((p->addr - r->base) / LF_PAGE), (unsigned long long)r->number,
+		(unsigned long)r->base, (unsigned long)r->base_end, where, tid, why ? ": " : "",
+		why ? why : "");
 }

@@ -9,7 +9,15 @@
  * chose: faults are numbered over all the rule's faults (listed pages
  * included), and listed pages count towards `times` but are poisoned
  * whatever it says.  The draws come from one splitmix64 generator per
- * rule, seeded by `seed`. */
+ * rule, seeded by the process's seed (seed.c).
+ *
+ * A poison rule with `regions` takes only the regions listed (match.c), so
+ * its faults, and the numbers the triggers count, are those of the chosen
+ * regions alone; `pages` counts within each of them.
+ *
+ * A fail rule decides per allocation it would take (those `regions` lets
+ * through): at most `times` fail, each when a draw below `probability`
+ * succeeds; neither given, every one fails. */
 #include "lf.h"
 
 static uint64_t splitmix64(uint64_t *s)
@@ -20,18 +28,15 @@ static uint64_t splitmix64(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* A draw below p, from the rule's generator. */
+static bool draw(struct lf_poison_state *s, double p)
+{
+	return (double)(splitmix64(&s->rng) >> 11) * 0x1.0p-53 < p;
+}
+
 bool lf_poison_page_listed(const struct lf_rule *r, uint64_t index, uint64_t last)
 {
-	if (r->pages_all)
-		return true;
-	for (size_t i = 0; i < r->npages; i++) {
-		uint64_t a = r->pages[i].first, b = r->pages[i].last;
-		if (a == LF_PAGE_LAST)
-			a = b = last;
-		if (index >= a && index <= b)
-			return true;
-	}
-	return false;
+	return lf_page_list_has(&r->page_list, index, last);
 }
 
 bool lf_poison_decide(const struct lf_rule *r, struct lf_poison_state *s, uint64_t index,
@@ -46,11 +51,22 @@ bool lf_poison_decide(const struct lf_rule *r, struct lf_poison_state *s, uint64
 		poison = n > r->after && (n - r->after) % r->every == 0 &&
 			 (r->times < 0 || s->poisoned < (uint64_t)r->times);
 		if (poison && r->probability < 1)
-			poison = (double)(splitmix64(&s->rng) >> 11) * 0x1.0p-53 < r->probability;
+			poison = draw(s, r->probability);
 	} else {
 		poison = !(r->given & LF_KEY_PAGES);
 	}
 	if (poison)
 		s->poisoned++;
 	return poison;
+}
+
+bool lf_fail_decide(const struct lf_rule *r, struct lf_poison_state *s)
+{
+	s->faults++;
+	bool fail = r->times < 0 || s->poisoned < (uint64_t)r->times;
+	if (fail && r->probability < 1)
+		fail = draw(s, r->probability);
+	if (fail)
+		s->poisoned++;
+	return fail;
 }

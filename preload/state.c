@@ -10,13 +10,13 @@
  * state is LF_OFF and every wrapper is a straight call. */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/auxv.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,12 +63,41 @@ static void setup_log(void)
 		lf_warn("LAZYFAULT_LOG_LEVEL=%s is not error, warn, info or debug: ignored", lvl);
 }
 
-static uint64_t random_seed(void)
+/* The rules as the file and LAZYFAULT_DEFINES (the -D of `lazyfault run`)
+ * say. */
+static int load_rules(const char *path, char *err, size_t errlen)
 {
-	uint64_t s = 0;
-	if (getrandom(&s, sizeof s, GRND_NONBLOCK) != sizeof s)
-		s = lf_now_ns() ^ ((uint64_t)getpid() << 32);
-	return s;
+	struct lf_defines defs;
+	char *store;
+	if (lf_defines_split(getenv("LAZYFAULT_DEFINES"), "-D", &defs, &store) < 0) {
+		snprintf(err, errlen, "LAZYFAULT_DEFINES: out of memory");
+		return -1;
+	}
+	int rc = lf_rules_load_defs(path, &defs, &lf.rules, err, errlen);
+	lf_defines_free(&defs, store);
+	return rc;
+}
+
+/* The executable's absolute path: /proc/self/exe, or what exec was given
+ * when /proc is not there. */
+static void exe_path(char *exe, size_t size)
+{
+	long n = syscall(SYS_readlink, "/proc/self/exe", exe, size - 1);
+	if (n < 0) {
+		const char *fn = (const char *)getauxval(AT_EXECFN);
+		n = 0;
+		while (fn && fn[n] && n < (long)size - 1) {
+			exe[n] = fn[n];
+			n++;
+		}
+	}
+	exe[n] = '\0';
+}
+
+/* `program` (in [global] or a rule) holds for this process. */
+static bool program_matches(const char *glob)
+{
+	return !glob || fnmatch(glob, lf.exe, 0) == 0;
 }
 
 static int setup_rules(void)
@@ -94,16 +123,22 @@ static int setup_rules(void)
 				return -1;
 			}
 		}
-		if (!lf_rule_draws(r))
-			continue;
-		/* Below 2^53, as a given seed must be: JSON tools that read
-		 * numbers as doubles keep it exact. */
-		rt->seed = (r->given & LF_KEY_SEED) ? r->seed : random_seed() & LF_SEED_MAX;
-		rt->poison.rng = rt->seed;
-		if (!(r->given & LF_KEY_SEED))
+		rt->applies = program_matches(r->program);
+		rt->has_regions = r->given & LF_KEY_REGIONS;
+		atomic_store(&rt->enabled, true);
+		if (!rt->applies)
+			lf_info("rule '%s': program '%s' does not match %s: the rule is off here",
+				r->name, r->program, lf.exe);
+		/* Every rule gets its rule seed, below 2^53 (lf_rule_seed_chosen,
+		 * as a given seed must be), even one that does not draw: `lazyfault
+		 * ctl set RULE.probability=...` may make it draw. */
+		rt->rule_seed = (r->given & LF_KEY_SEED) ? r->seed
+			      : lf_rule_seed_chosen(lf_tree_random(), i);
+		if (lf_rule_draws(r) && !(r->given & LF_KEY_SEED))
 			lf_info("rule '%s': seed = %llu (chosen; put it in the rule to replay this run)",
-				r->name, (unsigned long long)rt->seed);
+				r->name, (unsigned long long)rt->rule_seed);
 	}
+	lf_tree_seed_rules(false);
 	return 0;
 }
 
@@ -120,7 +155,7 @@ static void do_init(void)
 	}
 	lf_stats_start();
 	char err[1024]; /* a log line holds no more */
-	if (lf_rules_load(path, &lf.rules, err, sizeof err) < 0) {
+	if (load_rules(path, err, sizeof err) < 0) {
 		/* on_error cannot be known from a file that does not parse:
 		 * passthrough, with one line. */
 		memset(&lf.rules, 0, sizeof lf.rules);
@@ -143,6 +178,15 @@ static void do_init(void)
 		stats = lf.rules.stats;
 	if (stats && *stats)
 		snprintf(lf.stats_path, sizeof lf.stats_path, "%s", stats);
+	/* The tree's places are kept below a program left alone too. */
+	lf_tree_init();
+	exe_path(lf.exe, sizeof lf.exe);
+	if (!program_matches(lf.rules.program)) {
+		lf_info("program '%s' does not match %s: the library stays off", lf.rules.program,
+			lf.exe);
+		atomic_store(&lf.state, LF_OFF);
+		return;
+	}
 
 	if (setup_rules() < 0) {
 		atomic_store(&lf.state, LF_OFF);
@@ -193,8 +237,11 @@ static void do_init(void)
 			break;
 		}
 	lf_fork_init();
-	lf_info("%zu rule(s) from %s, %s mode, %u worker(s)", lf.rules.nrules, lf.rules.file,
-		lf.mode == LF_MODE_FULL ? "full" : "user-mode-only", lf.workers);
+	lf_info("%zu rule(s) from %s, %s mode, %u worker(s), at %s in the tree", lf.rules.nrules,
+		lf.rules.file, lf.mode == LF_MODE_FULL ? "full" : "user-mode-only", lf.workers,
+		lf_tree_position());
+	if (lf.rules.control)
+		lf_control_start();
 	atomic_store(&lf.state, LF_ON);
 }
 

@@ -177,6 +177,40 @@ static void put_field(struct out *o, const char *name, uint64_t v)
 	put_u64(o, v);
 }
 
+/* ---- which regions a rule took, and the process's place in its tree -- */
+
+static void put_bool(struct out *o, const char *name, bool v)
+{
+	put(o, ", \"");
+	put(o, name);
+	put(o, v ? "\": true" : "\": false");
+}
+
+static void put_selection(struct out *o, const struct lf_rule_rt *rt)
+{
+	static char list[LF_RANGES * 44 + 8]; /* static, as the writer's other buffers */
+	struct lf_page_list l = {.pages = (struct lf_page_span *)rt->taken.span,
+				 .npages = rt->taken.n};
+	size_t n = lf_format_pages(&l, list, sizeof list - 4);
+	if (rt->taken.more && n < sizeof list - 4)
+		memcpy(list + n, ",...", 5);
+	put_bool(o, "applies", rt->applies);
+	put_bool(o, "enabled", atomic_load(&rt->enabled));
+	put_field(o, "regions_numbered", rt->numbered);
+	put(o, ", \"region_numbers\": ");
+	put_str(o, list);
+	put_field(o, "allocations_failed", rt->allocations_failed);
+	/* What replays a tree: the rule's seed (`seed` is this process's). */
+	if (lf_rule_draws(rt->rule))
+		put_field(o, "rule_seed", rt->rule_seed);
+}
+
+static void put_tree(struct out *o)
+{
+	put(o, ", \"tree_position\": ");
+	put_str(o, lf_tree_position());
+}
+
 /* Seconds since the epoch, to the microsecond: 1733090000.123456. */
 static void put_time(struct out *o, const char *name, const struct timespec *t)
 {
@@ -229,7 +263,6 @@ static const char *mode_name(void)
 
 static void put_process(struct out *o, int pid)
 {
-	static char exe[4096];
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	put(o, "{\"pid\": ");
@@ -237,7 +270,9 @@ static void put_process(struct out *o, int pid)
 	put_field(o, "ppid", (uint64_t)started_ppid);
 	put(o, ", \"mode\": \"");
 	put(o, mode_name());
-	put(o, "\", \"version\": \"" LF_VERSION "\"");
+	put(o, "\"");
+	put_tree(o);
+	put(o, ", \"version\": \"" LF_VERSION "\"");
 	put_field(o, "page_size", getauxval(AT_PAGESZ));
 	put_time(o, "start_time", &started);
 	put_time(o, "end_time", &now);
@@ -248,19 +283,8 @@ static void put_process(struct out *o, int pid)
 	put_field(o, "blocked_ns", blocked);
 	put_field(o, "trace_records", lf_trace_records());
 	put_field(o, "trace_dropped", lf_trace_dropped());
-	long n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
-	if (n < 0) {
-		const char *fn = (const char *)getauxval(AT_EXECFN);
-		n = 0;
-		if (fn)
-			while (fn[n] && n < (long)sizeof exe - 1) {
-				exe[n] = fn[n];
-				n++;
-			}
-	}
-	exe[n] = '\0';
 	put(o, ",\n \"exe\": ");
-	put_str(o, exe);
+	put_str(o, lf.exe);
 	put(o, ",\n \"argv\": [");
 	for (int i = 0; saved_argv && i < saved_argc && saved_argv[i]; i++) {
 		if (i)
@@ -292,6 +316,7 @@ static void put_rule(struct out *o, struct lf_rule_rt *rt)
 		put_field(o, "seed", rt->seed);
 	put_field(o, "fault_ns_p50", percentile(rt, 50));
 	put_field(o, "fault_ns_p99", percentile(rt, 99));
+	put_selection(o, rt);
 	put(o, "}");
 }
 

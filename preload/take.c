@@ -8,7 +8,17 @@
 #include "lf.h"
 #include "uffd_compat.h"
 
-bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
+void lf_ranges_add(struct lf_ranges *t, uint64_t n)
+{
+	if (t->n && t->span[t->n - 1].last + 1 == n)
+		t->span[t->n - 1].last = n;
+	else if (t->n < LF_RANGES)
+		t->span[t->n++] = (struct lf_page_span){n, n};
+	else
+		t->more = true;
+}
+
+bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum lf_match kind,
 		    enum lf_src src, int fd, uint64_t offset, const struct stat *st, int prot)
 {
 	uint64_t ioctls = 0;
@@ -25,7 +35,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 	bool copies_file = kind == LF_MATCH_FILE && src == LF_SRC_FILE;
 	struct lf_region r = {
 		.start = start, .end = start + len, .base = start, .base_end = start + len,
-		.rule = (uint32_t)rule, .kind = (uint8_t)kind, .src = (uint8_t)src,
+		.rule = (uint32_t)rule, .number = number, .kind = (uint8_t)kind, .src = (uint8_t)src,
 		.fd = fd, .offset = offset,
 		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
 		.handoff_ok = copies_file && len >= LF_HANDOFF_MIN && lf.rules.rule[rule].handoff &&
@@ -52,8 +62,9 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, enum lf_match kind,
 	struct lf_rule_rt *rt = &lf.rt[rule];
 	atomic_fetch_add_explicit(&rt->regions, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
+	lf_ranges_add(&rt->taken, number);
 	lf_trace_region(&r);
-	lf_debug("rule '%s' takes %#lx-%#lx", lf.rules.rule[rule].name, (unsigned long)start,
-		 (unsigned long)(start + len));
+	lf_debug("rule '%s' takes %#lx-%#lx as its region %llu", lf.rules.rule[rule].name,
+		 (unsigned long)start, (unsigned long)(start + len), (unsigned long long)number);
 	return true;
 }

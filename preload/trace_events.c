@@ -144,8 +144,8 @@ void lf_trace_region(const struct lf_region *r)
 	if (!r->trace_id || !lf_trace_hdr())
 		return;
 	lf_trace_make_room();
-	uint64_t number = atomic_load_explicit(&lf.rt[r->rule].regions, memory_order_relaxed);
-	emit_region(r, (uint32_t)number, false, lf_trace_tid());
+	/* The number the statistics, the log and `regions` know it by. */
+	emit_region(r, (uint32_t)r->number, false, lf_trace_tid());
 	site.n = 0;
 }
 

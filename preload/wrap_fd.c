@@ -17,7 +17,7 @@ static bool is_ours(int fd)
 	if (fd < 0 || !lf_is_on())
 		return false;
 	if (fd == lf.uffd || lf_fdrefs_in_use(fd) || (fd > 2 && fd == lf_log_fd()) ||
-	    lf_follow_owns_fd(fd))
+	    lf_follow_owns_fd(fd) || lf_control_owns(fd))
 		return true;
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd == fd)
@@ -41,6 +41,7 @@ static void move_ours(int fd)
 	lf_regions_relocate_fd(fd, to);
 	if (lf_follow_owns_fd(fd))
 		lf_follow_fd_moved(fd, to);
+	lf_control_moved(fd, to);
 	lf_epochs_quiesce(); /* fills that planned with the old number finish */
 	lf_debug("descriptor %d of the library moved to %d: the program reuses it", fd, to);
 }
@@ -97,6 +98,8 @@ LF_API int close_range(unsigned first, unsigned last, int flags)
 		top = lf_fdrefs_top();
 	if (lf_follow_fd_top() > top)
 		top = lf_follow_fd_top();
+	if (lf_control_top() > top)
+		top = lf_control_top();
 	if (top < (int)first)
 		return (int)syscall(SYS_close_range, first, last, flags);
 	unsigned upto = last < (unsigned)top ? last : (unsigned)top;

@@ -52,6 +52,7 @@ static bool shmem_file(int fd, int rule)
 /* What a rule takes, decided before anything is mapped. */
 struct choice {
 	int rule;                       /* -1: the kernel's */
+	uint64_t number;                /* the region's number in the rule */
 	int own;                        /* file rules: our dup of the descriptor */
 	bool shmem;                     /* a shmem file: served with CONTINUE */
 	struct stat st;
@@ -69,7 +70,7 @@ static bool choose_file(size_t len, int flags, int fd, struct choice *c)
 		return false;
 	c->path[n] = 0;
 	bool shared = (flags & MAP_TYPE) != MAP_PRIVATE;
-	c->rule = lf_match_region(LF_MATCH_FILE, len, c->path, shared);
+	c->rule = lf_match_region(LF_MATCH_FILE, len, c->path, shared, &c->number);
 	if (c->rule < 0)
 		return false;
 	/* The program may close its descriptor: load through our own. */
@@ -88,7 +89,8 @@ static bool choose(size_t len, int flags, int fd, struct choice *c)
 		return false;
 	if (!(flags & MAP_ANONYMOUS))
 		return fd >= 0 && choose_file(len, flags, fd, c);
-	c->rule = lf_match_region(LF_MATCH_ANON, len, NULL, (flags & MAP_TYPE) != MAP_PRIVATE);
+	c->rule = lf_match_region(LF_MATCH_ANON, len, NULL, (flags & MAP_TYPE) != MAP_PRIVATE,
+				  &c->number);
 	return c->rule >= 0;
 }
 
@@ -102,9 +104,9 @@ static void *map_file(void *addr, size_t len, int prot, int flags, int fd, off_t
 		 * real and map its page-cache pages on first touch (CONTINUE),
 		 * no copy, and the kernel's own semantics for everything else. */
 		void *p = lf_real_mmap(addr, len, prot, flags, fd, off);
-		if (p == MAP_FAILED || !lf_take_region((uintptr_t)p, len, c->rule, LF_MATCH_FILE,
-						      LF_SRC_SHMEM, c->own, (uint64_t)off, &c->st,
-						      prot))
+		if (p == MAP_FAILED || !lf_take_region((uintptr_t)p, len, c->rule, c->number,
+						      LF_MATCH_FILE, LF_SRC_SHMEM, c->own,
+						      (uint64_t)off, &c->st, prot))
 			close(c->own);
 		else
 			lf_info("rule '%s': %s (shmem) mapped at %#lx+%zu, offset %lld: its "
@@ -127,8 +129,8 @@ static void *map_file(void *addr, size_t len, int prot, int flags, int fd, off_t
 		close(c->own);
 		return p;
 	}
-	if (!lf_take_region((uintptr_t)p, len, c->rule, LF_MATCH_FILE, LF_SRC_FILE, c->own,
-			    (uint64_t)off, &c->st, prot)) {
+	if (!lf_take_region((uintptr_t)p, len, c->rule, c->number, LF_MATCH_FILE, LF_SRC_FILE,
+			    c->own, (uint64_t)off, &c->st, prot)) {
 		close(c->own);
 		/* Put the real file mapping where the emulation would have been. */
 		return lf_real_mmap(p, len, prot, (flags & ~MAP_FIXED_NOREPLACE) | MAP_FIXED, fd, off);
@@ -143,7 +145,8 @@ static void *map_file(void *addr, size_t len, int prot, int flags, int fd, off_t
 }
 
 /* An anonymous mapping a rule takes (mm lock held). */
-static void *map_anon_taken(void *addr, size_t len, int prot, int flags, int rule)
+static void *map_anon_taken(void *addr, size_t len, int prot, int flags, int rule,
+			    uint64_t number)
 {
 	/* MAP_POPULATE is dropped: pages come from us on first touch, with
 	 * the same bytes the kernel would have put there. */
@@ -152,7 +155,7 @@ static void *map_anon_taken(void *addr, size_t len, int prot, int flags, int rul
 		return p;
 	const struct lf_rule_rt *rt = &lf.rt[rule];
 	bool loaded = rt->source_fd >= 0;
-	bool taken = lf_take_region((uintptr_t)p, len, rule, LF_MATCH_ANON,
+	bool taken = lf_take_region((uintptr_t)p, len, rule, number, LF_MATCH_ANON,
 				    loaded ? LF_SRC_FILE : LF_SRC_ZERO, rt->source_fd,
 				    rt->rule->source_offset, NULL, prot);
 	if (!taken && (flags & MAP_POPULATE))
@@ -169,6 +172,12 @@ LF_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	lf_busy++;
 	struct choice c;
 	bool taken = choose(len, flags, fd, &c);
+	if (taken && lf.rules.rule[c.rule].action == LF_ACTION_FAIL) {
+		/* A fail rule's (anonymous only): nothing is mapped or changed. */
+		lf_fail_report(c.rule, c.number, "mmap", len);
+		lf_busy--;
+		return MAP_FAILED;
+	}
 	/* The mm lock only when the table changes with the address space: a
 	 * mapping a rule takes, or one that replaces whatever was there. */
 	bool lock = taken || (flags & MAP_FIXED);
@@ -182,7 +191,7 @@ LF_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	if (!taken)
 		p = lf_real_mmap(addr, len, prot, flags, fd, off);
 	else if (flags & MAP_ANONYMOUS)
-		p = map_anon_taken(addr, len, prot, flags, c.rule);
+		p = map_anon_taken(addr, len, prot, flags, c.rule, c.number);
 	else
 		p = map_file(addr, len, prot, flags, fd, off, &c);
 	if (lock)

@@ -21,6 +21,7 @@ DEBUG_MODULES := anon file fork malloc
 # command), UNIT_LIBS_<test>: the libraries that module needs.
 UNIT_LINK_test_window := preload/window.c
 UNIT_LINK_test_poison := preload/poison_decide.c
+UNIT_LINK_test_seed := preload/seed.c
 UNIT_LINK_test_symbolize := injector/symbolize.c
 UNIT_LIBS_test_symbolize := -lz
 UNIT_LINK_test_sweep_classify := injector/sweep_classify.c

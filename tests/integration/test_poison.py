@@ -35,10 +35,10 @@ COMMAND = os.path.abspath(os.environ.get("LF_COMMAND") or BUILD / "lazyfault")
 SIGBUS_STATUS = 128 + signal.SIGBUS  # 135: what `lazyfault run` exits with
 
 # lazyfault[PID]: warn: rule 'R': poisoned page 0xADDR (page N of region
-# 0xA-0xB[, FILE offset OFF]), thread TID
+# NUMBER, 0xA-0xB[, FILE offset OFF]), thread TID
 POISON_LINE = re.compile(
     r"lazyfault\[(?P<pid>\d+)\]: warn: rule '(?P<rule>[^']*)': poisoned page 0x(?P<addr>[0-9a-f]+)"
-    r" \(page (?P<index>\d+) of region 0x(?P<lo>[0-9a-f]+)-0x(?P<hi>[0-9a-f]+)"
+    r" \(page (?P<index>\d+) of region (?P<region>\d+), 0x(?P<lo>[0-9a-f]+)-0x(?P<hi>[0-9a-f]+)"
     r"(?:, (?P<file>.+) offset (?P<offset>\d+))?\), thread (?P<tid>\d+)")
 
 
@@ -64,7 +64,7 @@ def poison_log(run):
         m = POISON_LINE.search(line)
         if m:
             d = m.groupdict()
-            for k in ("pid", "index", "tid"):
+            for k in ("pid", "index", "region", "tid"):
                 d[k] = int(d[k])
             for k in ("addr", "lo", "hi"):
                 d[k] = int(d[k], 16)

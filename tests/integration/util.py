@@ -50,8 +50,8 @@ STATS_MAX = 64 * MiB  # the command's bound too (injector/statsfile.h)
 # The environment variables that change what the library (or the command)
 # does: removed from every run, then set as each run asks.
 LIB_ENV = ("LD_PRELOAD", "LAZYFAULT_RULES", "LAZYFAULT_STATS", "LAZYFAULT_LOG",
-           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD", "LAZYFAULT_LIBRARY", "LAZYFAULT_TRACE",
-           "LAZYFAULT_TRACE_SIZE")
+           "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD", "LAZYFAULT_LIBRARY", "LAZYFAULT_DEFINES",
+           "LAZYFAULT_TREE", "LAZYFAULT_TRACE", "LAZYFAULT_TRACE_SIZE")
 
 ZERO_RULES = """\
 [big]
@@ -395,14 +395,15 @@ class LFTestCase(unittest.TestCase):
             for r in doc["rules"]:
                 bad = [f for f in STAT_FIELDS if not isinstance(r.get(f), int) or r[f] < 0]
                 if not isinstance(r.get("name"), str) or r.get("action") not in (
-                        "zero", "load", "poison") or bad:
+                        "zero", "load", "poison", "fail") or bad:
                     self.fail(f"rule {r.get('name')!r} of {p}: bad fields {bad}:\n"
                               + run.describe())
-                # A seed only on a rule that draws (a poison rule with a
-                # probability), below 2^53.
-                if "seed" in r and not (r["action"] == "poison" and isinstance(r["seed"], int)
-                                        and 0 <= r["seed"] <= SEED_MAX):
-                    self.fail(f"seed of rule {r['name']!r} of {p}:\n" + run.describe())
+                # A seed only on a rule that draws (a poison or fail rule
+                # with a probability), below 2^53.
+                for f in ("seed", "rule_seed"):
+                    if f in r and not (r["action"] in ("poison", "fail")
+                                       and isinstance(r[f], int) and 0 <= r[f] <= SEED_MAX):
+                        self.fail(f"{f} of rule {r['name']!r} of {p}:\n" + run.describe())
 
     def assertServed(self, run, rule, pid=None, *, zeroed=False, loaded=False, min_faults=1):
         """The rule took memory and served faults in that process (the one

@@ -203,6 +203,44 @@ Test(warnings, rules_that_never_fire)
 	      "t.ini:4: rule 'b':", "never takes a region");
 }
 
+/* The same for fail rules, and for `regions` and `program`: a fail rule
+ * that never fails, and a rule hidden by an earlier one only when that one
+ * lets nothing through (no `regions`, no other `program`, a fail rule
+ * without probability or times). */
+Test(warnings, fail_rules_and_selection)
+{
+	warns("[f]\nmatch = malloc\naction = fail\ntimes = 0\n", "t.ini:4: key 'times':",
+	      "rule 'f' never fails an allocation (times = 0)");
+	warns("[f]\nmatch = anon\naction = fail\nprobability = 0\n", "t.ini:4: key 'probability':",
+	      "never fails an allocation");
+	warns("[f]\nmatch = malloc\naction = fail\nprobability = 1\nseed = 3\n", "t.ini:5: key 'seed':",
+	      "no effect: probability = 1 draws nothing");
+	warns("[a]\nmatch = malloc\naction = fail\n[b]\nmatch = malloc\n", "t.ini:4: rule 'b':",
+	      "never takes a region");
+	warns("[a]\nmatch = anon\nprogram = */x\n[b]\nmatch = anon\nprogram = */x\n",
+	      "t.ini:4: rule 'b':", "never takes a region");
+	/* (and none_for_rules_that_work: an earlier rule that lets some
+	 * through hides nothing) */
+}
+
+/* Only a rule that draws has a seed that matters: a poison or a fail rule
+ * with a probability strictly between 0 and 1. */
+Test(warnings, which_rules_draw)
+{
+	static const struct { const char *text; bool draws; } cases[] = {
+		{ POISON "probability = 0.5\n", true },
+		{ "[f]\nmatch = malloc\naction = fail\nprobability = 0.5\n", true },
+		{ "[f]\nmatch = malloc\naction = fail\ntimes = 3\n", false },
+		{ POISON "probability = 1\n", false },
+		{ POISON, false },
+		{ "[z]\nmatch = anon\n", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		good(cases[i].text);
+		cr_expect_eq(lf_rule_draws(&R.rule[0]), cases[i].draws, "%s", cases[i].text);
+	}
+}
+
 Test(warnings, keys_without_effect)
 {
 	warns(POISON "probability = 1\nseed = 7\n", "t.ini:5: key 'seed':",
@@ -219,6 +257,10 @@ Test(warnings, none_for_rules_that_work)
 		"[a]\nmatch = anon\ncaller = f\n[b]\nmatch = anon\n",
 		"[a]\nmatch = file\npath = /x/*\n[b]\nmatch = file\n",
 		"[a]\nmatch = anon\n[b]\nmatch = malloc\n",
+		"[a]\nmatch = anon\nregions = 1\n[b]\nmatch = anon\n",
+		"[a]\nmatch = anon\nprogram = */x\n[b]\nmatch = anon\n",
+		"[a]\nmatch = malloc\naction = fail\ntimes = 2\n[b]\nmatch = malloc\n",
+		"[a]\nmatch = malloc\naction = fail\nprobability = 0.5\n[b]\nmatch = malloc\n",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		good(ok[i]);
@@ -265,6 +307,12 @@ Test(files, relative_source_beside_the_rule_file)
 	snprintf(want, sizeof(want), "%s/data.bin", sub);
 	cr_expect_str_eq(r.rule[0].source, want);
 	cr_expect_str_eq(r.rule[1].source, "/dev/null", "an absolute one stays");
+	lf_rules_free(&r);
+	/* a source a -D gives: beside the rule file too, as if written there */
+	const char *text[] = { "b.source=data.bin" };
+	struct lf_defines d = { .label = "-D", .text = text, .n = 1 };
+	cr_assert_eq(lf_rules_load_defs(rules, &d, &r, E, sizeof(E)), 0, "%s", E);
+	cr_expect_str_eq(r.rule[1].source, want);
 	lf_rules_free(&r);
 	/* a relative rule file: relative to the current directory, made absolute */
 	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));

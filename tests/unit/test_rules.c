@@ -414,7 +414,7 @@ Test(rules, unknown_match)
 
 Test(rules, bad_enum_values)
 {
-	bad("[a]\nmatch = anon\naction = zap\n", "t.ini:3: key 'action':", "zero, load or poison");
+	bad("[a]\nmatch = anon\naction = zap\n", "t.ini:3: key 'action':", "zero, load, poison or fail");
 	bad("[a]\nmatch = anon\naction = poison\nfill = poison\n", "t.ini:4: key 'fill':", "zero or load");
 	bad("[global]\nlog_level = verbose\n", "t.ini:2: key 'log_level':", "error, warn, info or debug");
 	bad("[global]\non_error = ignore\n", "t.ini:2: key 'on_error':", "passthrough or abort");
@@ -529,6 +529,7 @@ Test(rules, after_every_times_seed_rejected)
 	poison_bad("times", "many", NULL);
 	poison_bad("seed", "-1", NULL);
 	poison_bad("seed", "18446744073709551616", NULL);
+	poison_bad("seed", "9007199254740992", "out of range");
 	poison_bad("seed", "0x10", NULL);
 }
 
