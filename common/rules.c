@@ -155,6 +155,10 @@ static void refuse_key(struct parser *p, const struct lf_key *k, const struct lf
 		describe(r, names, sizeof(names));
 		fail(p, line, "key '%s': only used by action = %s or fill = %s (this one has %s)%s%s",
 		     k->name, want, want, names, sep, because);
+	} else if (r->given & k->not_with) {
+		int other = __builtin_ctz(r->given & k->not_with);
+		fail(p, line, "key '%s': not with '%s': %s", k->name, lf_rule_keys[other].name,
+		     k->not_because);
 	} else {
 		size_t at = 0;
 		names[0] = '\0';
@@ -198,6 +202,16 @@ static void check_values(struct parser *p, struct lf_rule *r)
 		fail(p, kl[k], "key '%s': max_size (%llu) is below min_size (%llu%s)",
 		     lf_rule_keys[k].name, (unsigned long long)r->max_size,
 		     (unsigned long long)r->min_size, (g & LF_KEY_MIN_SIZE) ? "" : ", the default");
+	}
+	/* Bad pages of a file are there in a mapping of any size; and they
+	 * are named by number, since the end of a file moves. */
+	if (g & LF_KEY_FILE_PAGES) {
+		r->min_size = 0;
+		for (size_t i = 0; i < r->file_pages.npages; i++)
+			if (r->file_pages.pages[i].first == LF_PAGE_LAST)
+				fail(p, kl[LF_K_FILE_PAGES], "key 'file_pages': 'last' is not for "
+				     "file_pages: the end of a file moves as it grows; name the page "
+				     "by its number");
 	}
 	/* A page listed is poisoned whatever the triggers say: with every page
 	 * listed, they would never be asked. */
