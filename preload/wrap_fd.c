@@ -39,6 +39,7 @@ static void move_ours(int fd)
 		if (lf.rt[i].source_fd == fd)
 			lf.rt[i].source_fd = to;
 	lf_regions_relocate_fd(fd, to);
+	lf_shared_relocate_fd(fd, to);
 	if (lf_follow_owns_fd(fd))
 		lf_follow_fd_moved(fd, to);
 	lf_epochs_quiesce(); /* fills that planned with the old number finish */
@@ -51,6 +52,8 @@ LF_API int close(int fd)
 		lf_debug("the program closes descriptor %d, which the library needs: kept open", fd);
 		return 0;
 	}
+	if (fd >= 0)
+		lf_badfd_forget((unsigned)fd, (unsigned)fd); /* the number no longer names its file */
 	return lf_real_close(fd);
 }
 
@@ -58,6 +61,8 @@ LF_API int dup2(int old, int new)
 {
 	if (old != new && !lf_busy && is_ours(new))
 		move_ours(new);
+	if (new >= 0)
+		lf_badfd_forget((unsigned)new, (unsigned)new);
 	return (int)syscall(SYS_dup2, old, new);
 }
 
@@ -65,6 +70,8 @@ LF_API int dup3(int old, int new, int flags)
 {
 	if (old != new && !lf_busy && is_ours(new))
 		move_ours(new);
+	if (new >= 0)
+		lf_badfd_forget((unsigned)new, (unsigned)new);
 	return (int)syscall(SYS_dup3, old, new, flags);
 }
 
@@ -86,6 +93,8 @@ static int close_range_around(unsigned first, unsigned last, int flags)
 
 LF_API int close_range(unsigned first, unsigned last, int flags)
 {
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		lf_badfd_forget(first, last);
 	if (lf_busy || !lf_is_on())
 		return (int)syscall(SYS_close_range, first, last, flags);
 	/* Ours are few and low: look only up to the highest one. */
