@@ -1,6 +1,7 @@
-/* `lazyfault check RULES [PROGRAM]`: print the rules as understood; with a
- * program, check it and look up every rule's `caller` glob among the
- * functions of the program and of the libraries it needs. */
+/* `lazyfault check [-f FILE]... RULES [PROGRAM]`: print the rules as
+ * understood; with files, the pages of each that the rules name bad
+ * (badpages.c); with a program, check it and look up every rule's `caller`
+ * glob among the functions of the program and of the libraries it needs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -315,21 +316,37 @@ int lf_cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "file", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	char **files = calloc((size_t)argc, sizeof *files);
+	size_t nfiles = 0;
+	if (!files) {
+		lf_error("out of memory");
+		return LF_EXIT_USAGE;
+	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hf:", longopts, NULL)) != -1) {
+		if (c == 'f') {
+			files[nfiles++] = optarg;
+			continue;
+		}
+		free(files);
 		if (c == 'h') {
 			lf_usage(stdout);
 			return LF_EXIT_OK;
 		}
+		if (optopt == 'f')
+			return lf_usage_error("check: -f needs a FILE");
 		if (optopt)
 			return lf_usage_error("check: unknown option '-%c'", optopt);
 		return lf_usage_error("check: unknown option '%s'", argv[optind - 1]);
 	}
 	int nargs = argc - optind;
+	if (nargs < 1 || nargs > 2)
+		free(files);
 	if (nargs < 1)
 		return lf_usage_error("check: no RULES given");
 	if (nargs > 2)
@@ -341,10 +358,15 @@ int lf_cmd_check(int argc, char **argv)
 	char err[2 * PATH_MAX + 512];
 	if (lf_rules_load(rules_path, &rules, err, sizeof err) != 0) {
 		lf_error("%s", err);
+		free(files);
 		return LF_EXIT_USAGE;
 	}
 	lf_rules_print(&rules, stdout);
 	int rc = LF_EXIT_OK;
+	if (nfiles) {
+		putchar('\n');
+		rc = lf_check_files(&rules, files, nfiles);
+	}
 	if (!prog_arg)
 		goto out;
 
@@ -376,5 +398,6 @@ int lf_cmd_check(int argc, char **argv)
 out:
 	fflush(stdout);
 	lf_rules_free(&rules);
+	free(files);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* The lazyfault command: declarations shared by its source files.
  * One file per concern: main.c (arguments, usage), run.c (`run`),
- * check.c (`check`), sweep*.c (`sweep`: sweep.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
+ * check.c (`check`; badpages.c, its -f), sweep*.c (`sweep`: sweep.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
  * locate.c (finding liblazyfault.so), stats.c (the -v summary), statsfile.c
  * (reading a statistics file). */
 #ifndef LAZYFAULT_CMD_H
@@ -69,6 +69,11 @@ struct lf_progcheck {
 int lf_check_program(const char *path, struct lf_progcheck *pc, char *err, size_t errlen);
 /* "ELF 64-bit x86-64" and the like. */
 void lf_describe_elf(const struct lf_elf_info *in, char *buf, size_t len);
+
+/* badpages.c: print, for each file, the pages the rules name bad (a rule
+ * with file_pages); LF_EXIT_PROBLEM when a file cannot be read. */
+struct lf_rules;
+int lf_check_files(const struct lf_rules *rs, char *const *files, size_t n);
 
 /* locate.c: the absolute path of liblazyfault.so, or -1 with a message. */
 int lf_locate_library(char *out, size_t outlen, char *err, size_t errlen);
