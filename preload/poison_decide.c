@@ -9,7 +9,11 @@
  * chose: faults are numbered over all the rule's faults (listed pages
  * included), and listed pages count towards `times` but are poisoned
  * whatever it says.  The draws come from one splitmix64 generator per
- * rule, seeded by `seed`. */
+ * rule, seeded by `seed`.
+ *
+ * A rule with `file_pages` counts no faults: it decides by the page's index
+ * in the file, with common/file_pages.c (in common/ because `lazyfault
+ * check -f` prints with the same function). */
 #include "lf.h"
 
 static uint64_t splitmix64(uint64_t *s)
