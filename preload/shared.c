@@ -206,17 +206,18 @@ static size_t punch(const struct shared_map *m, uintptr_t from, uintptr_t to, in
 		size_t len = (e - b) * LF_PAGE;
 		int prot = prot_at(m, a, prot_as);
 		bool made = lf_real_mmap((void *)a, len, prot,
-					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED;
-		if (made && !lf_take_region(a, len, (int)m->rule, LF_MATCH_FILE, LF_SRC_BAD, m->fd,
-					    b * LF_PAGE, &st, prot)) {
-			made = false;
+					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED &&
+			    lf_take_region(a, len, (int)m->rule, LF_MATCH_FILE, LF_SRC_BAD, m->fd,
+					   b * LF_PAGE, &st, prot);
+		if (!made) {
+			/* A failed MAP_FIXED may have unmapped the range already. */
+			int err = errno;
 			map_file_back(m, a, len, prot);
-		}
-		if (!made && !failed_said) {
+			if (!failed_said)
+				lf_error("rule '%s': cannot make pages %llu-%llu of a shared mapping bad "
+					 "(%s): they read the file's bytes", rt->rule->name,
+					 (unsigned long long)b, (unsigned long long)e - 1, strerror(err));
 			failed_said = true;
-			lf_error("rule '%s': cannot make pages %llu-%llu of a shared mapping bad (%s): "
-				 "they read the file's bytes", rt->rule->name, (unsigned long long)b,
-				 (unsigned long long)e - 1, strerror(errno));
 		}
 		pages += made ? e - b : 0;
 		b = e;
