@@ -21,6 +21,7 @@
  *
  * Runs in program threads only (helpers read with raw system calls). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -172,8 +173,12 @@ int lf_badfd_read(const char *call, int fd, int64_t off, size_t *n)
 int lf_badfd_readv(const char *call, int fd, int64_t off, const struct iovec **iov, int *cnt,
 		   struct iovec *cut)
 {
+	/* The iovecs are looked at only for a bad file's descriptor, and only
+	 * as many as the kernel takes: it says what is wrong with the rest. */
+	if (lf_badfd_rule(fd) < 0 || !*iov || *cnt < 0 || *cnt > IOV_MAX)
+		return 0;
 	size_t total = 0;
-	for (int i = 0; *iov && i < *cnt; i++)
+	for (int i = 0; i < *cnt; i++)
 		if (__builtin_add_overflow(total, (*iov)[i].iov_len, &total))
 			return 0;       /* the kernel refuses it (EINVAL) */
 	size_t want = total;

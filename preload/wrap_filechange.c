@@ -127,9 +127,11 @@ LF_API int fallocate(int fd, int mode, off_t off, off_t len)
 LF_API int fallocate64(int fd, int mode, off_t off, off_t len) __attribute__((alias("fallocate")));
 
 /* What a call reads of in, at *off or at in's position, before a bad
- * page of its file: len is cut to it; -1 (EIO) when it starts in one. */
-#define READS(in, off, len) \
-	if (lf_badfd_on && lf_badfd_read(__func__, in, off ? (int64_t)*off : -1, &len) < 0) \
+ * page of its file: len is cut to it; -1 (EIO) when it starts in one.
+ * *off is read only for a bad file's descriptor. */
+#define READS(in, off, len)                                                        \
+	if (lf_badfd_on && lf_badfd_rule(in) >= 0 &&                               \
+	    lf_badfd_read(__func__, in, off ? (int64_t)*off : -1, &len) < 0)      \
 		return -1;
 
 LF_API ssize_t copy_file_range(int in, loff_t *in_off, int out, loff_t *out_off, size_t len,
