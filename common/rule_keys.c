@@ -31,7 +31,7 @@ const char *lf_action_name(enum lf_action a) { return NAME_OF(lf_action_names, a
 
 /* The value macros of rule_keys.def: the kind and the field. */
 #define V_STRING(m) .kind = LF_KIND_STRING, FIELD(m, char *)
-#define V_SIZE(m, min) .kind = LF_KIND_SIZE, FIELD(m, uint64_t), .lo = (min), .hi = UINT64_MAX
+#define V_SIZE(m, min, max) .kind = LF_KIND_SIZE, FIELD(m, uint64_t), .lo = (min), .hi = (max)
 #define V_DURATION(m) .kind = LF_KIND_DURATION, FIELD(m, uint64_t)
 #define V_LIMIT(m) .kind = LF_KIND_LIMIT, FIELD(m, int64_t)
 #define V_BOOL(m) .kind = LF_KIND_BOOL, FIELD(m, bool)
@@ -108,6 +108,12 @@ enum lf_fill lf_rule_fill(const struct lf_rule *r)
 	return r->fill;
 }
 
+bool lf_rule_draws(const struct lf_rule *r)
+{
+	return r->action == LF_ACTION_POISON && (r->given & LF_KEY_PROBABILITY) &&
+	       r->probability > 0 && r->probability < 1;
+}
+
 static bool in_mask(unsigned mask, unsigned v) { return !mask || (mask & LF_ON(v)); }
 
 bool lf_key_applies(const struct lf_key *k, const struct lf_rule *r)
@@ -170,13 +176,59 @@ static int bad_syntax(const struct lf_key *k, const char *v, char *why, size_t n
 	return -1;
 }
 
-static int out_of_range(const struct lf_key *k, const char *v, char *why, size_t n)
+/* "4M" for a size that is a whole number of K, M or G, else the bytes. */
+static void size_text(uint64_t v, char *buf, size_t n)
 {
+	static const struct { uint64_t mul; char c; } u[] = {
+		{ LF_GIB, 'G' }, { LF_MIB, 'M' }, { LF_KIB, 'K' },
+	};
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (v >= u[i].mul && v % u[i].mul == 0) {
+			snprintf(buf, n, "%llu%c", (unsigned long long)(v / u[i].mul), u[i].c);
+			return;
+		}
+	snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+/* The largest value of key k, as one would write it. */
+static void largest(const struct lf_key *k, char *buf, size_t n)
+{
+	switch (k->kind) {
+	case LF_KIND_SIZE:
+		if (k->hi == UINT64_MAX)
+			snprintf(buf, n, "%llu bytes", (unsigned long long)k->hi);
+		else
+			size_text(k->hi, buf, n);
+		break;
+	case LF_KIND_DURATION:
+		snprintf(buf, n, "%lluns, about 584 years", (unsigned long long)UINT64_MAX);
+		break;
+	case LF_KIND_LIMIT:
+		snprintf(buf, n, "%lld", (long long)INT64_MAX);
+		break;
+	default:
+		snprintf(buf, n, "%llu", (unsigned long long)k->hi);
+		break;
+	}
+}
+
+/* x (written v) is outside k's range, or too large for any (x unknown). */
+static int out_of_range(const struct lf_key *k, const char *v, uint64_t x, bool too_large,
+			char *why, size_t n)
+{
+	char hi[64], lo[32];
+	largest(k, hi, sizeof(hi));
 	if (k->kind == LF_KIND_PROBABILITY)
 		snprintf(why, n, "%s is out of range (0 to 1)", v);
-	else if (k->hi == UINT64_MAX)
-		snprintf(why, n, "%s is out of range (at least %llu)", v, (unsigned long long)k->lo);
-	else
+	else if (too_large || (k->kind == LF_KIND_SIZE && x > k->hi))
+		snprintf(why, n, "'%s' is too large (at most %s)", v, hi);
+	else if (k->hi == UINT64_MAX || k->kind == LF_KIND_SIZE) {
+		if (k->kind == LF_KIND_SIZE)
+			size_text(k->lo, lo, sizeof(lo));
+		else
+			snprintf(lo, sizeof(lo), "%llu", (unsigned long long)k->lo);
+		snprintf(why, n, "%s is out of range (at least %s)", v, lo);
+	} else
 		snprintf(why, n, "%s is out of range (%llu to %llu)", v, (unsigned long long)k->lo,
 			 (unsigned long long)k->hi);
 	return -1;
@@ -231,8 +283,8 @@ int lf_key_set(const struct lf_key *k, void *base, const char *v, char *why, siz
 			*(uint64_t *)f = x;
 		break;
 	}
-	if (rc == LF_OUT_OF_RANGE)
-		return out_of_range(k, v, why, n);
+	if (rc == LF_OUT_OF_RANGE || rc == LF_TOO_LARGE)
+		return out_of_range(k, v, x, rc == LF_TOO_LARGE, why, n);
 	return rc < 0 ? bad_syntax(k, v, why, n) : 0;
 }
 

@@ -18,14 +18,22 @@
  * inih's own test for a header, and the handler cross-checks the name inih
  * reports against it (any disagreement is reported as an internal error,
  * which the fuzzer treats as a crash).  The reader also drops each line's
- * leading blanks (see reader()) and refuses NUL bytes and lines longer than
- * inih's buffer, which inih would otherwise cut silently.
+ * leading blanks (see reader()) and refuses NUL bytes, bytes that are not
+ * UTF-8 text, control characters, and lines longer than inih's buffer,
+ * which inih would otherwise cut silently.  A value that ends in a
+ * backslash (or a `pages` list that ends in ',') goes on on the next line:
+ * the reader hands that line to inih as "=REST", and the handler appends
+ * REST to the value it keeps (struct parser's cont), so that a value is not
+ * bounded by the line length.
  *
  * Errors: the first one found stops the parse; the message is
  * "FILE:LINE: key 'KEY': ...", "FILE:LINE: rule 'NAME': ...",
  * "FILE:LINE: section 'global': ...", "FILE:LINE: syntax error: ..." or,
  * with no line, "FILE: ...". */
 #include "rule_keys.h"
+
+#include "files.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -57,8 +65,16 @@ struct parser {
 	enum section sec;
 	char sec_raw[INIH_MAX_SECTION + 1]; /* the section name as inih sees it */
 	int global_line;            /* line of [global], 0 when none yet */
-	int key_line[LF_NRULE_KEYS]; /* line of each key of the current rule, 0 = not given */
-	int global_key_line[LF_NGLOBAL_KEYS]; /* the same for [global] */
+	int global_key_line[LF_NGLOBAL_KEYS]; /* line of each key of [global], 0 = not given */
+	/* A value that goes on on the next line (it ended in a backslash, or ','
+	 * for a page list): its key, the struct it goes in, its first line and
+	 * the text so far.  key is NULL when no value goes on. */
+	struct {
+		const struct lf_key *key;
+		void *base;
+		int line;
+		char *text;
+	} cont;
 	char *err;
 	size_t errlen;
 	int err_line;               /* line of the recorded error, 0 = none */
@@ -66,6 +82,17 @@ struct parser {
 	bool failed;
 	bool eof;                   /* the whole text was read */
 };
+
+/* Bytes that are not printable UTF-8 (from a file name, say) as \xHH, so
+ * that a message never sends raw bytes to a terminal. */
+static void escape_in_place(char *s, size_t cap)
+{
+	char *raw = strdup(s);
+	if (raw) {
+		lf_escape_text(raw, s, cap);
+		free(raw);
+	}
+}
 
 /* Record an error; the one on the earliest line wins (a rule-level problem
  * found when its section ends can be earlier than the line being read). */
@@ -89,6 +116,35 @@ static void fail(struct parser *p, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
+	escape_in_place(p->err, p->errlen);
+}
+
+/* Record a warning: what works but cannot be what was meant. */
+static void warn(struct parser *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void warn(struct parser *p, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	struct lf_rules *o = p->out;
+	int n = snprintf(msg, sizeof(msg), "%s:%d: ", p->file, line);
+	if (n >= 0 && (size_t)n < sizeof(msg)) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	escape_in_place(msg, sizeof(msg));
+	char **v = realloc(o->warning, (o->nwarnings + 1) * sizeof(*v));
+	char *w = strdup(msg);
+	if (!v || !w) {
+		if (v)
+			o->warning = v;
+		free(w);
+		fail(p, 0, "out of memory");
+		return;
+	}
+	o->warning = v;
+	o->warning[o->nwarnings++] = w;
 }
 
 static struct lf_rule *cur_rule(struct parser *p)
@@ -188,7 +244,7 @@ static void refuse_value(struct parser *p, const struct lf_key *k, const struct 
 /* What the key table cannot say: the rules between values of two keys. */
 static void check_values(struct parser *p, struct lf_rule *r)
 {
-	const int *kl = p->key_line;
+	const int *kl = r->key_line;
 	unsigned g = r->given;
 	/* A handoff gives the rest of a mapping to the kernel, which does not
 	 * hold each fault the way a delay does. */
@@ -222,6 +278,50 @@ static void check_values(struct parser *p, struct lf_rule *r)
 				     "whatever '%s' says", lf_rule_keys[k].name, lf_rule_keys[k].name);
 }
 
+/* Rule `a` takes every region that rule `b` would: same kind, a size
+ * range that holds b's, no path or the same, no caller or the same one
+ * searched at least as deep. */
+static bool takes_all_of(const struct lf_rule *a, const struct lf_rule *b)
+{
+	if (a->match != b->match || a->min_size > b->min_size || a->max_size < b->max_size)
+		return false;
+	if (a->path && (!b->path || strcmp(a->path, b->path) != 0))
+		return false;
+	return !a->caller || (b->caller && strcmp(a->caller, b->caller) == 0 &&
+			      a->caller_depth >= b->caller_depth);
+}
+
+/* What is allowed but cannot be what was meant: a rule that never fires, a
+ * key that changes nothing.  Warnings, not errors: `lazyfault sweep` writes
+ * `times = 0` on purpose, for poison rules that must poison nothing. */
+static void check_effect(struct parser *p, struct lf_rule *r)
+{
+	const int *kl = r->key_line;
+	unsigned g = r->given;
+	for (size_t i = 0; i + 1 < p->out->nrules; i++)
+		if (takes_all_of(&p->out->rule[i], r)) {
+			warn(p, r->line, "rule '%s': never takes a region: rule '%s' (line %d) comes "
+			     "first and takes every region this one would", r->name,
+			     p->out->rule[i].name, p->out->rule[i].line);
+			break;
+		}
+	if (r->action != LF_ACTION_POISON)
+		return;
+	/* The triggers decide nothing but "no" with either of these. */
+	int never = (g & LF_KEY_PROBABILITY) && r->probability == 0 ? LF_K_PROBABILITY
+		    : (g & LF_KEY_TIMES) && r->times == 0 ? LF_K_TIMES : -1;
+	if (never >= 0 && !(g & LF_KEY_PAGES))
+		warn(p, kl[never], "key '%s': rule '%s' never poisons a page (%s = 0)",
+		     lf_rule_keys[never].name, r->name, lf_rule_keys[never].name);
+	else if (never >= 0)
+		warn(p, kl[never], "key '%s': no effect: with %s = 0 only the pages listed are "
+		     "poisoned, as without it", lf_rule_keys[never].name, lf_rule_keys[never].name);
+	else if ((g & LF_KEY_SEED) && r->probability >= 1)
+		warn(p, kl[LF_K_SEED], "key 'seed': no effect: probability = 1 draws nothing");
+	if ((g & LF_KEY_FILL) && r->pages_all)
+		warn(p, kl[LF_K_FILL], "key 'fill': no effect: pages = all poisons every page");
+}
+
 /* The checks that need the whole section, run when it ends. */
 static void end_rule(struct parser *p)
 {
@@ -231,22 +331,24 @@ static void end_rule(struct parser *p)
 		fail(p, r->line, "rule '%s': missing required key 'match'", r->name);
 		return;
 	}
-	set_defaults(p, lf_rule_keys, LF_NRULE_KEYS, r, p->key_line, r->match);
+	set_defaults(p, lf_rule_keys, LF_NRULE_KEYS, r, r->key_line, r->match);
 	/* Every check runs: the error on the earliest line is the one kept. */
 	for (int i = 0; i < LF_NRULE_KEYS; i++) {
 		const struct lf_key *k = &lf_rule_keys[i];
 		bool applies = lf_key_applies(k, r);
-		if (p->key_line[i] && !applies)
-			refuse_key(p, k, r, p->key_line[i]);
-		else if (p->key_line[i] && k->name_matches)
-			refuse_value(p, k, r, p->key_line[i]);
-		else if (!p->key_line[i] && applies && k->required) {
+		if (r->key_line[i] && !applies)
+			refuse_key(p, k, r, r->key_line[i]);
+		else if (r->key_line[i] && k->name_matches)
+			refuse_value(p, k, r, r->key_line[i]);
+		else if (!r->key_line[i] && applies && k->required) {
 			describe(r, names, sizeof(names));
 			fail(p, r->line, "rule '%s': missing required key '%s' (needed by %s)", r->name,
 			     k->name, names);
 		}
 	}
 	check_values(p, r);
+	if (!p->failed)
+		check_effect(p, r);
 }
 
 /* ------------------------------------------------------------- reading */
@@ -271,7 +373,6 @@ static void begin_section(struct parser *p, const char *raw, size_t n)
 	}
 	memcpy(p->sec_raw, raw, n);
 	p->sec_raw[n] = '\0';
-	memset(p->key_line, 0, sizeof(p->key_line));
 
 	/* "[ name ]" names the rule "name". */
 	const char *a = raw, *b = raw + n;
@@ -322,6 +423,29 @@ static void begin_section(struct parser *p, const char *raw, size_t n)
 	p->sec = SEC_RULE;
 }
 
+/* The n bytes at s are UTF-8 text without control characters (tabs, and
+ * the '\r' of a CRLF line end, allowed): a binary file, or a stray escape
+ * sequence, is refused before any of it reaches a message or a terminal. */
+static bool is_text(struct parser *p, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t len = lf_utf8_char(s + i, n - i, &cp);
+		if (!len) {
+			fail(p, p->line, "syntax error: byte 0x%02x (column %zu) is not UTF-8 text (is "
+			     "this a text file?)", (unsigned char)s[i], i + 1);
+			return false;
+		}
+		if (lf_is_control(cp) && cp != '\t' && cp != '\r') {
+			fail(p, p->line, "syntax error: control character U+%04X (column %zu) (is this a "
+			     "text file?)", (unsigned)cp, i + 1);
+			return false;
+		}
+		i += len;
+	}
+	return true;
+}
+
 /* inih's reader callback (fgets-like): one line of the buffer per call. */
 static char *reader(char *buf, int num, void *stream)
 {
@@ -339,6 +463,8 @@ static char *reader(char *buf, int num, void *stream)
 		fail(p, p->line, "syntax error: NUL byte (is this a text file?)");
 		return NULL;
 	}
+	if (!is_text(p, s, n))
+		return NULL;
 	/* Leading blanks are dropped before inih sees the line: inih would
 	 * otherwise take an indented line for the continuation of the previous
 	 * value (its multi-line values), and rule files are commonly indented.
@@ -347,14 +473,30 @@ static char *reader(char *buf, int num, void *stream)
 		s++;
 		n--;
 	}
-	/* Keep room for the '\n' and the '\0'. */
-	if (num < 2 || n > (size_t)num - 2) {
-		fail(p, p->line, "syntax error: line longer than %d characters", num - 2);
+	/* The rest of a value that goes on: given to inih as "=REST", which
+	 * it splits as a key "" and the value REST (stripping an inline
+	 * comment as on any line); the handler knows it by p->cont.key. */
+	size_t cont = p->cont.key ? 1 : 0;
+	if (cont && (n == 0 || *s == '#' || *s == ';')) {
+		fail(p, p->line, "syntax error: the value of key '%s' (line %d) goes on here, as "
+		     "it ends with %s, but this line is %s", p->cont.key->name, p->cont.line,
+		     p->cont.key->kind == LF_KIND_PAGES ? "a backslash or a comma" : "a backslash",
+		     n ? "a comment" : "empty");
 		return NULL;
 	}
-	memcpy(buf, s, n);
-	buf[n] = '\n';
-	buf[n + 1] = '\0';
+	/* Keep room for the '\n' and the '\0' (and the '='). */
+	if (num < 3 || n > (size_t)num - 2 - cont) {
+		fail(p, p->line, "syntax error: line longer than %d characters%s (a value goes on on "
+		     "the next line after a backslash, a page list after a comma)",
+		     num - 2 - (int)cont, cont ? ", for the line of a value that goes on" : "");
+		return NULL;
+	}
+	buf[0] = '=';
+	memcpy(buf + cont, s, n);
+	buf[cont + n] = '\n';
+	buf[cont + n + 1] = '\0';
+	if (cont)
+		return buf;
 
 	/* Is it a section header?  The same test as inih's on the same text:
 	 * skip a UTF-8 BOM on line 1 and blanks, then '[' ... ']' where the ']'
@@ -378,6 +520,31 @@ static char *reader(char *buf, int num, void *stream)
 	return p->failed ? NULL : buf;
 }
 
+/* The value of p->cont.key goes on with the text of this line: a value that
+ * ends in a backslash goes on on the next line (the backslash dropped), as
+ * does a page list that ends in ','.  When it does not go on, the key is
+ * set from the whole text. */
+static void add_to_value(struct parser *p, const char *value)
+{
+	size_t n = strlen(value), had = p->cont.text ? strlen(p->cont.text) : 0;
+	bool backslash = n && value[n - 1] == '\\';
+	bool more = backslash || (n && value[n - 1] == ',' && p->cont.key->kind == LF_KIND_PAGES);
+	size_t keep = backslash ? n - 1 : n;
+	char *t = realloc(p->cont.text, had + keep + 1);
+	if (!t) {
+		fail(p, 0, "out of memory");
+		return;
+	}
+	memcpy(t + had, value, keep);
+	t[had + keep] = '\0';
+	p->cont.text = t;
+	if (more)
+		return;
+	set_key(p, p->cont.key, p->cont.base, t, p->cont.line);
+	free(p->cont.text);
+	memset(&p->cont, 0, sizeof(p->cont));
+}
+
 /* "log, log_level, ...": the names of the keys of a section. */
 static void key_names(const struct lf_key *keys, size_t n, char *buf, size_t len)
 {
@@ -397,6 +564,14 @@ static int handler(void *user, const char *section, const char *key, const char 
 		     section, p->sec_raw);
 		return 0;
 	}
+	if (p->cont.key) {
+		/* The reader's "=REST" of a value that goes on. */
+		if (*key)
+			fail(p, p->line, "internal error: inih read the key '%s' in a value that goes on", key);
+		else
+			add_to_value(p, value);
+		return !p->failed;
+	}
 	if (!*key) {
 		fail(p, p->line, "syntax error: no key before '='");
 		return 0;
@@ -409,7 +584,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 	bool global = p->sec == SEC_GLOBAL;
 	const struct lf_key *keys = global ? lf_global_keys : lf_rule_keys;
 	size_t nkeys = global ? LF_NGLOBAL_KEYS : LF_NRULE_KEYS;
-	int *key_line = global ? p->global_key_line : p->key_line;
+	int *key_line = global ? p->global_key_line : cur_rule(p)->key_line;
 	int k = lf_key_find(keys, nkeys, key);
 	if (k < 0 && global) {
 		char names[128];
@@ -443,12 +618,12 @@ static int handler(void *user, const char *section, const char *key, const char 
 		fail(p, p->line, "key '%s': empty value", key);
 		return 0;
 	}
-	if (global) {
-		set_key(p, &keys[k], p->out, value, p->line);
-	} else {
-		set_key(p, &keys[k], cur_rule(p), value, p->line);
+	if (!global)
 		cur_rule(p)->given |= 1u << k;
-	}
+	p->cont.key = &keys[k];
+	p->cont.base = global ? (void *)p->out : (void *)cur_rule(p);
+	p->cont.line = p->line;
+	add_to_value(p, value);
 	return !p->failed;
 }
 
@@ -476,6 +651,9 @@ void lf_rules_free(struct lf_rules *r)
 	}
 	for (size_t k = 0; k < LF_NGLOBAL_KEYS; k++)
 		lf_key_free(&lf_global_keys[k], r);
+	for (size_t i = 0; i < r->nwarnings; i++)
+		free(r->warning[i]);
+	free(r->warning);
 	free(r->rule);
 	free(r->file);
 	memset(r, 0, sizeof(*r));
@@ -503,6 +681,11 @@ int lf_rules_parse(const char *text, size_t len, const char *name,
 
 	int ret = ini_parse_stream(reader, &p, handler, &p);
 	p.eof = true;
+	if (!p.failed && p.cont.key)
+		fail(&p, p.cont.line, "key '%s': the value goes on (it ends with %s), but the file ends",
+		     p.cont.key->name,
+		     p.cont.key->kind == LF_KIND_PAGES ? "a backslash or a comma" : "a backslash");
+	free(p.cont.text);
 	if (!p.failed)
 		end_section(&p);
 	set_defaults(&p, lf_global_keys, LF_NGLOBAL_KEYS, out, p.global_key_line, 0);
@@ -534,28 +717,78 @@ out:
 	return 0;
 }
 
+/* dir of the rule file at path, absolute (getcwd for a relative one),
+ * with '/' at its end; malloc'd, or NULL. */
+static char *folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) + 1 : 0;
+	char *cwd = NULL;
+	if (path[0] != '/' && !(cwd = getcwd(NULL, 0)))
+		return NULL;
+	size_t c = cwd ? strlen(cwd) + 1 : 0;
+	char *d = malloc(c + n + 1);
+	if (d) {
+		if (cwd)
+			snprintf(d, c + 1, "%s/", cwd);
+		memcpy(d + c, path, n);
+		d[c + n] = '\0';
+	}
+	free(cwd);
+	return d;
+}
+
+/* Each relative `source` of out names a file beside the rule file at path,
+ * wherever the program runs: made absolute.  0, or -1 when out of memory. */
+static int sources_beside(const char *path, struct lf_rules *out)
+{
+	char *dir = NULL;
+	for (size_t i = 0; i < out->nrules; i++) {
+		struct lf_rule *r = &out->rule[i];
+		if (!r->source || r->source[0] == '/')
+			continue;
+		if (!dir && !(dir = folder_of(path)))
+			return -1;
+		size_t n = strlen(dir) + strlen(r->source) + 1;
+		char *abs = malloc(n);
+		if (!abs) {
+			free(dir);
+			return -1;
+		}
+		snprintf(abs, n, "%s%s", dir, r->source);
+		free(r->source);
+		r->source = abs;
+	}
+	free(dir);
+	return 0;
+}
+
 int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errlen)
 {
 	int saved = errno;
-	char ebuf[128];
+	char ebuf[128], why[256];
 	if (!err)
 		errlen = 0;
 	memset(out, 0, sizeof(*out));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Without blocking (a FIFO named as the rule file must not hang the
+	 * program in its constructor), a regular file only. */
+	int fd = lf_open_input(path, false, why, sizeof(why));
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror_r(errno, ebuf, sizeof(ebuf)));
+		snprintf(err, errlen, "%s: cannot open: %s", path, why);
+		if (errlen)
+			escape_in_place(err, errlen);
 		errno = saved;
 		return -1;
 	}
-	/* Read to the end (it may be a pipe), at most MAX_FILE bytes. */
+	/* Read to the end, at most MAX_FILE bytes. */
 	size_t cap = 4096, len = 0;
 	char *buf = malloc(cap);
-	const char *why = NULL;
+	const char *too_large = NULL;
 	int rerr = 0;
 	while (buf) {
 		if (len == cap) {
 			if (cap >= MAX_FILE) {
-				why = "too large for a rule file (over 1M)";
+				too_large = "too large for a rule file (over 1M)";
 				break;
 			}
 			char *nb = realloc(buf, cap * 2);
@@ -584,12 +817,46 @@ int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errl
 		snprintf(err, errlen, "%s: out of memory", path);
 	else if (rerr)
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror_r(rerr, ebuf, sizeof(ebuf)));
-	else if (why)
-		snprintf(err, errlen, "%s: %s", path, why);
-	else
-		rc = lf_rules_parse(buf, len, path, out, err, errlen);
+	else if (too_large)
+		snprintf(err, errlen, "%s: %s", path, too_large);
+	else if ((rc = lf_rules_parse(buf, len, path, out, err, errlen)) == 0 &&
+		 sources_beside(path, out) != 0) {
+		lf_rules_free(out);
+		snprintf(err, errlen, "%s: out of memory", path);
+		rc = -1;
+	}
+	if (rc != 0 && errlen)
+		escape_in_place(err, errlen);
 	free(buf);
 	errno = saved;
 	return rc;
 }
 
+int lf_rule_open_source(const struct lf_rules *rs, const struct lf_rule *r, char *err,
+			size_t errlen)
+{
+	char why[256];
+	/* A block device is a fine source: its bytes are fixed, and pread
+	 * reads them as a file's. */
+	int fd = lf_open_input(r->source, true, why, sizeof(why));
+	if (fd < 0 && err && errlen) {
+		snprintf(err, errlen, "%s:%d: key 'source': rule '%s': cannot use %s: %s", rs->file,
+			 r->key_line[LF_K_SOURCE], r->name, r->source, why);
+		escape_in_place(err, errlen);
+	}
+	return fd;
+}
+
+int lf_rules_check_sources(const struct lf_rules *rs, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct lf_rule *r = &rs->rule[i];
+		if (!r->source)
+			continue;
+		int fd = lf_rule_open_source(rs, r, err, errlen);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	return 0;
+}

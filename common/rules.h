@@ -26,6 +26,17 @@ enum lf_level { LF_LEVEL_ERROR, LF_LEVEL_WARN, LF_LEVEL_INFO, LF_LEVEL_DEBUG };
 
 #define LF_NO_MAX UINT64_MAX       /* max_size when absent */
 #define LF_TIMES_UNLIMITED (-1)
+/* The largest readahead: the largest window the library serves per fault
+ * (its helpers' buffers hold one window). */
+#define LF_READAHEAD_MAX (4 * LF_MIB)
+/* The largest seed: 2^53 - 1, the largest integer that JSON tools reading
+ * numbers as doubles (jq 1.6, JavaScript) keep exact, so that the seed in a
+ * statistics file always replays the same run. */
+#define LF_SEED_MAX ((UINT64_C(1) << 53) - 1)
+/* The exit status of a program in which the library cannot set itself up
+ * under `on_error = abort`: sysexits(3)'s EX_CONFIG, apart from the
+ * statuses shells give (126, 127, 128+N) and the common 1 and 2. */
+#define LF_EXIT_ON_ERROR 78
 
 /* Each rule key's index in rule_keys.def (LF_K_MATCH, ...), and its bit in
  * lf_rule.given (LF_KEY_MATCH = 1u << LF_K_MATCH, ...). */
@@ -51,16 +62,19 @@ _Static_assert(LF_NRULE_KEYS <= 32, "lf_rule.given has a bit per rule key");
 #define LF_KEY_TRIGGERS (LF_KEY_PROBABILITY | LF_KEY_AFTER | LF_KEY_EVERY | LF_KEY_TIMES)
 
 struct lf_rule {
-	char *name;             /* the section name */
+	char *name;             /* the section name (valid UTF-8, no control character) */
 	int line;               /* line of the section header */
 	unsigned given;         /* enum lf_key_bit mask: the keys the file set */
+	int key_line[LF_NRULE_KEYS]; /* the line of each key given, else 0 */
 	enum lf_match match;
 	uint64_t min_size, max_size;
 	char *path;             /* fnmatch glob, NULL = any (file rules only) */
 	char *caller;           /* fnmatch glob on a function name, NULL = any */
 	unsigned caller_depth;
 	enum lf_action action;
-	char *source;           /* load on anon/malloc: the file, else NULL */
+	char *source;           /* load on anon/malloc: the file, else NULL; made
+				   absolute against the rule file's folder by
+				   lf_rules_load */
 	uint64_t source_offset;
 	uint64_t readahead;     /* bytes; a poison rule uses one page */
 	enum lf_fill fill;      /* poison rules: how unpoisoned pages fill */
@@ -97,12 +111,31 @@ struct lf_rules {
 	unsigned workers;
 	struct lf_rule *rule;
 	size_t nrules;
+	/* What the file says that works but cannot be what was meant (a rule
+	 * that never fires, a key with no effect): "FILE:LINE: ..." each. */
+	char **warning;
+	size_t nwarnings;
 };
 
 /* Parse a rule file.  Returns 0, or -1 with a message in err of the form
  * "FILE:LINE: key 'KEY': what is wrong" (or "FILE: ..." when no line
- * applies, e.g. the file cannot be opened).  On error *out is left empty. */
+ * applies, e.g. the file cannot be opened).  On error *out is left empty.
+ * The file must be a regular file (it is opened without blocking: a FIFO
+ * is refused, not waited for); a relative `source` is made absolute
+ * against the rule file's folder.  Whether the sources can be read is
+ * lf_rules_check_sources'. */
 int lf_rules_load(const char *path, struct lf_rules *out, char *err, size_t errlen);
+/* Open the `source` of rule r for reading (lf_open_input: a regular file
+ * or a block device, opened without blocking): the descriptor, or -1 with
+ * "FILE:LINE: key 'source': cannot use PATH: why" in err. */
+int lf_rule_open_source(const struct lf_rules *rs, const struct lf_rule *r, char *err,
+			size_t errlen);
+/* Every rule's source can be opened: 0, or -1 with the first failure in
+ * err (what `lazyfault check` and `run` refuse before anything runs). */
+int lf_rules_check_sources(const struct lf_rules *rs, char *err, size_t errlen);
+/* The rule draws random numbers (a poison rule with a probability below
+ * 1): only then does its seed matter. */
+bool lf_rule_draws(const struct lf_rule *r);
 /* The same from a buffer; `name` stands for the file name in messages. */
 int lf_rules_parse(const char *text, size_t len, const char *name,
 		   struct lf_rules *out, char *err, size_t errlen);

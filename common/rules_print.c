@@ -4,7 +4,16 @@
  * which never prints rules. */
 #include "rule_keys.h"
 
+#include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+/* A printed line stays well within the reader's limit (198 characters):
+ * a longer value goes on on the next lines (lazyfault.ini(5), SYNTAX). */
+#define WIDTH 100
+#define INDENT "    "
 
 /* "65536 ; 64K": the exact value, then the value as one would write it.  The
  * ';' after a blank starts an inline comment, so the output parses back. */
@@ -50,24 +59,62 @@ static void print_probability(FILE *f, double d)
 	fprintf(f, "%s", b);
 }
 
-static void print_pages(FILE *f, const struct lf_page_list *l)
+/* A list that goes past WIDTH goes on on the next line after a ','. */
+static void print_pages(FILE *f, const struct lf_page_list *l, size_t col)
 {
 	if (l->pages_all)
 		fprintf(f, "all");
 	for (size_t j = 0; j < l->npages; j++) {
 		const struct lf_page_span *s = &l->pages[j];
-		if (j)
+		if (j && col > WIDTH) {
+			fprintf(f, ",\n" INDENT);
+			col = strlen(INDENT);
+		} else if (j) {
 			fputc(',', f);
+			col++;
+		}
+		int n;
 		if (s->first == LF_PAGE_LAST)
-			fprintf(f, "last");
+			n = fprintf(f, "last");
 		else if (s->first == s->last)
-			fprintf(f, "%llu", (unsigned long long)s->first);
+			n = fprintf(f, "%llu", (unsigned long long)s->first);
 		else
-			fprintf(f, "%llu-%llu", (unsigned long long)s->first, (unsigned long long)s->last);
+			n = fprintf(f, "%llu-%llu", (unsigned long long)s->first, (unsigned long long)s->last);
+		col += n > 0 ? (size_t)n : 0;
 	}
 }
 
-static void print_value(FILE *f, const struct lf_key *k, const void *field)
+/* A string that goes past WIDTH goes on on the next lines, each piece
+ * ending in a backslash.  A piece never ends inside a UTF-8 character,
+ * and the next never starts with a blank (the reader drops those), nor
+ * with what would make it a comment. */
+static bool starts_piece(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	return c && !isspace(c) && c != ';' && c != '#' && (c & 0xc0) != 0x80;
+}
+
+static void print_string(FILE *f, const char *s, size_t col)
+{
+	size_t n = strlen(s), at = 0;
+	while (col + (n - at) > WIDTH) {
+		/* The last place within WIDTH where a piece may start, else
+		 * the first after it; none: the rest stays on this line. */
+		size_t cut = at + (col < WIDTH ? WIDTH - col : 1);
+		while (cut > at + 1 && !starts_piece(s + cut))
+			cut--;
+		while (cut < n && !starts_piece(s + cut))
+			cut++;
+		if (cut >= n || cut == at)
+			break;
+		fprintf(f, "%.*s\\\n" INDENT, (int)(cut - at), s + at);
+		at = cut;
+		col = strlen(INDENT);
+	}
+	fputs(s + at, f);
+}
+
+static void print_value(FILE *f, const struct lf_key *k, const void *field, size_t col)
 {
 	switch (k->kind) {
 	case LF_KIND_ENUM: {
@@ -76,7 +123,7 @@ static void print_value(FILE *f, const struct lf_key *k, const void *field)
 		break;
 	}
 	case LF_KIND_STRING:
-		fprintf(f, "%s", *(char *const *)field);
+		print_string(f, *(char *const *)field, col);
 		break;
 	case LF_KIND_SIZE:
 		print_size(f, *(const uint64_t *)field);
@@ -101,7 +148,7 @@ static void print_value(FILE *f, const struct lf_key *k, const void *field)
 		print_probability(f, *(const double *)field);
 		break;
 	case LF_KIND_PAGES:
-		print_pages(f, field);
+		print_pages(f, field, col);
 		break;
 	}
 }
@@ -112,7 +159,7 @@ static void print_key(FILE *f, const struct lf_key *k, const void *base, bool ru
 {
 	if (lf_key_in_force(k, base, rule)) {
 		fprintf(f, "%s = ", k->name);
-		print_value(f, k, lf_key_field(k, base));
+		print_value(f, k, lf_key_field(k, base), strlen(k->name) + 3);
 		fputc('\n', f);
 	} else if (rule && !lf_key_applies(k, base)) {
 		return;
@@ -144,8 +191,10 @@ static const char *poison_summary(const struct lf_rule *x)
 
 void lf_rules_print(const struct lf_rules *r, FILE *f)
 {
-	fprintf(f, "# %s, as lazyfault understands it: every key with its effective value\n",
-		r->file ? r->file : "(rules)");
+	/* A comment line too: shown escaped, and cut to fit. */
+	char file[WIDTH];
+	lf_escape_text(r->file ? r->file : "(rules)", file, sizeof(file));
+	fprintf(f, "# %s, as lazyfault understands it: every key with its effective value\n", file);
 	fprintf(f, "[global]\n");
 	for (size_t k = 0; k < LF_NGLOBAL_KEYS; k++)
 		print_key(f, &lf_global_keys[k], r, false);

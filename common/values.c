@@ -22,7 +22,7 @@ int lf_parse_u64(const char *s, const char **end, uint64_t *v)
 	int overflow = errno == ERANGE;
 	errno = saved;
 	if (overflow)
-		return -1;
+		return LF_TOO_LARGE;
 	*end = e;
 	*v = x;
 	return 0;
@@ -32,7 +32,10 @@ int lf_parse_number(const char *s, uint64_t *v)
 {
 	const char *e;
 	uint64_t x;
-	if (lf_parse_u64(s, &e, &x) < 0 || *e)
+	int rc = lf_parse_u64(s, &e, &x);
+	if (rc < 0)
+		return rc;
+	if (*e)
 		return -1;
 	*v = x;
 	return 0;
@@ -49,16 +52,19 @@ int lf_parse_size(const char *s, uint64_t *out)
 {
 	uint64_t v, mul = 1;
 	const char *e;
-	if (lf_parse_u64(s, &e, &v) < 0)
-		return -1;
+	int rc = lf_parse_u64(s, &e, &v);
+	if (rc < 0)
+		return rc;
 	e = skip_blanks(e);
 	switch (*e) {
 	case 'k': case 'K': mul = LF_KIB; e++; break;
 	case 'm': case 'M': mul = LF_MIB; e++; break;
 	case 'g': case 'G': mul = LF_GIB; e++; break;
 	}
-	if (*e || __builtin_mul_overflow(v, mul, &v))
+	if (*e)
 		return -1;
+	if (__builtin_mul_overflow(v, mul, &v))
+		return LF_TOO_LARGE;
 	*out = v;
 	return 0;
 }
@@ -70,8 +76,9 @@ int lf_parse_duration(const char *s, uint64_t *ns)
 	};
 	uint64_t v;
 	const char *e;
-	if (lf_parse_u64(s, &e, &v) < 0)
-		return -1;
+	int rc = lf_parse_u64(s, &e, &v);
+	if (rc < 0)
+		return rc;
 	e = skip_blanks(e);
 	if (!*e) {
 		/* No unit: only a zero is unambiguous. */
@@ -83,7 +90,7 @@ int lf_parse_duration(const char *s, uint64_t *ns)
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strcmp(e, units[i].unit) == 0) {
 			if (__builtin_mul_overflow(v, units[i].ns, &v))
-				return -1;
+				return LF_TOO_LARGE;
 			*ns = v;
 			return 0;
 		}
@@ -136,8 +143,11 @@ int lf_parse_limit(const char *s, int64_t *out)
 		*out = -1;
 		return 0;
 	}
-	if (lf_parse_number(s, &v) < 0 || v > INT64_MAX)
-		return -1;
+	int rc = lf_parse_number(s, &v);
+	if (rc < 0)
+		return rc;
+	if (v > INT64_MAX)
+		return LF_TOO_LARGE;
 	*out = (int64_t)v;
 	return 0;
 }
@@ -186,7 +196,12 @@ static int page_item(const char *c, const char **next, struct lf_page_span *span
 		*next = c + 4;
 		return 1;
 	}
-	if (lf_parse_u64(c, &e, &a) < 0) {
+	int rc = lf_parse_u64(c, &e, &a);
+	if (rc == LF_TOO_LARGE) {
+		snprintf(why, whylen, "page number too large");
+		return -1;
+	}
+	if (rc < 0) {
 		not_an_item(c, why, whylen);
 		return -1;
 	}
@@ -194,7 +209,12 @@ static int page_item(const char *c, const char **next, struct lf_page_span *span
 	c = skip_blanks(e);
 	if (*c == '-') {
 		c = skip_blanks(c + 1);
-		if (lf_parse_u64(c, &e, &b) < 0) {
+		rc = lf_parse_u64(c, &e, &b);
+		if (rc == LF_TOO_LARGE) {
+			snprintf(why, whylen, "page number too large");
+			return -1;
+		}
+		if (rc < 0) {
 			snprintf(why, whylen, "a range needs two page numbers, as in 10-19");
 			return -1;
 		}

@@ -19,10 +19,13 @@
 
 /* The value is a number, but outside what the parser accepts. */
 #define LF_OUT_OF_RANGE (-2)
+/* The value is a number too large for its field (a size past 2^64 - 1). */
+#define LF_TOO_LARGE (-3)
 
 /* A decimal unsigned 64-bit number at the start of s (a digit first: no
- * sign, no blank); *end is set past it.  -1 when there is none or it
- * overflows. */
+ * sign, no blank); *end is set past it.  -1 when there is none,
+ * LF_TOO_LARGE when it overflows.  The parsers below return LF_TOO_LARGE
+ * the same way. */
 int lf_parse_u64(const char *s, const char **end, uint64_t *v);
 /* The whole string is such a number. */
 int lf_parse_number(const char *s, uint64_t *v);

@@ -356,8 +356,7 @@ int lf_cmd_check(int argc, char **argv)
 
 	struct lf_rules rules;
 	char err[2 * PATH_MAX + 512];
-	if (lf_rules_load(rules_path, &rules, err, sizeof err) != 0) {
-		lf_error("%s", err);
+	if (lf_load_rules(rules_path, &rules) != 0) {
 		free(files);
 		return LF_EXIT_USAGE;
 	}

@@ -1,5 +1,6 @@
 /* The lazyfault command: declarations shared by its source files.
- * One file per concern: main.c (arguments, usage), run.c (`run`),
+ * One file per concern: main.c (arguments, usage), rulefile.c (reading the
+ * user's rule file), run.c (`run`),
  * check.c (`check`; badpages.c, its -f), sweep*.c (`sweep`: sweep.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
  * locate.c (finding liblazyfault.so), stats.c (the -v summary), statsfile.c
  * (reading a statistics file). */
@@ -36,6 +37,12 @@ int lf_cmd_run(int argc, char **argv);
 int lf_cmd_check(int argc, char **argv);
 int lf_cmd_sweep(int argc, char **argv);
 int lf_cmd_report(int argc, char **argv);   /* report.c */
+
+/* rulefile.c: read the rule file at path into *out, check that every
+ * `source` can be read, and print its warnings.  Returns 0, or
+ * LF_EXIT_USAGE after the error (then *out is empty). */
+struct lf_rules;
+int lf_load_rules(const char *path, struct lf_rules *out);
 
 /* run.c */
 /* Find PROGRAM (arg), check that the library can go into it and find the
@@ -78,10 +85,13 @@ int lf_check_files(const struct lf_rules *rs, char *const *files, size_t n);
 /* locate.c: the absolute path of liblazyfault.so, or -1 with a message. */
 int lf_locate_library(char *out, size_t outlen, char *err, size_t errlen);
 
-/* stats.c: print a summary of the statistics file `tmpl` (%p = pid) of
- * process `pid`.  Returns 0, or -1 when there was nothing (complete) to read,
- * after saying so. */
-int lf_stats_summary(const char *tmpl, pid_t pid, FILE *out);
+/* stats.c: print a summary of the statistics files stats.PID.json in dir,
+ * written by the processes of a run that started `pid`, which ended with
+ * wait status `status` (it tells why a file is missing); then copy them to
+ * `keep` (NULL or "": nowhere): with %p one per process, without it the
+ * started program's alone (and a warning names the others).  Returns 0, or
+ * -1 when the started program's file could not be read, after saying why. */
+int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, FILE *out);
 /* tmpl with every %p replaced by pid. */
 void lf_subst_pid(const char *tmpl, pid_t pid, char *out, size_t outlen);
 

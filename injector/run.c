@@ -163,18 +163,15 @@ int lf_cmd_run(int argc, char **argv)
 			return lf_usage_error("run: no rule file: give -r RULES or set LAZYFAULT_RULES");
 	}
 
-	/* Rules first: with a bad rule file nothing runs. */
+	/* Rules first: with a bad rule file (or a source that cannot be
+	 * read) nothing runs. */
 	struct lf_rules rules;
-	char err[2 * PATH_MAX + 512];
-	if (lf_rules_load(rules_arg, &rules, err, sizeof err) != 0) {
-		lf_error("%s", err);
+	if (lf_load_rules(rules_arg, &rules) != 0)
 		return LF_EXIT_USAGE;
-	}
 	int status = LF_EXIT_USAGE;
 	char rules_abs[PATH_MAX], prog[PATH_MAX], lib[PATH_MAX];
-	char stats[PATH_MAX + 32] = "", tmpdir[PATH_MAX] = "";
+	char stats[PATH_MAX + 32] = "", tmpdir[PATH_MAX] = "", private[PATH_MAX + 32];
 	const char *stats_env = NULL; /* what the child gets in LAZYFAULT_STATS */
-	const char *stats_read = NULL; /* the template -v reads */
 	if (!realpath(rules_arg, rules_abs)) {
 		lf_error("%s: %s", rules_arg, strerror(errno));
 		goto out;
@@ -186,8 +183,10 @@ int lf_cmd_run(int argc, char **argv)
 	}
 
 	/* The statistics file, in the library's order of precedence: -s, then
-	 * $LAZYFAULT_STATS, then the rule file's `stats`.  -v with none of them
-	 * gets a private directory, removed at the end. */
+	 * $LAZYFAULT_STATS, then the rule file's `stats`.  With -v the
+	 * processes write into a private directory, one file each whatever
+	 * the path says, so that every process of the run is summarised; the
+	 * files are then kept where the path says, and the directory removed. */
 	if (stats_arg) {
 		if (*stats_arg && absolute(stats_arg, stats, sizeof stats) != 0) {
 			lf_error("%s: path too long", stats_arg);
@@ -199,7 +198,7 @@ int lf_cmd_run(int argc, char **argv)
 	} else if (rules.stats) {
 		snprintf(stats, sizeof stats, "%s", rules.stats);
 	}
-	if (verbose && !*stats) {
+	if (verbose) {
 		const char *t = getenv("TMPDIR");
 		snprintf(tmpdir, sizeof tmpdir, "%s/lazyfault.XXXXXX", t && *t ? t : "/tmp");
 		if (!mkdtemp(tmpdir)) {
@@ -208,10 +207,9 @@ int lf_cmd_run(int argc, char **argv)
 			tmpdir[0] = '\0';
 			goto out;
 		}
-		snprintf(stats, sizeof stats, "%s/stats.%%p.json", tmpdir);
-		stats_env = stats;
+		snprintf(private, sizeof private, "%s/stats.%%p.json", tmpdir);
+		stats_env = private;
 	}
-	stats_read = *stats ? stats : NULL;
 	char trace[PATH_MAX + 32];
 	if (trace_arg && (absolute(trace_arg, trace, sizeof trace) != 0 ||
 			  setenv("LAZYFAULT_TRACE", trace, 1) != 0)) {
@@ -246,7 +244,7 @@ int lf_cmd_run(int argc, char **argv)
 	child_pid = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
-	int ws;
+	int ws = 0;
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR) {
 			lf_error("waitpid: %s", strerror(errno));
@@ -257,8 +255,8 @@ int lf_cmd_run(int argc, char **argv)
 		status = WEXITSTATUS(ws);
 	else if (WIFSIGNALED(ws))
 		status = 128 + WTERMSIG(ws);
-	if (verbose && stats_read)
-		lf_stats_summary(stats_read, pid, stderr);
+	if (verbose)
+		lf_stats_summary(tmpdir, pid, ws, stats, stderr);
 out:
 	if (*tmpdir)
 		remove_dir(tmpdir);

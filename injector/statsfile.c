@@ -1,6 +1,8 @@
 /* Reading a statistics file: see statsfile.h. */
 #include "statsfile.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -127,6 +129,37 @@ static bool get_u64(json_object *obj, const char *key, uint64_t *out)
 	return true;
 }
 
+/* A number (an integer or not), 0 when absent. */
+static double get_double(json_object *obj, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+		return 0;
+	return json_object_get_double(v);
+}
+
+/* "argv": an array of strings (anything else in it is skipped). */
+static int read_argv(json_object *doc, struct lf_stats *out)
+{
+	json_object *a;
+	if (!json_object_object_get_ex(doc, "argv", &a) || !json_object_is_type(a, json_type_array))
+		return 0;
+	size_t n = json_object_array_length(a);
+	out->argv = calloc(n ? n : 1, sizeof *out->argv);
+	if (!out->argv)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		if (!(out->argv[out->argc] = strdup(json_object_get_string(v))))
+			return -1;
+		out->argc++;
+	}
+	return 0;
+}
+
 static int read_rule(json_object *jr, struct lf_stats_rule *r)
 {
 	memset(r, 0, sizeof *r);
@@ -183,12 +216,20 @@ enum lf_stats_status lf_stats_read(const char *path, struct lf_stats *out,
 	}
 	out->pid = json_object_get_int64(jpid);
 	out->mode = dup_string(doc, "mode");
+	out->version = dup_string(doc, "version");
+	out->exe = dup_string(doc, "exe");
+	uint64_t ppid;
+	out->ppid = get_u64(doc, "ppid", &ppid) ? (long long)ppid : -1;
+	if (!get_u64(doc, "page_size", &out->page_size))
+		out->page_size = 0;
+	out->start_time = get_double(doc, "start_time");
+	out->end_time = get_double(doc, "end_time");
 	for (int c = 0; c < LF_STAT_NPROCESS; c++)
 		if (get_u64(doc, process_names[c], &out->process[c]))
 			out->process_present |= 1u << c;
 	size_t n = json_object_array_length(jrules);
 	out->rule = calloc(n ? n : 1, sizeof *out->rule);
-	if (!out->mode || !out->rule) {
+	if (!out->mode || !out->version || !out->exe || !out->rule || read_argv(doc, out) != 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
@@ -218,9 +259,34 @@ void lf_stats_free(struct lf_stats *s)
 		free(s->rule[i].name);
 		free(s->rule[i].action);
 	}
+	for (size_t i = 0; i < s->argc; i++)
+		free(s->argv[i]);
+	free(s->argv);
 	free(s->rule);
 	free(s->mode);
+	free(s->version);
+	free(s->exe);
 	memset(s, 0, sizeof *s);
+}
+
+int lf_stats_copy(const char *from, const char *to, char *err, size_t errlen)
+{
+	enum lf_stats_status st;
+	size_t len = 0;
+	char *text = slurp(from, &len, &st, err, errlen);
+	if (!text)
+		return -1;
+	struct lf_replace r;
+	if (lf_replace_begin(&r, to, 0600) == 0) {
+		lf_replace_write(&r, text, len);
+		lf_replace_commit(&r, to);
+	}
+	free(text);
+	if (r.err || r.refused) {
+		snprintf(err, errlen, "cannot write %s: %s", to, lf_replace_why(&r));
+		return -1;
+	}
+	return 0;
 }
 
 const struct lf_stats_rule *lf_stats_rule(const struct lf_stats *s, const char *name)

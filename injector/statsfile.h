@@ -1,10 +1,12 @@
-/* Reading a statistics file written by liblazyfault.so into a struct.
+/* Reading a statistics file written by liblazyfault.so into a struct, and
+ * copying one.
  *
- * The file is JSON, parsed with json-c (it keeps unsigned 64-bit integers,
- * which the library writes for seeds: a parser that stops at INT64_MAX, or
- * reads numbers as doubles, would lose or round them).  Only a regular file
- * is read, opened without following a symlink and without blocking on a
- * FIFO, and at most LF_STATSFILE_MAX bytes of it. */
+ * The file is JSON, parsed with json-c (it keeps unsigned 64-bit integers
+ * whole: the library's seeds are below 2^53, but a file written elsewhere
+ * may hold larger ones).  Only a regular file is read, opened without
+ * following a symlink and without blocking on a FIFO, and at most
+ * LF_STATSFILE_MAX bytes of it: every reader of a statistics file in the
+ * command goes through here. */
 #ifndef LAZYFAULT_STATSFILE_H
 #define LAZYFAULT_STATSFILE_H
 
@@ -37,7 +39,14 @@ enum lf_stat_process {
 
 struct lf_stats {
 	long long pid;
+	long long ppid;                   /* -1 when absent */
 	char *mode;                       /* "full", "user-mode-only", ...; "" when absent */
+	char *version;                    /* the library's; "" when absent */
+	char *exe;                        /* the program's path; "" when absent */
+	char **argv;                      /* its arguments */
+	size_t argc;
+	uint64_t page_size;               /* 0 when absent */
+	double start_time, end_time;      /* seconds since the epoch; 0 when absent */
 	uint64_t process[LF_STAT_NPROCESS];
 	unsigned process_present;         /* bit (1 << figure) when the file had it */
 	struct lf_stats_rule *rule;
@@ -61,6 +70,11 @@ const char *lf_stats_counter_name(enum lf_stat_counter c);
 enum lf_stats_status lf_stats_read(const char *path, struct lf_stats *out,
 				   char *err, size_t errlen);
 void lf_stats_free(struct lf_stats *s);
+
+/* Copy the statistics file at from (read as lf_stats_read reads) to the
+ * path to, replaced whole (files.h: never through a link, never over
+ * another user's file).  0, or -1 with err set. */
+int lf_stats_copy(const char *from, const char *to, char *err, size_t errlen);
 
 /* The rule called name, or NULL. */
 const struct lf_stats_rule *lf_stats_rule(const struct lf_stats *s, const char *name);

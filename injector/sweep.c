@@ -92,18 +92,8 @@ static int write_rules(const struct lf_sweep *s, const char *base, const char *r
 	rules.stats = dupe_path(base, ".stats.%p.json");
 	for (size_t i = 0; i < rules.nrules; i++) {
 		struct lf_rule *x = &rules.rule[i];
-		/* A source named relative to the current directory stays the
-		 * same file from the sweep's directory. */
-		if (x->source && x->source[0] != '/') {
-			char *abs = realpath(x->source, NULL);
-			if (!abs) {
-				lf_error("%s: rule '%s': source %s: %s", s->rules, x->name, x->source,
-					 strerror(errno));
-				goto out;
-			}
-			free(x->source);
-			x->source = abs;
-		}
+		/* (A source is absolute already, made so against the rule
+		 * file's folder: the same file from the sweep's directory.) */
 		if (x->action != LF_ACTION_POISON)
 			continue;
 		bool target = rule && !strcmp(x->name, rule);
@@ -856,12 +846,9 @@ int lf_cmd_sweep(int argc, char **argv)
 	struct lf_sweep s;
 	memset(&s, 0, sizeof s);
 	int status = LF_EXIT_USAGE;
-	char err[2 * PATH_MAX + 512];
 	struct lf_rules rules;
-	if (lf_rules_load(rules_arg, &rules, err, sizeof err) != 0) {
-		lf_error("%s", err);
+	if (lf_load_rules(rules_arg, &rules) != 0)
 		return LF_EXIT_USAGE;
-	}
 	bool any = false, found_rule = !only_rule;
 	for (size_t i = 0; i < rules.nrules; i++) {
 		any |= rules.rule[i].action == LF_ACTION_POISON;

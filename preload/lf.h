@@ -38,6 +38,7 @@
 #define LF_PAGE 4096UL
 #define LF_MAX_WORKERS 64
 #define LF_MAX_WINDOW (4UL << 20) /* largest window served per fault */
+_Static_assert(LF_MAX_WINDOW == LF_READAHEAD_MAX, "the rule file's readahead cap is the window cap");
 #define LF_HANDOFF_MIN (16UL << 20) /* smallest region handed to the kernel */
 
 static inline uintptr_t lf_page_down(uintptr_t a) { return a & ~(LF_PAGE - 1); }
@@ -396,6 +397,8 @@ void lf_fork_init(void);
 void lf_stats_fault(struct lf_rule_rt *rt, uint64_t ns);
 void lf_stats_write(void);          /* async-signal-safe; once per pid */
 void lf_stats_fork_child(void);
+void lf_stats_start(void);          /* the process starts now: its time, its parent */
+void lf_stats_argv(int argc, char **argv); /* main's arguments, for the file */
 uint64_t lf_now_ns(void);
 
 /* ---- trace.c: the fault trace (lazyfault-trace(5)) ------------------ */
@@ -489,11 +492,26 @@ int lf_follow_fd_top(void);
 void lf_follow_fd_moved(int from, int to);
 void lf_follow_fds_fork_child(void);
 
-/* ---- filechange.c: a mapped file changed ----------------------------- */
+/* ---- cleandrop.c: dropping clean pages, never losing a write -------- */
 /* A file region is being taken (mm lock held): start following changes;
  * true when the kernel can tell the pages the program writes (the region is
  * then `tracked`). */
 bool lf_follow_start(void);
+struct lf_drop_counts {
+	size_t emptied, dropped, kept;
+};
+#define LF_SCAN_RUNS 256                /* runs of pages per scan */
+struct page_region;
+/* The runs of present clean (never written) pages of [start, end), at most
+ * max_pages (0: any number); *next: where the scan stopped.  The number of
+ * runs, or -1. */
+long lf_clean_scan(uintptr_t start, uintptr_t end, size_t max_pages, struct page_region *out,
+		   uintptr_t *next);
+/* Drop the clean pages of [start, end) of a tracked region; those that
+ * cannot be (shared since a fork, locked) count in c->kept.  mm lock held. */
+void lf_clean_drop(uintptr_t start, uintptr_t end, struct lf_drop_counts *c);
+
+/* ---- filechange.c: a mapped file changed ----------------------------- */
 /* After a call of the program that changed a file, before it returns (no
  * lock held; errno kept): through descriptor fd, [from, to) of it (to may
  * be UINT64_MAX); by path (its size only); n bytes written at off, or

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "lf.h"
@@ -30,10 +31,27 @@ void lf_log_setup(const char *dest, enum lf_level level)
 	}
 	char path[4096];
 	lf_expand_pid(dest, path, sizeof path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	/* Never through a link (O_NOFOLLOW), never blocking (a FIFO without a
+	 * reader fails at once), and only a regular file of our own with one
+	 * name: a file planted by another user, or a hard link to someone
+	 * else's, is not appended to. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+				    O_NOCTTY, 0644);
+	const char *why = fd < 0 ? (errno == ELOOP ? "a symbolic link" : strerror(errno)) : NULL;
+	struct stat st;
+	if (!why && fstat(fd, &st) != 0)
+		why = strerror(errno);
+	else if (!why && !S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (!why && st.st_uid != geteuid())
+		why = "it belongs to another user";
+	else if (!why && st.st_nlink != 1)
+		why = "it has other names (hard links)";
+	if (why) {
+		if (fd >= 0)
+			close(fd);
 		log_fd = 2;
-		lf_warn("cannot open log file %s (%s); logging to stderr", path, strerror(errno));
+		lf_warn("cannot use log file %s (%s); logging to stderr", path, why);
 		return;
 	}
 	log_fd = fd;

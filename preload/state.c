@@ -1,7 +1,13 @@
 /* Initialisation: read the environment and the rules, open the
  * userfaultfd, and get ready; done once, lazily, by whichever comes first of
  * the constructor and a wrapper (another library's constructor may call
- * malloc or mmap before ours runs: I2). */
+ * malloc or mmap before ours runs: I2).
+ *
+ * In a process with AT_SECURE (set-uid, set-gid, file capabilities: the
+ * library can be there through /etc/ld.so.preload) nothing at all is done:
+ * the environment is another user's, so no variable is read, no file
+ * opened, nothing registered, no handler installed, nothing written; the
+ * state is LF_OFF and every wrapper is a straight call. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -9,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/auxv.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,9 +30,13 @@ static void exit_now(int status) { syscall(SYS_exit_group, status); }
 
 void lf_setup_failed(const char *why)
 {
+	/* Never silent, not even with log = off: a program run untouched
+	 * would pass for one that survived the rules. */
+	if (lf_log_fd() < 0)
+		lf_log_moved(2);
 	if (lf.abort_on_error) {
-		lf_error("%s; on_error = abort: exiting with status 127", why);
-		exit_now(127);
+		lf_error("%s; on_error = abort: exiting with status %d", why, LF_EXIT_ON_ERROR);
+		exit_now(LF_EXIT_ON_ERROR);
 	}
 	lf_error("%s; running the program untouched (on_error = passthrough)", why);
 }
@@ -74,18 +85,22 @@ static int setup_rules(void)
 		rt->rule = r;
 		rt->source_fd = -1;
 		if (r->source) {
-			rt->source_fd = open(r->source, O_RDONLY | O_CLOEXEC);
+			/* What `lazyfault check` refuses, refused the same way
+			 * (the library may be loaded without the command). */
+			char why[1024]; /* a log line holds no more */
+			rt->source_fd = lf_rule_open_source(&lf.rules, r, why, sizeof why);
 			if (rt->source_fd < 0) {
-				char why[4200];
-				snprintf(why, sizeof why, "%s:%d: rule '%s': cannot open source %s: %s",
-					 lf.rules.file, r->line, r->name, r->source, strerror(errno));
 				lf_setup_failed(why);
 				return -1;
 			}
 		}
-		rt->seed = (r->given & LF_KEY_SEED) ? r->seed : random_seed();
+		if (!lf_rule_draws(r))
+			continue;
+		/* Below 2^53, as a given seed must be: JSON tools that read
+		 * numbers as doubles keep it exact. */
+		rt->seed = (r->given & LF_KEY_SEED) ? r->seed : random_seed() & LF_SEED_MAX;
 		rt->poison.rng = rt->seed;
-		if (r->action == LF_ACTION_POISON && r->probability < 1 && !(r->given & LF_KEY_SEED))
+		if (!(r->given & LF_KEY_SEED))
 			lf_info("rule '%s': seed = %llu (chosen; put it in the rule to replay this run)",
 				r->name, (unsigned long long)rt->seed);
 	}
@@ -94,17 +109,23 @@ static int setup_rules(void)
 
 static void do_init(void)
 {
+	if (getauxval(AT_SECURE)) {
+		atomic_store(&lf.state, LF_OFF);
+		return;
+	}
 	const char *path = getenv("LAZYFAULT_RULES");
 	if (!path || !*path) {
 		atomic_store(&lf.state, LF_OFF);
 		return;
 	}
-	char err[2048];
+	lf_stats_start();
+	char err[1024]; /* a log line holds no more */
 	if (lf_rules_load(path, &lf.rules, err, sizeof err) < 0) {
+		/* on_error cannot be known from a file that does not parse:
+		 * passthrough, with one line. */
 		memset(&lf.rules, 0, sizeof lf.rules);
 		setup_log();
-		lf_error("%s", err);
-		lf_setup_failed("the rule file cannot be used");
+		lf_setup_failed(err);
 		atomic_store(&lf.state, LF_OFF);
 		return;
 	}
@@ -113,6 +134,10 @@ static void do_init(void)
 	if (lf.workers > LF_MAX_WORKERS)
 		lf.workers = LF_MAX_WORKERS;
 	setup_log();
+	/* What `lazyfault check` warns about: the library says it at info,
+	 * the command (check, run) at warn. */
+	for (size_t i = 0; i < lf.rules.nwarnings; i++)
+		lf_info("%s", lf.rules.warning[i]);
 	const char *stats = getenv("LAZYFAULT_STATS");
 	if (!stats)
 		stats = lf.rules.stats;
@@ -198,4 +223,10 @@ bool lf_active(void)
 	return s == LF_ON;
 }
 
-__attribute__((constructor)) static void lf_constructor(void) { lf_active(); }
+/* glibc calls the constructors of a shared object with main's arguments:
+ * kept for the statistics file. */
+__attribute__((constructor)) static void lf_constructor(int argc, char **argv, char **envp)
+{
+	if (lf_active() || lf.rt)
+		lf_stats_argv(argc, argv);
+}

@@ -1,7 +1,15 @@
 /* Statistics: per-rule counters (relaxed atomics, bumped by the helpers)
  * and a log-linear histogram of fault service times, written as JSON when
- * the process ends.  The writer is async-signal-safe (it runs in fatal
- * signal handlers): no malloc, no stdio, its own number formatting.
+ * the process ends, with what says which process it was (pid, parent,
+ * program, arguments, start and end, page size, version).
+ *
+ * The writer is async-signal-safe (it runs in fatal signal handlers): no
+ * malloc, no stdio, its own number formatting, its buffers static (one
+ * writer per process, and a signal handler may run on a small stack).  It
+ * streams through a small buffer into a new file that is renamed over the
+ * target at the end (files.c): the file has no size limit and is complete
+ * or absent, never half written, never written through a link; a failure
+ * (a full disk) is logged.
  *
  * The time threads spent blocked in faults is measured as the sum of the
  * faults' service times (from reading the fault's message to waking its
@@ -12,12 +20,15 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sys/syscall.h>
 
+#include "files.h"
 #include "lf.h"
+#include "text.h"
 
 
 static uint64_t started_ns;
@@ -73,48 +84,87 @@ static uint64_t percentile(const struct lf_rule_rt *rt, unsigned pct)
 	return 0;
 }
 
-/* ---- an append-only text buffer ------------------------------------ */
+/* ---- who this process is ---------------------------------------------- */
+
+static struct timespec started;
+static int started_ppid;
+static int saved_argc;
+static char **saved_argv;
+
+void lf_stats_start(void)
+{
+	clock_gettime(CLOCK_REALTIME, &started);
+	started_ppid = (int)getppid();
+}
+
+void lf_stats_argv(int argc, char **argv)
+{
+	saved_argc = argc;
+	saved_argv = argv;
+}
+
+/* ---- the output: a small buffer, flushed into the new file ---------- */
 struct out {
-	char *buf;
-	size_t len, cap;
+	struct lf_replace *file;
+	char buf[4096];
+	size_t len;
 };
 
-static void put(struct out *o, const char *s)
+static void flush(struct out *o)
 {
-	while (*s && o->len < o->cap)
-		o->buf[o->len++] = *s++;
+	lf_replace_write(o->file, o->buf, o->len);
+	o->len = 0;
 }
+
+static void put_n(struct out *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (o->len == sizeof o->buf)
+			flush(o);
+		o->buf[o->len++] = s[i];
+	}
+}
+
+static void put(struct out *o, const char *s) { put_n(o, s, strlen(s)); }
 
 static void put_u64(struct out *o, uint64_t v)
 {
 	char tmp[24];
-	int i = 0;
+	int i = sizeof tmp;
 	do {
-		tmp[i++] = (char)('0' + v % 10);
+		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	while (i && o->len < o->cap)
-		o->buf[o->len++] = tmp[--i];
+	put_n(o, tmp + i, sizeof tmp - (size_t)i);
 }
 
-/* A JSON string: rule names come from the rule file, so escape them. */
+/* A JSON string, always valid UTF-8: rule names are (the parser refuses
+ * any other), but a program's path and arguments may hold any bytes.
+ * Printable UTF-8 as it is; quotes, backslashes and control characters
+ * escaped; a byte that is not UTF-8 becomes U+FFFD. */
 static void put_str(struct out *o, const char *s)
 {
+	size_t n = strlen(s);
 	put(o, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			char e[3] = {'\\', (char)c, 0};
-			put(o, e);
-		} else if (c < 0x20) {
-			char e[7] = "\\u0000";
-			e[4] = "0123456789abcdef"[c >> 4];
-			e[5] = "0123456789abcdef"[c & 15];
-			put(o, e);
-		} else {
-			char e[2] = {(char)c, 0};
-			put(o, e);
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t len = lf_utf8_char(s + i, n - i, &cp);
+		if (!len) {
+			put(o, "\\ufffd");
+			i++;
+			continue;
 		}
+		if (cp == '"' || cp == '\\') {
+			char e[2] = {'\\', (char)cp};
+			put_n(o, e, 2);
+		} else if (lf_is_control(cp)) {
+			char e[6] = {'\\', 'u', '0', '0', "0123456789abcdef"[cp >> 4],
+				     "0123456789abcdef"[cp & 15]};
+			put_n(o, e, 6);
+		} else {
+			put_n(o, s + i, len);
+		}
+		i += len;
 	}
 	put(o, "\"");
 }
@@ -125,6 +175,22 @@ static void put_field(struct out *o, const char *name, uint64_t v)
 	put(o, name);
 	put(o, "\": ");
 	put_u64(o, v);
+}
+
+/* Seconds since the epoch, to the microsecond: 1733090000.123456. */
+static void put_time(struct out *o, const char *name, const struct timespec *t)
+{
+	char us[7];
+	long v = t->tv_nsec / 1000;
+	for (int i = 5; i >= 0; i--, v /= 10)
+		us[i] = (char)('0' + v % 10);
+	us[6] = '\0';
+	put(o, ", \"");
+	put(o, name);
+	put(o, "\": ");
+	put_u64(o, (uint64_t)t->tv_sec);
+	put(o, ".");
+	put(o, us);
 }
 
 /* Reads of a rule with io_error (badfd.c): failed with EIO, cut short
@@ -152,10 +218,12 @@ static void lf_stats_reset(void)
 }
 
 /* A child counts its own faults into its own file (`%p`); what it
- * inherited in its memory is already filled, and counted by the parent. */
+ * inherited in its memory is already filled, and counted by the parent.
+ * It starts now, and its parent is the process that forked it. */
 void lf_stats_fork_child(void)
 {
 	lf_stats_reset();
+	lf_stats_start();
 	started_ns = lf_now_ns();
 	atomic_store(&written_pid, 0);
 	atomic_store(&written_done, 0);
@@ -166,6 +234,75 @@ static const char *mode_name(void)
 	if (lf.uffd < 0)
 		return "passthrough";
 	return lf.mode == LF_MODE_FULL ? "full" : "user-mode-only";
+}
+
+static void put_process(struct out *o, int pid)
+{
+	static char exe[4096];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	put(o, "{\"pid\": ");
+	put_u64(o, (uint64_t)pid);
+	put_field(o, "ppid", (uint64_t)started_ppid);
+	put(o, ", \"mode\": \"");
+	put(o, mode_name());
+	put(o, "\", \"version\": \"" LF_VERSION "\"");
+	put_field(o, "page_size", getauxval(AT_PAGESZ));
+	put_time(o, "start_time", &started);
+	put_time(o, "end_time", &now);
+	uint64_t blocked = 0;
+	for (size_t i = 0; i < lf.rules.nrules; i++)
+		blocked += lf.rt[i].fault_ns_total;
+	put_field(o, "wall_ns", lf_now_ns() - started_ns);
+	put_field(o, "blocked_ns", blocked);
+	put_field(o, "trace_records", lf_trace_records());
+	put_field(o, "trace_dropped", lf_trace_dropped());
+	long n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
+	if (n < 0) {
+		const char *fn = (const char *)getauxval(AT_EXECFN);
+		n = 0;
+		if (fn)
+			while (fn[n] && n < (long)sizeof exe - 1) {
+				exe[n] = fn[n];
+				n++;
+			}
+	}
+	exe[n] = '\0';
+	put(o, ",\n \"exe\": ");
+	put_str(o, exe);
+	put(o, ",\n \"argv\": [");
+	for (int i = 0; saved_argv && i < saved_argc && saved_argv[i]; i++) {
+		if (i)
+			put(o, ", ");
+		put_str(o, saved_argv[i]);
+	}
+	put(o, "]");
+}
+
+static void put_rule(struct out *o, struct lf_rule_rt *rt)
+{
+	put(o, "  {\"name\": ");
+	put_str(o, rt->rule->name);
+	put(o, ", \"action\": \"");
+	put(o, lf_action_name(rt->rule->action));
+	put(o, "\"");
+	put_field(o, "regions", rt->regions);
+	put_field(o, "bytes_registered", rt->bytes_registered);
+	put_field(o, "faults", rt->faults);
+	put_field(o, "pages_zeroed", rt->pages_zeroed);
+	put_field(o, "pages_loaded", rt->pages_loaded);
+	put_field(o, "bytes_read", rt->bytes_read);
+	put_field(o, "pages_poisoned", rt->pages_poisoned);
+	put_field(o, "handoffs", rt->handoffs);
+	put_field(o, "bytes_handed_off", rt->bytes_handed_off);
+	put_field(o, "fault_ns_total", rt->fault_ns_total);
+	/* Only a rule that draws has a seed that matters (it replays them). */
+	if (lf_rule_draws(rt->rule))
+		put_field(o, "seed", rt->seed);
+	put_field(o, "fault_ns_p50", percentile(rt, 50));
+	put_field(o, "fault_ns_p99", percentile(rt, 99));
+	put_io_fields(o, rt);
+	put(o, "}");
 }
 
 void lf_stats_write(void)
@@ -181,59 +318,25 @@ void lf_stats_write(void)
 			sched_yield();
 		return;
 	}
-	char path[4096];
+	static char path[4096];
+	static struct lf_replace file;
+	static struct out o;
 	lf_expand_pid(lf.stats_path, path, sizeof path);
-	static char buf[1 << 16]; /* once per process: a static buffer is safe */
-	struct out o = {buf, 0, sizeof buf};
-	put(&o, "{\"pid\": ");
-	put_u64(&o, (uint64_t)pid);
-	put(&o, ", \"mode\": \"");
-	put(&o, mode_name());
-	put(&o, "\"");
-	uint64_t blocked = 0;
-	for (size_t i = 0; i < lf.rules.nrules; i++)
-		blocked += lf.rt[i].fault_ns_total;
-	put_field(&o, "wall_ns", lf_now_ns() - started_ns);
-	put_field(&o, "blocked_ns", blocked);
-	put_field(&o, "trace_records", lf_trace_records());
-	put_field(&o, "trace_dropped", lf_trace_dropped());
-	put(&o, ", \"rules\": [\n");
-	for (size_t i = 0; i < lf.rules.nrules; i++) {
-		struct lf_rule_rt *rt = &lf.rt[i];
-		put(&o, "  {\"name\": ");
-		put_str(&o, rt->rule->name);
-		put(&o, ", \"action\": \"");
-		put(&o, lf_action_name(rt->rule->action));
-		put(&o, "\"");
-		put_field(&o, "regions", rt->regions);
-		put_field(&o, "bytes_registered", rt->bytes_registered);
-		put_field(&o, "faults", rt->faults);
-		put_field(&o, "pages_zeroed", rt->pages_zeroed);
-		put_field(&o, "pages_loaded", rt->pages_loaded);
-		put_field(&o, "bytes_read", rt->bytes_read);
-		put_field(&o, "pages_poisoned", rt->pages_poisoned);
-		put_field(&o, "handoffs", rt->handoffs);
-		put_field(&o, "bytes_handed_off", rt->bytes_handed_off);
-		put_field(&o, "fault_ns_total", rt->fault_ns_total);
-		put_field(&o, "seed", rt->seed);
-		put_field(&o, "fault_ns_p50", percentile(rt, 50));
-		put_field(&o, "fault_ns_p99", percentile(rt, 99));
-		put_io_fields(&o, rt);
-		put(&o, i + 1 < lf.rules.nrules ? "},\n" : "}\n");
+	/* Readable by its owner only: it holds the program's arguments. */
+	if (lf_replace_begin(&file, path, 0600) == 0) {
+		o.file = &file;
+		o.len = 0;
+		put_process(&o, pid);
+		put(&o, ",\n \"rules\": [\n");
+		for (size_t i = 0; i < lf.rules.nrules; i++) {
+			put_rule(&o, &lf.rt[i]);
+			put(&o, i + 1 < lf.rules.nrules ? ",\n" : "\n");
+		}
+		put(&o, "]}\n");
+		flush(&o);
+		lf_replace_commit(&file, path);
 	}
-	put(&o, "]}\n");
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		lf_error("cannot write the statistics file %s", path);
-		atomic_store(&written_done, pid);
-		return;
-	}
-	for (size_t off = 0; off < o.len;) {
-		ssize_t w = syscall(SYS_write, fd, buf + off, o.len - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	close(fd);
+	if (file.err || file.refused)
+		lf_error("cannot write the statistics file %s: %s", path, lf_replace_why(&file));
 	atomic_store(&written_done, pid);
 }

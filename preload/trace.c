@@ -7,6 +7,7 @@
  * included, and nobody has to flush it.  Writers claim records by a
  * compare-and-swap on the header's cursor and store the record's type
  * last; a record that does not fit is dropped and counted in the header.
+ * This file writes the file; trace_events.c makes the records.
  *
  * Invariants:
  *  - The helpers (and the program threads that serve in user-mode-only
@@ -31,9 +32,7 @@
  *    (lf_trace_site, from match.c): backtrace() and dladdr() take the
  *    loader's locks, which a thread inside dlopen may hold while it calls
  *    malloc, and so the mm lock. */
-#include <dlfcn.h>
 #include <errno.h>
-#include <execinfo.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +45,13 @@
 
 #include "lf.h"
 #include "trace_format.h"
+#include "trace_write.h"
 
 #define DEFAULT_MAX (UINT64_C(1) << 30)  /* LAZYFAULT_TRACE_SIZE's default */
 #define FIRST_SIZE (UINT64_C(1) << 20)   /* allocated at the start */
 #define AHEAD (UINT64_C(4) << 10)        /* records made writable ahead of the cursor */
 #define CUT_OVER (UINT64_C(32) << 10)    /* unused records worth giving back at the end */
 #define SMALLEST (UINT64_C(64) << 10)    /* below this, no trace */
-#define MAX_OBJECTS 1024
 
 static struct lf_trace_header *hdr;      /* NULL: no trace in this process */
 static struct lf_trace_rec *recs;
@@ -61,37 +60,26 @@ static char tmpl[4096];                  /* the path, absolute, %p not expanded 
 static char path[4200];                  /* this process's file */
 static uint64_t file_dev, file_ino;
 static uint64_t max_bytes = DEFAULT_MAX;
-static _Atomic uint32_t last_region;     /* region ids given so far */
 static _Atomic int ended_pid;
 static _Atomic int growing;
 static uint64_t populated;               /* records made writable so far */
-static void *self_base;                  /* this library's base: its frames are left out */
-static _Atomic uintptr_t objects[MAX_OBJECTS]; /* bases of objects named so far */
 
-/* Set by lf_trace_poison, read by the lf_trace_fault of the same fault. */
-static __thread bool poisoned_here;
-/* The site of the region that the next lf_trace_region is about. */
-static __thread struct {
-	int n;
-	uint64_t frame[LF_TRACE_SITE_FRAMES];
-} site;
+struct lf_trace_header *lf_trace_hdr(void) { return __atomic_load_n(&hdr, __ATOMIC_ACQUIRE); }
+bool lf_trace_on(void) { return lf_trace_hdr() != NULL; }
 
-static struct lf_trace_header *trace(void) { return __atomic_load_n(&hdr, __ATOMIC_ACQUIRE); }
-bool lf_trace_on(void) { return trace() != NULL; }
-
-static uint64_t since_start(uint64_t ns)
+uint64_t lf_trace_since_start(uint64_t ns)
 {
 	uint64_t s = hdr->start_ns;
 	return ns > s ? ns - s : 0;
 }
 
-static uint32_t my_tid(void) { return (uint32_t)syscall(SYS_gettid); }
+uint32_t lf_trace_tid(void) { return (uint32_t)syscall(SYS_gettid); }
 
 /* ---- claiming and storing records ---------------------------------- */
 
 /* n consecutive records, or NULL (counted as dropped) when they do not
  * fit or the trace is closed. */
-static struct lf_trace_rec *claim(struct lf_trace_header *h, uint64_t n)
+struct lf_trace_rec *lf_trace_claim(struct lf_trace_header *h, uint64_t n)
 {
 	uint64_t c = __atomic_load_n(&h->cursor, __ATOMIC_RELAXED);
 	for (;;) {
@@ -107,7 +95,7 @@ static struct lf_trace_rec *claim(struct lf_trace_header *h, uint64_t n)
 }
 
 /* Store r in slot, its type last: a reader never sees half a record. */
-static void store(struct lf_trace_rec *slot, const struct lf_trace_rec *r)
+void lf_trace_store(struct lf_trace_rec *slot, const struct lf_trace_rec *r)
 {
 	slot->flags = r->flags;
 	slot->a16 = r->a16;
@@ -117,40 +105,40 @@ static void store(struct lf_trace_rec *slot, const struct lf_trace_rec *r)
 	__atomic_store_n(&slot->type, r->type, __ATOMIC_RELEASE);
 }
 
-static void emit(const struct lf_trace_rec *r)
+void lf_trace_emit(const struct lf_trace_rec *r)
 {
-	struct lf_trace_header *h = trace();
-	struct lf_trace_rec *slot = h ? claim(h, 1) : NULL;
+	struct lf_trace_header *h = lf_trace_hdr();
+	struct lf_trace_rec *slot = h ? lf_trace_claim(h, 1) : NULL;
 	if (slot)
-		store(slot, r);
+		lf_trace_store(slot, r);
 }
 
-static uint64_t string_records(size_t len) { return (len + LF_TRACE_STRING_CHUNK - 1) / LF_TRACE_STRING_CHUNK; }
+uint64_t lf_trace_string_records(size_t len) { return (len + LF_TRACE_STRING_CHUNK - 1) / LF_TRACE_STRING_CHUNK; }
 
 /* The pieces of a string naming (kind, owner), into consecutive slots. */
-static void store_string(struct lf_trace_rec *slot, unsigned kind, uint32_t owner, const char *s,
-			 size_t len)
+void lf_trace_store_string(struct lf_trace_rec *slot, unsigned kind, uint32_t owner,
+			   const char *s, size_t len)
 {
-	for (uint64_t i = 0; i < string_records(len); i++) {
+	for (uint64_t i = 0; i < lf_trace_string_records(len); i++) {
 		struct lf_trace_rec r = {.type = LF_TRACE_STRING, .flags = (uint8_t)kind,
 					 .a16 = (uint16_t)i, .a32 = owner, .t = len};
 		size_t at = i * LF_TRACE_STRING_CHUNK;
 		size_t n = len - at < LF_TRACE_STRING_CHUNK ? len - at : LF_TRACE_STRING_CHUNK;
 		memcpy(r.u, s + at, n);
-		store(slot + i, &r);
+		lf_trace_store(slot + i, &r);
 	}
 }
 
 /* A record followed by a string of its own (len 0: none). */
-static void emit_named(const struct lf_trace_rec *r, unsigned kind, uint32_t owner, const char *s,
-		       size_t len)
+void lf_trace_emit_named(const struct lf_trace_rec *r, unsigned kind, uint32_t owner,
+			 const char *s, size_t len)
 {
-	struct lf_trace_header *h = trace();
-	struct lf_trace_rec *slot = h ? claim(h, 1 + string_records(len)) : NULL;
+	struct lf_trace_header *h = lf_trace_hdr();
+	struct lf_trace_rec *slot = h ? lf_trace_claim(h, 1 + lf_trace_string_records(len)) : NULL;
 	if (!slot)
 		return;
-	store(slot, r);
-	store_string(slot + 1, kind, owner, s, len);
+	lf_trace_store(slot, r);
+	lf_trace_store_string(slot + 1, kind, owner, s, len);
 }
 
 /* ---- the file ------------------------------------------------------ */
@@ -194,9 +182,9 @@ static int reopen(void)
 
 /* In a program thread: more room once half of it is used (doubled), and
  * the pages ahead of the cursor made writable. */
-static void make_room(void)
+void lf_trace_make_room(void)
 {
-	struct lf_trace_header *h = trace();
+	struct lf_trace_header *h = lf_trace_hdr();
 	if (!h || atomic_exchange(&growing, 1))
 		return;
 	uint64_t cap = __atomic_load_n(&h->capacity, __ATOMIC_RELAXED);
@@ -232,7 +220,7 @@ static size_t read_proc(const char *name, char *buf, size_t len)
 	return n > 0 ? (size_t)n : 0;
 }
 
-static size_t exe_path(char *buf, size_t len)
+size_t lf_trace_exe_path(char *buf, size_t len)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
 	buf[n > 0 ? n : 0] = 0;
@@ -243,19 +231,19 @@ static size_t exe_path(char *buf, size_t len)
 static void emit_process(void)
 {
 	char text[4096];
-	struct lf_trace_rec r = {.type = LF_TRACE_PROCESS, .a32 = my_tid(),
+	struct lf_trace_rec r = {.type = LF_TRACE_PROCESS, .a32 = lf_trace_tid(),
 				 .u = {(uint64_t)getpid(), (uint64_t)getppid(), LF_PAGE}};
-	emit_named(&r, LF_TRACE_S_EXE, 0, text, exe_path(text, sizeof text));
+	lf_trace_emit_named(&r, LF_TRACE_S_EXE, 0, text, lf_trace_exe_path(text, sizeof text));
 	size_t n = read_proc("/proc/self/cmdline", text, sizeof text);
-	struct lf_trace_rec *slot = n ? claim(trace(), string_records(n)) : NULL;
+	struct lf_trace_rec *slot = n ? lf_trace_claim(lf_trace_hdr(), lf_trace_string_records(n)) : NULL;
 	if (slot)
-		store_string(slot, LF_TRACE_S_ARGV, 0, text, n);
+		lf_trace_store_string(slot, LF_TRACE_S_ARGV, 0, text, n);
 	for (size_t i = 0; i < lf.rules.nrules; i++) {
 		const struct lf_rule *rule = &lf.rules.rule[i];
 		struct lf_trace_rec rr = {.type = LF_TRACE_RULE,
 					  .flags = (uint8_t)(rule->action | rule->match << 2),
 					  .a16 = (uint16_t)i, .u = {rule->readahead, rule->delay_ns}};
-		emit_named(&rr, LF_TRACE_S_RULE, (uint32_t)i, rule->name, strlen(rule->name));
+		lf_trace_emit_named(&rr, LF_TRACE_S_RULE, (uint32_t)i, rule->name, strlen(rule->name));
 	}
 }
 
@@ -303,7 +291,7 @@ static bool begin(bool forked)
 	__atomic_store_n(&hdr, h, __ATOMIC_RELEASE);
 	atomic_store(&ended_pid, 0);
 	populated = 0;
-	make_room();
+	lf_trace_make_room();
 	emit_process();
 	lf_info("fault trace: %s", path);
 	return true;
@@ -330,201 +318,9 @@ void lf_trace_open(void)
 		lf_warn("LAZYFAULT_TRACE_SIZE=%s is not a size of 68K or more: using 1G", size);
 	else if (size && *size)
 		max_bytes = v;
-	Dl_info self;
-	if (dladdr((void *)lf_trace_open, &self))
-		self_base = self.dli_fbase;
+	lf_trace_events_init();
 	lf_caller_init(); /* backtrace()'s first call loads libgcc_s: now, not in a wrapper */
 	begin(false);
-}
-
-/* ---- regions --------------------------------------------------------- */
-
-uint32_t lf_trace_region_id(void)
-{
-	return trace() ? atomic_fetch_add(&last_region, 1) + 1 : 0;
-}
-
-/* The object that holds a frame, named in the trace the first time. */
-static uint64_t object_id(const Dl_info *info)
-{
-	uintptr_t base = (uintptr_t)info->dli_fbase;
-	for (size_t i = 0; i < MAX_OBJECTS; i++) {
-		uintptr_t seen = atomic_load(&objects[i]);
-		if (seen == base)
-			return i + 1;
-		if (seen == 0 && atomic_compare_exchange_strong(&objects[i], &seen, base)) {
-			char exe[4096];
-			const char *name = info->dli_fname;
-			size_t len = name ? strlen(name) : 0;
-			if (!len) { /* the program itself */
-				len = exe_path(exe, sizeof exe);
-				name = exe;
-			}
-			struct lf_trace_rec r = {.type = LF_TRACE_OBJECT, .u = {i + 1, base}};
-			emit_named(&r, LF_TRACE_S_OBJECT, (uint32_t)(i + 1), name, len);
-			return i + 1;
-		}
-		if (seen == base)
-			return i + 1;
-	}
-	return 0;
-}
-
-void lf_trace_site(const struct lf_frames *f)
-{
-	site.n = 0;
-	if (!trace())
-		return;
-	void *pcs[32];
-	int n;
-	if (f->n >= 0) { /* `caller` took the stack already: return addresses - 1 */
-		n = f->n < 32 ? f->n : 32;
-		for (int i = 0; i < n; i++)
-			pcs[i] = (void *)f->pc[i];
-	} else {
-		n = backtrace(pcs, 32);
-		for (int i = 0; i < n; i++)
-			pcs[i] = (char *)pcs[i] - 1; /* inside the call, not after it */
-	}
-	for (int i = 0; i < n && site.n < LF_TRACE_SITE_FRAMES; i++) {
-		Dl_info info;
-		if (!dladdr(pcs[i], &info) || !info.dli_fbase || info.dli_fbase == self_base)
-			continue;
-		uint64_t off = (uint64_t)((uintptr_t)pcs[i] - (uintptr_t)info.dli_fbase);
-		site.frame[site.n++] = object_id(&info) << 48 | (off & ((UINT64_C(1) << 48) - 1));
-	}
-}
-
-/* REGION, and for a region loaded from a file its REGION_FILE and path. */
-static void emit_region(const struct lf_region *r, uint32_t number, bool inherited, uint32_t tid)
-{
-	struct lf_trace_header *h = trace();
-	struct stat st;
-	char file[4096];
-	size_t len = 0;
-	bool has_file = r->fd >= 0 && fstat(r->fd, &st) == 0;
-	if (has_file) {
-		char link[64];
-		snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
-		ssize_t n = readlink(link, file, sizeof file);
-		len = n > 0 ? (size_t)n : 0;
-	}
-	bool with_site = !inherited && site.n > 0;
-	struct lf_trace_rec *slot =
-		claim(h, 1 + (has_file ? 1 + string_records(len) : 0) + (with_site ? 1 : 0));
-	if (!slot)
-		return;
-	struct lf_trace_rec rec = {
-		.type = LF_TRACE_REGION, .a16 = (uint16_t)r->rule, .a32 = tid,
-		.flags = (uint8_t)(r->kind | r->src << 2 | (inherited ? LF_TRACE_INHERITED : 0)),
-		.t = since_start(lf_now_ns()),
-		.u = {r->trace_id, number, r->start, r->end - r->start, r->offset, (uint64_t)r->prot},
-	};
-	store(slot++, &rec);
-	if (has_file) {
-		struct lf_trace_rec fr = {
-			.type = LF_TRACE_REGION_FILE, .t = rec.t,
-			.u = {r->trace_id, (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
-			      (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec},
-		};
-		store(slot++, &fr);
-		store_string(slot, LF_TRACE_S_FILE, r->trace_id, file, len);
-		slot += string_records(len);
-	}
-	if (with_site) {
-		struct lf_trace_rec sr = {.type = LF_TRACE_SITE, .flags = (uint8_t)site.n, .t = rec.t,
-					  .u = {r->trace_id}};
-		memcpy(&sr.u[1], site.frame, (size_t)site.n * sizeof site.frame[0]);
-		store(slot, &sr);
-	}
-}
-
-void lf_trace_region(const struct lf_region *r)
-{
-	if (!r->trace_id || !trace())
-		return;
-	make_room();
-	uint64_t number = atomic_load_explicit(&lf.rt[r->rule].regions, memory_order_relaxed);
-	emit_region(r, (uint32_t)number, false, my_tid());
-	site.n = 0;
-}
-
-void lf_trace_released(size_t first, uintptr_t end)
-{
-	if (!trace())
-		return;
-	uint32_t tid = my_tid();
-	uint64_t now = since_start(lf_now_ns());
-	for (size_t i = first; i < lf_regions_count_locked(); i++) {
-		const struct lf_region *r = lf_regions_nth_locked(i);
-		if (r->start >= end)
-			break;
-		struct lf_trace_rec rec = {.type = LF_TRACE_RELEASE, .a16 = (uint16_t)r->rule,
-					   .a32 = tid, .t = now, .u = {r->trace_id, r->start, r->end}};
-		emit(&rec);
-	}
-}
-
-void lf_trace_drop(uintptr_t start, uintptr_t end)
-{
-	if (!trace())
-		return;
-	make_room();
-	struct lf_trace_rec rec = {.type = LF_TRACE_DROP, .a32 = my_tid(),
-				   .t = since_start(lf_now_ns()), .u = {start, end}};
-	emit(&rec);
-}
-
-/* ---- faults (helpers: I1) ------------------------------------------ */
-
-static uint64_t page_index(const struct lf_fault_plan *p) { return (p->addr - p->r.base) / LF_PAGE; }
-
-void lf_trace_fault(const struct lf_fault_plan *p, const struct lf_fill_result *done, bool write,
-		    uint32_t tid, uint64_t t0)
-{
-	if (!trace())
-		return;
-	uint64_t now = lf_now_ns();
-	static const uint8_t fill_of_src[] = {[LF_SRC_ZERO] = LF_TRACE_FILL_ZERO,
-					      [LF_SRC_FILE] = LF_TRACE_FILL_COPY,
-					      [LF_SRC_SHMEM] = LF_TRACE_FILL_CONTINUE,
-					      [LF_SRC_BAD] = LF_TRACE_FILL_POISON};
-	uint8_t fill = poisoned_here ? LF_TRACE_FILL_POISON : fill_of_src[p->r.src];
-	poisoned_here = false;
-	struct lf_trace_rec rec = {
-		.type = LF_TRACE_FAULT, .a16 = (uint16_t)p->r.rule, .a32 = tid, .t = since_start(t0),
-		.flags = (uint8_t)(fill | (write ? LF_TRACE_WRITE : 0) |
-				   (p->win.stream ? LF_TRACE_STREAM : 0)),
-		.u = {p->r.trace_id, p->addr, page_index(p), done->wake_from,
-		      done->wake_len + done->later_len, now > t0 ? now - t0 : 0},
-	};
-	emit(&rec);
-}
-
-void lf_trace_poison(const struct lf_fault_plan *p, uint32_t tid, const char *why)
-{
-	if (!trace())
-		return;
-	poisoned_here = true;
-	const struct lf_region *r = &p->r;
-	struct lf_trace_rec rec = {
-		.type = LF_TRACE_POISON, .flags = why ? 1 : 0, .a16 = (uint16_t)r->rule, .a32 = tid,
-		.t = since_start(lf_now_ns()),
-		.u = {r->trace_id, p->addr, page_index(p),
-		      r->fd >= 0 ? r->offset + (p->addr - r->start) : UINT64_MAX},
-	};
-	emit_named(&rec, LF_TRACE_S_WHY, r->trace_id, why ? why : "", why ? strlen(why) : 0);
-}
-
-void lf_trace_handoff(const struct lf_fault_plan *p, uintptr_t start, uintptr_t end, uint64_t t0)
-{
-	if (!trace())
-		return;
-	uint64_t now = lf_now_ns();
-	struct lf_trace_rec rec = {.type = LF_TRACE_HANDOFF, .a16 = (uint16_t)p->r.rule,
-				   .t = since_start(t0),
-				   .u = {p->r.trace_id, start, end, now > t0 ? now - t0 : 0, p->addr}};
-	emit(&rec);
 }
 
 /* ---- fork and the end ---------------------------------------------- */
@@ -534,8 +330,7 @@ void lf_trace_fork_child(void)
 	/* The parent's mapping is not here (MADV_DONTFORK). */
 	__atomic_store_n(&hdr, NULL, __ATOMIC_RELEASE);
 	recs = NULL;
-	for (size_t i = 0; i < MAX_OBJECTS; i++)
-		atomic_store(&objects[i], 0);
+	lf_trace_events_fork_child();
 	if (!tmpl[0])
 		return;
 	if (!strstr(tmpl, "%p")) {
@@ -545,27 +340,18 @@ void lf_trace_fork_child(void)
 	}
 	if (!begin(true))
 		return;
-	/* The regions this process holds from its parent.  No helper runs yet
-	 * in the child, so the table lock is free and nothing waits for it. */
-	uint32_t tid = my_tid();
-	lf_table_lock();
-	for (size_t i = 0; i < lf_regions_count_locked(); i++) {
-		const struct lf_region *r = lf_regions_nth_locked(i);
-		if (r->trace_id)
-			emit_region(r, 0, true, tid);
-	}
-	lf_table_unlock();
+	lf_trace_inherited();
 }
 
 uint64_t lf_trace_records(void)
 {
-	struct lf_trace_header *h = trace();
+	struct lf_trace_header *h = lf_trace_hdr();
 	return h ? __atomic_load_n(&h->cursor, __ATOMIC_RELAXED) & ~LF_TRACE_CLOSED : 0;
 }
 
 uint64_t lf_trace_dropped(void)
 {
-	struct lf_trace_header *h = trace();
+	struct lf_trace_header *h = lf_trace_hdr();
 	return h ? __atomic_load_n(&h->dropped, __ATOMIC_RELAXED) : 0;
 }
 
@@ -574,7 +360,7 @@ uint64_t lf_trace_dropped(void)
  * the room it did not use. */
 void lf_trace_end(int sig, uintptr_t addr, int code)
 {
-	struct lf_trace_header *h = trace();
+	struct lf_trace_header *h = lf_trace_hdr();
 	int pid = (int)getpid();
 	/* A vfork child (its own pid, its parent's memory) leaves the
 	 * parent's trace alone. */
@@ -582,14 +368,14 @@ void lf_trace_end(int sig, uintptr_t addr, int code)
 		return;
 	if (sig) {
 		struct lf_trace_rec rec = {
-			.type = LF_TRACE_SIGNAL, .a32 = my_tid(), .t = since_start(lf_now_ns()),
+			.type = LF_TRACE_SIGNAL, .a32 = lf_trace_tid(), .t = lf_trace_since_start(lf_now_ns()),
 			.u = {(uint64_t)sig, addr, (uint64_t)(int64_t)code},
 		};
-		emit(&rec);
+		lf_trace_emit(&rec);
 	}
 	uint64_t used = __atomic_fetch_or(&h->cursor, LF_TRACE_CLOSED, __ATOMIC_ACQ_REL);
 	used &= ~LF_TRACE_CLOSED;
-	h->end_ns = since_start(lf_now_ns());
+	h->end_ns = lf_trace_since_start(lf_now_ns());
 	h->end_signal = sig;
 	__atomic_fetch_or(&h->flags, LF_TRACE_F_ENDED, __ATOMIC_RELEASE);
 	/* A large unused end is given back (a small one is not worth a change

@@ -57,6 +57,6 @@ test-asan: deps
 	$(MAKE) B=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		build/asan/lazyfault $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	@set -e; for t in $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN)); do echo "== $$t"; $$t --jobs 2; done
-	LF_COMMAND=build/asan/lazyfault python3 tests/integration/run.py command
+	LF_COMMAND=build/asan/lazyfault python3 tests/integration/run.py command trust
 
 .PHONY: test test-build test-asan

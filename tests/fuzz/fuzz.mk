@@ -10,8 +10,8 @@ FUZZ_DIR := $(B)/fuzz
 
 # The parser, its printer and the comparison of the round trip: libinih
 # itself is not instrumented, our code is.
-FUZZ_SRC := common/rules.c common/rule_keys.c common/values.c common/rules_print.c \
-	common/rules_compare.c
+FUZZ_SRC := common/rules.c common/rule_keys.c common/values.c common/text.c common/files.c \
+	common/rules_print.c common/rules_compare.c
 $(FUZZ_DIR)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Icommon $(WARN) -O1 -g -fno-omit-frame-pointer \

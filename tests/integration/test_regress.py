@@ -46,14 +46,19 @@ min_size = 0
 
 
 class RegressTest(LFTestCase):
-    def test_readahead_5m_anon_zero(self):
-        """readahead = 5M on an anon zero rule crashed on a 64 MiB region."""
-        rules = "[big]\nmatch = anon\nmin_size = 1M\naction = zero\nreadahead = 5M\n"
+    def test_readahead_at_the_cap_anon_zero(self):
+        """readahead = 5M on an anon zero rule crashed on a 64 MiB region;
+        the rule file now refuses more than 4M (the largest window), so the
+        largest readahead there is is tried, and 5M is refused."""
+        rules = "[big]\nmatch = anon\nmin_size = 1M\naction = zero\nreadahead = 4M\n"
         n, l = self.both([prog("regress_readahead")], rules, timeout=30)
         self.assertAllChecksPassed(l, "regress_readahead")
         r = self.assertServed(l, "big", zeroed=True)
         self.assertGreaterEqual(r["bytes_registered"], 64 * MiB, l.describe())
         self.assertNoLibErrors(l)
+        l = self.lib([prog("regress_readahead")], rules.replace("4M", "5M"), timeout=30)
+        self.assertEqual(l.rc, 0, l.describe())
+        self.assertLogLines(l, r": error: .*key 'readahead': '5M' is too large \(at most 4M\)", 1)
 
     def test_coroutine_on_served_stack(self):
         """A coroutine whose stack is in a served region deadlocked in

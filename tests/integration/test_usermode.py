@@ -21,8 +21,8 @@ import re
 import subprocess
 import unittest
 
-from util import (BUILD, LFTestCase, NOBODY, ROOT, SOURCE_OFFSET, SYS_PYTHON, ZERO_RULES,
-                  make_source, prog, source_rules)
+from util import (BUILD, LIB, LFTestCase, NOBODY, ROOT, SOURCE_OFFSET, SYS_PYTHON, ZERO_RULES,
+                  make_source, prog, shared_copy, source_rules)
 
 WARN = r": warn: .*user-mode-only.*vm\.unprivileged_userfaultfd=1.*/dev/userfaultfd"
 
@@ -99,9 +99,9 @@ class UserModeTest(LFTestCase):
             self.skipTest("needs root to become uid 65534")
         if unprivileged_uffd():
             self.skipTest("vm.unprivileged_userfaultfd = 1: uid 65534 gets the full mode")
-        argv = [prog("rwfamily"), "--source", self.src, str(SOURCE_OFFSET)]
+        argv = [shared_copy(prog("rwfamily")), "--source", self.src, str(SOURCE_OFFSET)]
         setpriv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-        n, l = self.both(argv, self.rules, prefix=setpriv)
+        n, l = self.both(argv, self.rules, prefix=setpriv, lib=shared_copy(LIB))
         self.check_rw(l, "user-mode-only")
         self.assertLogLines(l, WARN, count=1)
         self.assertNoLibErrors(l)
@@ -135,7 +135,8 @@ with open({str(data)!r}, "rb", buffering=0) as f:
 print("read", n, hashlib.sha256(m[:]).hexdigest())
 """
         setpriv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-        n, l = self.both([SYS_PYTHON, "-c", script], ZERO_RULES, prefix=setpriv)
+        n, l = self.both([SYS_PYTHON, "-c", script], ZERO_RULES, prefix=setpriv,
+                         lib=shared_copy(LIB))
         self.assertIn("read 3145728", l.stdout, l.describe())
         self.assertMode(l, "user-mode-only")
         self.assertServed(l, "big", zeroed=True)

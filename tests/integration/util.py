@@ -6,6 +6,11 @@ Every run gets a fresh temporary directory (readable and writable by
 everyone, so that runs as uid 65534 work): the rules go to `rules.ini`, the
 statistics to `stats.<pid>.json` (LAZYFAULT_STATS=.../stats.%p.json).
 
+A run as another user cannot reach the build when the tree is in a folder
+that user cannot enter (a 0700 home, `mktemp -d`): `shared_copy()` gives a
+copy of the library or a program in a folder every user can read, and
+`run_lib(..., lib=shared_copy(LIB))` preloads that copy.
+
 Each subprocess has a timeout and runs in its own session; on timeout the
 whole process group is killed and the test fails: a hang never blocks the
 suite.
@@ -22,6 +27,7 @@ import random
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import unittest
@@ -39,6 +45,7 @@ SYS_PYTHON = "/usr/bin/python3"
 NOBODY = 65534
 DEFAULT_TIMEOUT = 60
 MiB = 1 << 20
+STATS_MAX = 64 * MiB  # the command's bound too (injector/statsfile.h)
 
 # The environment variables that change what the library (or the command)
 # does: removed from every run, then set as each run asks.
@@ -99,6 +106,50 @@ def make_tmp():
     return d
 
 
+_SHARED = {}
+
+
+def shared_tmpdir():
+    """A fresh folder that every user can enter and read (0755), under the
+    system's /tmp rather than $TMPDIR (which may be private too); removed
+    when the suite ends."""
+    d = Path(tempfile.mkdtemp(prefix="lf-shared-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    d.chmod(0o755)
+    _TMPDIRS.append(d)
+    return d
+
+
+def _shared_dir():
+    """The suite's folder of copies for other users."""
+    if "dir" not in _SHARED:
+        _SHARED["dir"] = shared_tmpdir()
+    return _SHARED["dir"]
+
+
+def shared_copy(path):
+    """A copy of `path` (the library, a test program) that any user can
+    read and run, whatever folder the tree is in.  Raises SkipTest, saying
+    why, when uid 65534 cannot reach it either."""
+    path = Path(path)
+    if path not in _SHARED:
+        d = _shared_dir()
+        sub = d / str(len(_SHARED))
+        sub.mkdir()
+        sub.chmod(0o755)
+        copy = sub / path.name
+        shutil.copy2(path, copy)
+        copy.chmod(0o755)
+        if os.geteuid() == 0:
+            r = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+                                "--clear-groups", "--", "/bin/sh", "-c", 'test -r "$0"',
+                                str(copy)])
+            if r.returncode != 0:
+                raise unittest.SkipTest(f"uid {NOBODY} cannot read {copy}: the folders above "
+                                        f"{d} must be open to every user")
+        _SHARED[path] = copy
+    return str(_SHARED[path])
+
+
 def write_file(path, data, mode=0o644):
     path = Path(path)
     if isinstance(data, str):
@@ -139,9 +190,19 @@ class Run:
 
     def _load_stats(self):
         for f in sorted(self.tmp.glob("stats.*.json")):
-            raw = f.read_text(errors="replace")
+            # As the command reads one: a regular file, not through a link,
+            # of bounded size.
+            if not stat.S_ISREG(os.lstat(f).st_mode):
+                self.stats_errors.append((f.name, "not a regular file", ""))
+                continue
+            with open(f, "rb") as fh:
+                data = fh.read(STATS_MAX + 1)
+            raw = data.decode("utf-8", errors="replace")
             try:
-                doc = json.loads(raw)
+                if len(data) > STATS_MAX:
+                    raise ValueError(f"more than {STATS_MAX} bytes")
+                # Strictly UTF-8: the library writes nothing else.
+                doc = json.loads(data.decode("utf-8"))
                 pid = int(f.name.split(".")[1])
                 if doc.get("pid") != pid:
                     raise ValueError(f"pid {doc.get('pid')} in a file named for {pid}")
@@ -241,17 +302,20 @@ def run_native(argv, *, env=None, timeout=DEFAULT_TIMEOUT, input=None, cwd=None,
 
 
 def run_lib(argv, rules, *, env=None, uffd=None, log_level=None, timeout=DEFAULT_TIMEOUT,
-            input=None, cwd=None, tmp=None, prefix=(), user=None, stats=True, stdout_file=None):
+            input=None, cwd=None, tmp=None, prefix=(), user=None, stats=True, stdout_file=None,
+            lib=None):
     """Run argv under liblazyfault with the given rules text.
 
     prefix: a launcher put before the program (noufd, setpriv, ...); the
     library's variables are then given through /usr/bin/env after it, so
     that the launcher itself runs without the library.
     user: run as this uid/gid (no supplementary groups).
+    lib: the library to preload (default LIB; shared_copy(LIB) for a run as
+    another user).
     """
     tmp = tmp or make_tmp()
     rules_path = write_file(tmp / "rules.ini", rules)
-    lenv = {"LD_PRELOAD": str(LIB), "LAZYFAULT_RULES": str(rules_path)}
+    lenv = {"LD_PRELOAD": str(lib or LIB), "LAZYFAULT_RULES": str(rules_path)}
     if stats:
         lenv["LAZYFAULT_STATS"] = str(tmp / "stats.%p.json")
     if uffd:
@@ -266,8 +330,13 @@ def run_lib(argv, rules, *, env=None, uffd=None, log_level=None, timeout=DEFAULT
 
 
 STAT_FIELDS = ("regions", "bytes_registered", "faults", "pages_zeroed", "pages_loaded",
-               "bytes_read", "pages_poisoned", "handoffs", "bytes_handed_off", "seed",
+               "bytes_read", "pages_poisoned", "handoffs", "bytes_handed_off",
                "fault_ns_p50", "fault_ns_p99")
+# What says which process a file is from.
+PROCESS_FIELDS = {"pid": int, "ppid": int, "exe": str, "argv": list, "version": str,
+                  "page_size": int, "start_time": (int, float), "end_time": (int, float)}
+# The largest seed: every JSON tool keeps integers up to 2^53 exact.
+SEED_MAX = (1 << 53) - 1
 
 
 class LFTestCase(unittest.TestCase):
@@ -315,19 +384,25 @@ class LFTestCase(unittest.TestCase):
                       "no statistics file for the process:\n" + run.describe())
         if pids is not None:
             self.assertEqual(len(run.stats), pids, "statistics files:\n" + run.describe())
+        # (run.describe() only on a failure: a file may have many rules.)
         for p, doc in run.stats.items():
-            self.assertEqual(doc.get("pid"), p)
-            self.assertIn(doc.get("mode"), ("full", "user-mode-only", "passthrough"), run.describe())
-            if mode:
-                self.assertEqual(doc.get("mode"), mode, run.describe())
-            self.assertIsInstance(doc.get("rules"), list, run.describe())
+            bad = [f for f, t in PROCESS_FIELDS.items() if not isinstance(doc.get(f), t)]
+            if (bad or doc["pid"] != p or doc.get("mode") not in ("full", "user-mode-only", "passthrough")
+                    or (mode and doc.get("mode") != mode) or not isinstance(doc.get("rules"), list)
+                    or not all(isinstance(a, str) for a in doc["argv"])
+                    or doc["end_time"] < doc["start_time"]):
+                self.fail(f"statistics of {p}: bad fields {bad}:\n" + run.describe())
             for r in doc["rules"]:
-                self.assertIsInstance(r.get("name"), str)
-                self.assertIn(r.get("action"), ("zero", "load", "poison"))
-                for f in STAT_FIELDS:
-                    self.assertIsInstance(r.get(f), int, f"field {f} of rule {r.get('name')}:\n"
-                                          + run.describe())
-                    self.assertGreaterEqual(r[f], 0)
+                bad = [f for f in STAT_FIELDS if not isinstance(r.get(f), int) or r[f] < 0]
+                if not isinstance(r.get("name"), str) or r.get("action") not in (
+                        "zero", "load", "poison") or bad:
+                    self.fail(f"rule {r.get('name')!r} of {p}: bad fields {bad}:\n"
+                              + run.describe())
+                # A seed only on a rule that draws (a poison rule with a
+                # probability), below 2^53.
+                if "seed" in r and not (r["action"] == "poison" and isinstance(r["seed"], int)
+                                        and 0 <= r["seed"] <= SEED_MAX):
+                    self.fail(f"seed of rule {r['name']!r} of {p}:\n" + run.describe())
 
     def assertServed(self, run, rule, pid=None, *, zeroed=False, loaded=False, min_faults=1):
         """The rule took memory and served faults in that process (the one

@@ -33,15 +33,16 @@ Test(values, u64_stops_after_the_digits)
 
 Test(values, u64_wants_a_digit_first_and_no_overflow)
 {
-	static const char *const no[] = {
-		"", " 1", "+1", "-1", "x1", "18446744073709551616", "99999999999999999999999",
+	static const struct { const char *s; int rc; } no[] = {
+		{ "", -1 }, { " 1", -1 }, { "+1", -1 }, { "-1", -1 }, { "x1", -1 },
+		{ "18446744073709551616", LF_TOO_LARGE }, { "99999999999999999999999", LF_TOO_LARGE },
 	};
 	for (size_t i = 0; i < N(no); i++) {
 		const char *end = "untouched";
 		uint64_t v = 77;
-		cr_expect_eq(lf_parse_u64(no[i], &end, &v), -1, "'%s' accepted", no[i]);
-		cr_expect_eq(v, 77, "'%s' changed the value", no[i]);
-		cr_expect_str_eq(end, "untouched", "'%s' moved the end", no[i]);
+		cr_expect_eq(lf_parse_u64(no[i].s, &end, &v), no[i].rc, "'%s' accepted", no[i].s);
+		cr_expect_eq(v, 77, "'%s' changed the value", no[i].s);
+		cr_expect_str_eq(end, "untouched", "'%s' moved the end", no[i].s);
 	}
 	cr_expect_eq(lf_parse_u64(NULL, &(const char *){ 0 }, &(uint64_t){ 0 }), -1);
 }
@@ -52,8 +53,8 @@ Test(values, errno_left_as_it_was)
 	uint64_t v;
 	double d;
 	errno = 1234;
-	cr_expect_eq(lf_parse_number("18446744073709551616", &v), -1); /* strtoull: ERANGE */
-	cr_expect_eq(lf_parse_size("99999999999999999999G", &v), -1);
+	cr_expect_eq(lf_parse_number("18446744073709551616", &v), LF_TOO_LARGE); /* strtoull: ERANGE */
+	cr_expect_eq(lf_parse_size("99999999999999999999G", &v), LF_TOO_LARGE);
 	cr_expect_eq(lf_parse_number("12", &v), 0);
 	cr_expect_eq(lf_parse_probability("1e-999", &d), 0); /* strtod: ERANGE, underflow */
 	cr_expect_eq(d, 0.0);
@@ -85,13 +86,16 @@ Test(values, limit)
 		cr_expect_eq(v, ok[i].v, "'%s' gave %lld", ok[i].s, (long long)v);
 	}
 	static const char *const no[] = {
-		"", "-2", "-0", "- 1", "-1 ", "+1", "9223372036854775808", "many", "1.5",
+		"", "-2", "-0", "- 1", "-1 ", "+1", "many", "1.5",
 	};
 	for (size_t i = 0; i < N(no); i++) {
 		int64_t v = 12;
 		cr_expect_eq(lf_parse_limit(no[i], &v), -1, "'%s' accepted", no[i]);
 		cr_expect_eq(v, 12, "'%s' changed the value", no[i]);
 	}
+	int64_t v = 12;
+	cr_expect_eq(lf_parse_limit("9223372036854775808", &v), LF_TOO_LARGE);
+	cr_expect_eq(v, 12);
 	cr_expect_eq(lf_parse_limit(NULL, &(int64_t){ 0 }), -1);
 }
 
@@ -277,7 +281,7 @@ Test(pages, errors)
 	pages_refused("1.5", "'1.5' is not");
 	pages_refused("18446744073709551615", "too large");
 	pages_refused("1-18446744073709551615", "too large");
-	pages_refused("18446744073709551616", "is not a page number");
+	pages_refused("18446744073709551616", "too large");
 }
 
 Test(pages, reason_fits_a_small_buffer)
