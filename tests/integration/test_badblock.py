@@ -215,6 +215,41 @@ class DescriptorTest(BadBlockCase):
         self.assertEqual(sorted(c["read_errors"] for c in children), [4, 4], children)
 
 
+class RunVerboseTest(LFTestCase):
+    """`lazyfault run -v` says how many reads met a bad page, from the
+    statistics of every process, when there were any."""
+    READS = re.compile(r"^  rule 'disk': (\d+) reads? failed with EIO, (\d+) cut short before a "
+                       r"bad page$", re.M)
+
+    def run_v(self, body):
+        d = self.tmpdir()
+        rules = d / "rules.ini"
+        rules.write_text(disk_rules(body))
+        r = run_native([COMMAND, "run", "-v", "-r", rules, "-s", d / "stats.%p.json", "--",
+                        prog("badblock"), d, str(NPAGES), "ways"], tmp=d, read_stats=True)
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertAllChecksPassed(r, "badblock")
+        return r
+
+    def test_read_figures_shown(self):
+        r = self.run_v("file_pages = 3, 7-8, 23\nio_error = yes")
+        pid, = r.stats
+        disk = self.assertServed(r, "disk", pid=pid, min_faults=8)
+        self.assertGreater(disk["read_errors"], 0, disk)
+        self.assertGreater(disk["reads_cut"], 0, disk)
+        self.assertIn("lazyfault: reads of files with bad pages (io_error):", r.stderr)
+        m = self.READS.findall(r.stderr)
+        self.assertEqual(m, [(str(disk["read_errors"]), str(disk["reads_cut"]))], r.describe())
+
+    def test_nothing_said_without_failed_reads(self):
+        r = self.run_v("file_pages = 5, 6")
+        pid, = r.stats
+        disk = self.assertServed(r, "disk", pid=pid)
+        self.assertEqual((disk["read_errors"], disk["reads_cut"]), (0, 0), disk)
+        self.assertIn("lazyfault: each rule:", r.stderr)
+        self.assertNotIn("reads of files with bad pages", r.stderr)
+
+
 class CheckCommandTest(LFTestCase):
     def test_check_prints_the_bad_pages(self):
         d = self.tmpdir()
