@@ -298,13 +298,23 @@ static void check_effect(struct parser *p, struct lf_rule *r)
 {
 	const int *kl = r->key_line;
 	unsigned g = r->given;
-	for (size_t i = 0; i + 1 < p->out->nrules; i++)
-		if (takes_all_of(&p->out->rule[i], r)) {
+	for (size_t i = 0; i + 1 < p->out->nrules; i++) {
+		const struct lf_rule *a = &p->out->rule[i];
+		if (!takes_all_of(a, r))
+			continue;
+		/* The reads of a file go to the first rule with file_pages
+		 * that names it (file_pages.c), whatever rule takes its
+		 * mappings: an io_error rule behind another one still fails
+		 * them, unless that one has file_pages too. */
+		if (r->io_error && !(a->given & LF_KEY_FILE_PAGES))
+			warn(p, r->line, "rule '%s': never takes a mapping: rule '%s' (line %d) comes "
+			     "first and takes every one this one would; only reads fail at its bad "
+			     "pages", r->name, a->name, a->line);
+		else
 			warn(p, r->line, "rule '%s': never takes a region: rule '%s' (line %d) comes "
-			     "first and takes every region this one would", r->name,
-			     p->out->rule[i].name, p->out->rule[i].line);
-			break;
-		}
+			     "first and takes every region this one would", r->name, a->name, a->line);
+		break;
+	}
 	if (r->action != LF_ACTION_POISON)
 		return;
 	/* The triggers decide nothing but "no" with either of these. */
