@@ -29,6 +29,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "badpages.h"
 #include "lf.h"
 
 #undef fread_unlocked /* stdio.h may make it a macro: the function is meant */

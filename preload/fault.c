@@ -12,6 +12,8 @@
  *   6. the rest of the window that the faulting thread need not wait for.
  * Runs on a helper, or in a program thread (user-mode-only prefault) with
  * every signal blocked; I1 holds. */
+#include "badpages.h"
+#include "filemap.h"
 #include "lf.h"
 
 /* Registered but in no region: a range that changed behind our back (a raw

@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "badpages.h"
 #include "lf.h"
 
 #define MAX_MAPS 4096

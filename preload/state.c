@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "badpages.h"
 #include "lf.h"
 #include "uffd_compat.h"
 

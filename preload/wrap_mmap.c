@@ -19,6 +19,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "badpages.h"
+#include "filemap.h"
 #include "lf.h"
 #include "uffd_compat.h"
 

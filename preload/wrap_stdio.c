@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "badpages.h"
 #include "lf.h"
 
 /* stdio.h may make these macros; the functions are meant */
