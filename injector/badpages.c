@@ -10,6 +10,7 @@
 #include "file_pages.h"
 #include "lazyfault.h"
 #include "rules.h"
+#include "text.h"
 
 /* "3, 7-9, 12": the bad pages in [0, pages), at most `max` ranges (then
  * "..."); the number of bad pages. */
@@ -47,14 +48,17 @@ static bool names_past(const struct lf_rule *r, uint64_t pages)
 
 static int check_file(const struct lf_rules *rs, const char *file, FILE *out)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], shown[4 * PATH_MAX]; /* a name's bytes escaped (text.h) */
 	struct stat st;
 	if (!realpath(file, path) || stat(path, &st) != 0) {
-		printf("file %s: cannot be read: %s\n", file, strerror(errno));
+		int e = errno;
+		lf_escape_text(file, shown, sizeof shown);
+		fprintf(out, "file %s: cannot be read: %s\n", shown, strerror(e));
 		return LF_EXIT_PROBLEM;
 	}
+	lf_escape_text(path, shown, sizeof shown);
 	uint64_t pages = ((uint64_t)st.st_size + LF_FILE_PAGE - 1) / LF_FILE_PAGE;
-	fprintf(out, "file %s: %" PRIu64 " page%s of %u bytes (%lld bytes)", path, pages,
+	fprintf(out, "file %s: %" PRIu64 " page%s of %u bytes (%lld bytes)", shown, pages,
 		pages == 1 ? "" : "s", LF_FILE_PAGE, (long long)st.st_size);
 	int i = S_ISREG(st.st_mode) ? lf_file_pages_rule(rs, path) : -1;
 	if (i < 0) {

@@ -271,6 +271,22 @@ class CheckCommandTest(LFTestCase):
         self.assertEqual(rc, 1, out)
         self.assertRegex(out, r"file .*missing\.dat: cannot be read")
 
+    def test_check_escapes_names_and_takes_a_list_over_lines(self):
+        """A file's name is shown with its bytes escaped, never sent raw to
+        the terminal; file_pages goes on on the next line after a comma,
+        as pages does."""
+        d = self.tmpdir()
+        odd = d / "bad\x1b]0;title\x07.dat"
+        odd.write_bytes(b"x" * (8 * PAGE))
+        rules = d / "rules.ini"
+        rules.write_text(disk_rules("file_pages = 1,\n  3-4,\n  6", path="*/bad*.dat"))
+        out, rc = check_files(rules, odd, d / "gone\x1b[31m.dat")
+        self.assertEqual(rc, 1, out)
+        self.assertNotIn("\x1b", out)
+        self.assertRegex(out, r"file .*/bad\\x1b\]0;title\\x07\.dat: 8 pages .*bad pages 1, "
+                         r"3-4, 6 \(4 of 8\)")
+        self.assertRegex(out, r"file .*gone\\x1b\[31m\.dat: cannot be read")
+
 
 # ---------------------------------------------------------------------------
 # Databases
