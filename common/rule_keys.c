@@ -49,6 +49,9 @@ const char *lf_action_name(enum lf_action a) { return NAME_OF(lf_action_names, a
 			    __builtin_types_compatible_p(T, uint64_t)), \
 	.width = sizeof(T), .lo = (min), .hi = (max)
 
+/* Not on a rule with file_pages, for the reason given. */
+#define NOT_WITH_FILE_PAGES(why) .not_with = LF_KEY_FILE_PAGES, .not_because = (why)
+
 #define ALL(d) { d, d, d }
 #define BY_MATCH(anon, file, malloc) { [LF_MATCH_ANON] = anon, [LF_MATCH_FILE] = file, \
 				       [LF_MATCH_MALLOC] = malloc }
@@ -125,7 +128,8 @@ static bool in_mask(unsigned mask, unsigned v) { return !mask || (mask & LF_ON(v
 bool lf_key_applies(const struct lf_key *k, const struct lf_rule *r)
 {
 	return in_mask(k->matches, r->match) && in_mask(k->actions, r->action) &&
-	       in_mask(k->fills, lf_rule_fill(r)) && (!k->needs || (r->given & k->needs));
+	       in_mask(k->fills, lf_rule_fill(r)) && (!k->needs || (r->given & k->needs)) &&
+	       !(r->given & k->not_with);
 }
 
 bool lf_key_in_force(const struct lf_key *k, const void *base, bool rule)

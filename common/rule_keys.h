@@ -42,6 +42,10 @@ struct lf_key {
 	 * fills is the fill of the pages a rule does not poison
 	 * (lf_rule_fill); needs, keys of which one must be given too. */
 	unsigned matches, actions, fills, needs;
+	/* Keys with which it does not apply, and why (they change what the
+	 * rule is); like a key given where it does not apply, it is refused. */
+	unsigned not_with;
+	const char *not_because;
 	bool required;          /* must be given wherever it applies */
 	/* In force (its value used) only when one of these keys is given;
 	 * 0: always.  A string key is also out of force when empty. */
@@ -82,8 +86,8 @@ int lf_key_find(const struct lf_key *keys, size_t n, const char *name);
 /* What fills the pages rule r does not poison: zero or load. */
 enum lf_fill lf_rule_fill(const struct lf_rule *r);
 
-/* The key applies to the rule: its match, action and fill, and the keys
- * it needs.  A global key applies everywhere. */
+/* The key applies to the rule: its match, action and fill, the keys it
+ * needs, and none it is not with.  A global key applies everywhere. */
 bool lf_key_applies(const struct lf_key *k, const struct lf_rule *r);
 
 /* Its value is used: it applies, its group is given, and a string is not

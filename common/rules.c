@@ -234,6 +234,10 @@ static void refuse_key(struct parser *p, const struct lf_key *k, const struct lf
 		describe(r, names, sizeof(names));
 		fail(p, line, "key '%s': only used by action = %s or fill = %s (this one has %s)%s%s",
 		     k->name, want, want, names, sep, because);
+	} else if (r->given & k->not_with) {
+		int other = __builtin_ctz(r->given & k->not_with);
+		fail(p, line, "key '%s': not with '%s': %s", k->name, lf_rule_keys[other].name,
+		     k->not_because);
 	} else {
 		size_t at = 0;
 		names[0] = '\0';
@@ -278,6 +282,16 @@ static void check_values(struct parser *p, struct lf_rule *r)
 		     lf_rule_keys[k].name, (unsigned long long)r->max_size,
 		     (unsigned long long)r->min_size, (g & LF_KEY_MIN_SIZE) ? "" : ", the default");
 	}
+	/* Bad pages of a file are there in a mapping of any size; and they
+	 * are named by number, since the end of a file moves. */
+	if (g & LF_KEY_FILE_PAGES) {
+		r->min_size = 0;
+		for (size_t i = 0; i < r->file_pages.npages; i++)
+			if (r->file_pages.pages[i].first == LF_PAGE_LAST)
+				fail(p, kl[LF_K_FILE_PAGES], "key 'file_pages': 'last' is not for "
+				     "file_pages: the end of a file moves as it grows; name the page "
+				     "by its number");
+	}
 	/* A page listed is poisoned whatever the triggers say: with every page
 	 * listed, they would never be asked. */
 	if (r->pages_all && r->action == LF_ACTION_POISON)
@@ -313,13 +327,23 @@ static void check_effect(struct parser *p, struct lf_rule *r)
 {
 	const int *kl = r->key_line;
 	unsigned g = r->given;
-	for (size_t i = 0; i + 1 < p->out->nrules; i++)
-		if (takes_all_of(&p->out->rule[i], r)) {
+	for (size_t i = 0; i + 1 < p->out->nrules; i++) {
+		const struct lf_rule *a = &p->out->rule[i];
+		if (!takes_all_of(a, r))
+			continue;
+		/* The reads of a file go to the first rule with file_pages
+		 * that names it (file_pages.c), whatever rule takes its
+		 * mappings: an io_error rule behind another one still fails
+		 * them, unless that one has file_pages too. */
+		if (r->io_error && !(a->given & LF_KEY_FILE_PAGES))
+			warn(p, r->line, "rule '%s': never takes a mapping: rule '%s' (line %d) comes "
+			     "first and takes every one this one would; only reads fail at its bad "
+			     "pages", r->name, a->name, a->line);
+		else
 			warn(p, r->line, "rule '%s': never takes a region: rule '%s' (line %d) comes "
-			     "first and takes every region this one would", r->name,
-			     p->out->rule[i].name, p->out->rule[i].line);
-			break;
-		}
+			     "first and takes every region this one would", r->name, a->name, a->line);
+		break;
+	}
 	if (r->action != LF_ACTION_POISON && r->action != LF_ACTION_FAIL)
 		return;
 	/* The triggers decide nothing but "no" with either of these. */

@@ -96,6 +96,10 @@ struct lf_rule {
 	uint64_t every;         /* 1 */
 	int64_t times;          /* LF_TIMES_UNLIMITED */
 	uint64_t seed;          /* valid when given & LF_KEY_SEED */
+	/* Bad pages of the file by their index in it (file rules); `last` is
+	 * refused, so each span is first..last. */
+	struct lf_page_list file_pages;
+	bool io_error;          /* the read family fails at the bad pages */
 	uint64_t delay_ns;      /* 0 */
 	bool handoff;           /* file + load: give sequential reads to the kernel */
 };

@@ -160,6 +160,11 @@ static void print_key(FILE *f, const struct lf_key *k, const void *base, bool ru
 static const char *poison_summary(const struct lf_rule *x)
 {
 	bool listed = x->given & LF_KEY_PAGES, triggers = x->given & LF_KEY_TRIGGERS;
+	if (x->given & LF_KEY_FILE_PAGES)
+		return x->given & LF_KEY_PROBABILITY
+		       ? "each page of the file that file_pages names is bad with the probability, "
+			 "drawn once per page"
+		       : "the pages of the file that file_pages names are bad";
 	if (listed && triggers)
 		return "the pages listed are poisoned, and the faults probability, after, every "
 		       "and times pick";

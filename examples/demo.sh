@@ -53,6 +53,14 @@ step "fail: the 3000th allocation of sqlite3 fails; it says so and exits" \
 echo "create table t(x); insert into t select randomblob(1000) from generate_series(1, 20000); select count(*) from t;" |
 	$LF run -v -t $T/7.%p.trace -r examples/fail.ini -- sqlite3 :memory:
 echo "exit status $? (sqlite3's own, for out of memory)"
+sqlite3 $D/demo.db "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) INSERT INTO t SELECT x, printf('%0200d', x) FROM c;"
+step "a bad disk block: page 20 of a sqlite database, read with pread, then through its shared mapping" \
+	"lazyfault run -v -r examples/bad-disk.ini -- sqlite3 demo.db 'SELECT count(*) FROM t'"
+$LF check -f $D/demo.db examples/bad-disk.ini | tail -1
+$LF run -v -t $T/8.%p.trace -r examples/bad-disk.ini -- sqlite3 $D/demo.db 'SELECT count(*) FROM t'
+echo "exit status $? (sqlite reports the EIO as a malformed database)"
+$LF run -v -t $T/9.%p.trace -r examples/bad-disk.ini -- sqlite3 $D/demo.db 'PRAGMA mmap_size = 268435456' 'SELECT count(*) FROM t'
+echo "exit status $? (128 + 7: SIGBUS in the shared mapping)"
 
 step "the report of these runs: a heat map of each process's faults, its working set, service times, regions, allocation sites and poisonings" \
 	"lazyfault report $T/*.trace -o $T/report.html --perfetto $T/perfetto.json"

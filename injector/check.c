@@ -1,6 +1,7 @@
-/* `lazyfault check RULES [PROGRAM]`: print the rules as understood; with a
- * program, check it and look up every rule's `caller` glob among the
- * functions of the program and of the libraries it needs. */
+/* `lazyfault check [-f FILE]... RULES [PROGRAM]`: print the rules as
+ * understood; with files, the pages of each that the rules name bad
+ * (badpages.c); with a program, check it and look up every rule's `caller`
+ * glob among the functions of the program and of the libraries it needs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -345,21 +346,34 @@ int lf_cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "define", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "file", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lf_defines defs = { .label = "-D" };
 	int c;
+	char **files = calloc((size_t)argc, sizeof *files);
+	size_t nfiles = 0;
+	if (!files) {
+		lf_error("out of memory");
+		return LF_EXIT_USAGE;
+	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:D:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:hf:", longopts, NULL)) != -1) {
 		if (c == 'D') {
 			if (lf_defines_add(&defs, optarg) != 0) {
 				lf_error("out of memory");
+				free(files);
 				return LF_EXIT_USAGE;
 			}
 			continue;
 		}
+		if (c == 'f') {
+			files[nfiles++] = optarg;
+			continue;
+		}
 		lf_defines_release(&defs);
+		free(files);
 		if (c == 'h') {
 			lf_usage(stdout);
 			return LF_EXIT_OK;
@@ -373,6 +387,7 @@ int lf_cmd_check(int argc, char **argv)
 	int nargs = argc - optind;
 	if (nargs < 1 || nargs > 2) {
 		lf_defines_release(&defs);
+		free(files);
 		return lf_usage_error(nargs < 1 ? "check: no RULES given"
 					      : "check: too many arguments (give RULES and at most one PROGRAM)");
 	}
@@ -383,10 +398,16 @@ int lf_cmd_check(int argc, char **argv)
 	char err[2 * PATH_MAX + 512];
 	int rc = lf_load_rules(rules_path, &defs, &rules);
 	lf_defines_release(&defs);
-	if (rc != 0)
+	if (rc != 0) {
+		free(files);
 		return rc;
+	}
 	lf_rules_print(&rules, stdout);
 	rc = LF_EXIT_OK;
+	if (nfiles) {
+		putchar('\n');
+		rc = lf_check_files(&rules, files, nfiles);
+	}
 	if (!prog_arg)
 		goto out;
 
@@ -419,5 +440,6 @@ int lf_cmd_check(int argc, char **argv)
 out:
 	fflush(stdout);
 	lf_rules_free(&rules);
+	free(files);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* The lazyfault command: declarations shared by its source files.
  * One file per concern: main.c (arguments, usage), rulefile.c (reading the
  * user's rule file), defines.c (the -D options), run.c (`run`),
- * check.c (`check`), ctl.c (`ctl`), sweep*.c (`sweep`: sweep.h), report*.c
+ * check.c (`check`; badpages.c, its -f), ctl.c (`ctl`), sweep*.c (`sweep`: sweep.h), report*.c
  * (`report`: report.h), symbolize.c, progcheck.c (finding and checking PROGRAM),
  * locate.c (finding liblazyfault.so), stats.c (the -v summary), statsfile.c
  * (reading a statistics file). */
@@ -87,6 +87,11 @@ struct lf_progcheck {
 int lf_check_program(const char *path, struct lf_progcheck *pc, char *err, size_t errlen);
 /* "ELF 64-bit x86-64" and the like. */
 void lf_describe_elf(const struct lf_elf_info *in, char *buf, size_t len);
+
+/* badpages.c: print, for each file, the pages the rules name bad (a rule
+ * with file_pages); LF_EXIT_PROBLEM when a file cannot be read. */
+struct lf_rules;
+int lf_check_files(const struct lf_rules *rs, char *const *files, size_t n);
 
 /* locate.c: the absolute path of liblazyfault.so, or -1 with a message. */
 int lf_locate_library(char *out, size_t outlen, char *err, size_t errlen);

@@ -10,7 +10,7 @@ void lf_usage(FILE *out)
 {
 	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-t TRACE] [-v] [-D RULE.KEY=VALUE]... [--]\n"
 	      "                     PROGRAM [ARGS...]\n"
-	      "       lazyfault check [-D RULE.KEY=VALUE]... RULES [PROGRAM]\n"
+	      "       lazyfault check [-D RULE.KEY=VALUE]... [-f FILE]... RULES [PROGRAM]\n"
 	      "       lazyfault report TRACE... [-o REPORT.html] [--perfetto OUT.json] [--dump]\n"
 	      "       lazyfault sweep -r RULES [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "       lazyfault sweep --collect DIR\n"
@@ -34,6 +34,8 @@ void lf_usage(FILE *out)
 	      "  check    print the rules as understood; with PROGRAM, also check that it\n"
 	      "           can run under the library and that every `caller` names a\n"
 	      "           function of PROGRAM or of the libraries it needs\n"
+	      "    -f, --file=FILE      print which pages of FILE the rules name bad\n"
+	      "                         (file_pages)\n"
 	      "  sweep    run PROGRAM once without poison, then once per candidate fault\n"
 	      "           of each poison rule with exactly that fault poisoned, and sort\n"
 	      "           the runs into survived, error-exit, wrong-output, crash, hang\n"

@@ -10,8 +10,8 @@
 
 static const char *src_name(unsigned src)
 {
-	static const char *const names[] = {"zero", "file", "shmem"};
-	return src < 3 ? names[src] : "?";
+	static const char *const names[] = {"zero", "file", "shmem", "bad"};
+	return src < 4 ? names[src] : "?";
 }
 
 static void field_u(FILE *out, const char *name, uint64_t v)

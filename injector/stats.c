@@ -176,8 +176,33 @@ static void print_processes(const struct proc *p, size_t n, FILE *out)
 	fputc('\n', out);
 }
 
-/* Each rule over every process: counters summed, the service times the
- * highest of the processes', the seed when they all had the same. */
+/* Rule `name` over every process into *sum: counters summed, the service
+ * times the highest of the processes', the seed when they all had the
+ * same.  True when their seeds differ. */
+static bool sum_rule(const struct proc *p, size_t n, const char *name, struct lf_stats_rule *sum)
+{
+	bool seeds_differ = false;
+	uint64_t seed = 0;
+	memset(sum, 0, sizeof *sum);
+	for (size_t j = 0; j < n; j++) {
+		const struct lf_stats_rule *r = lf_stats_rule(&p[j].s, name);
+		uint64_t v;
+		if (!r)
+			continue;
+		for (int c = 0; c < LF_STAT_NCOUNTERS; c++)
+			if (c != LF_STAT_SEED)
+				add(sum, r, c);
+		if (lf_stats_get(r, LF_STAT_SEED, &v)) {
+			seeds_differ |= (sum->present & (1u << LF_STAT_SEED)) && v != seed;
+			seed = v;
+			sum->present |= 1u << LF_STAT_SEED;
+		}
+	}
+	sum->value[LF_STAT_SEED] = seed;
+	return seeds_differ;
+}
+
+/* Each rule over every process, one line each. */
 static void print_rules(const struct proc *p, size_t n, FILE *out)
 {
 	const struct lf_stats *first = &p[0].s;
@@ -192,24 +217,8 @@ static void print_rules(const struct proc *p, size_t n, FILE *out)
 		"handed", "poisoned", "p50", "p99", "seed");
 	for (size_t i = 0; i < first->nrules; i++) {
 		const char *name = first->rule[i].name;
-		struct lf_stats_rule sum = { 0 };
-		bool seeds_differ = false;
-		uint64_t seed = 0;
-		for (size_t j = 0; j < n; j++) {
-			const struct lf_stats_rule *r = lf_stats_rule(&p[j].s, name);
-			uint64_t v;
-			if (!r)
-				continue;
-			for (int c = 0; c < LF_STAT_NCOUNTERS; c++)
-				if (c != LF_STAT_SEED)
-					add(&sum, r, c);
-			if (lf_stats_get(r, LF_STAT_SEED, &v)) {
-				seeds_differ |= (sum.present & (1u << LF_STAT_SEED)) && v != seed;
-				seed = v;
-				sum.present |= 1u << LF_STAT_SEED;
-			}
-		}
-		sum.value[LF_STAT_SEED] = seed;
+		struct lf_stats_rule sum;
+		bool seeds_differ = sum_rule(p, n, name, &sum);
 		char regions[24], registered[24], faults[24], zeroed[24], loaded[24], rd[24],
 			handed[24], poisoned[24], p50[24], p99[24], seedc[24], shown[64];
 		cell_count(&sum, LF_STAT_REGIONS, regions, sizeof regions);
@@ -229,6 +238,27 @@ static void print_rules(const struct proc *p, size_t n, FILE *out)
 			shown, *first->rule[i].action ? first->rule[i].action : "-", regions,
 			registered, faults, zeroed, loaded, rd, handed, poisoned, p50, p99,
 			seeds_differ ? "per-process" : seedc);
+	}
+}
+
+/* The reads that met a bad page of a file (io_error), for the rules that
+ * had any: a table would be a column of zeros for every other run. */
+static void print_reads(const struct proc *p, size_t n, FILE *out)
+{
+	bool said = false;
+	for (size_t i = 0; i < p[0].s.nrules; i++) {
+		struct lf_stats_rule sum;
+		sum_rule(p, n, p[0].s.rule[i].name, &sum);
+		uint64_t failed = sum.value[LF_STAT_READ_ERRORS], cut = sum.value[LF_STAT_READS_CUT];
+		if (!failed && !cut)
+			continue;
+		if (!said)
+			fprintf(out, "lazyfault: reads of files with bad pages (io_error):\n");
+		said = true;
+		char shown[64];
+		lf_escape_text(p[0].s.rule[i].name, shown, sizeof shown);
+		fprintf(out, "  rule '%s': %" PRIu64 " read%s failed with EIO, %" PRIu64
+			" cut short before a bad page\n", shown, failed, failed == 1 ? "" : "s", cut);
 	}
 }
 
@@ -324,6 +354,7 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 		else
 			fprintf(out, "lazyfault: each rule, over the %zu processes:\n", n);
 		print_rules(p, n, out);
+		print_reads(p, n, out);
 	}
 	/* Keep the files where the user asked: one per process with %p, else
 	 * the started program's alone. */

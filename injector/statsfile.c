@@ -19,6 +19,7 @@ static const char *const counter_names[LF_STAT_NCOUNTERS] = {
 	[LF_STAT_PAGES_POISONED] = "pages_poisoned", [LF_STAT_HANDOFFS] = "handoffs",
 	[LF_STAT_BYTES_HANDED_OFF] = "bytes_handed_off", [LF_STAT_SEED] = "seed",
 	[LF_STAT_FAULT_NS_P50] = "fault_ns_p50", [LF_STAT_FAULT_NS_P99] = "fault_ns_p99",
+	[LF_STAT_READ_ERRORS] = "read_errors", [LF_STAT_READS_CUT] = "reads_cut",
 };
 
 static const char *const process_names[LF_STAT_NPROCESS] = {

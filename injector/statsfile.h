@@ -16,11 +16,13 @@
 
 #define LF_STATSFILE_MAX (64u << 20)
 
-/* The counters of one rule, in the order the library writes them. */
+/* The counters of one rule, in the order the library writes them; the
+ * last two are the reads of a file with bad pages (io_error). */
 enum lf_stat_counter {
 	LF_STAT_REGIONS, LF_STAT_BYTES_REGISTERED, LF_STAT_FAULTS, LF_STAT_PAGES_ZEROED,
 	LF_STAT_PAGES_LOADED, LF_STAT_BYTES_READ, LF_STAT_PAGES_POISONED, LF_STAT_HANDOFFS,
 	LF_STAT_BYTES_HANDED_OFF, LF_STAT_SEED, LF_STAT_FAULT_NS_P50, LF_STAT_FAULT_NS_P99,
+	LF_STAT_READ_ERRORS, LF_STAT_READS_CUT,
 	LF_STAT_NCOUNTERS
 };
 

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 
+#include "blocks.h"
 #include "lf.h"
 
 #define BLOCKS (1u << 20)

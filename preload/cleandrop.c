@@ -39,6 +39,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "filemap.h"
 #include "lf.h"
 #include "pagemap_compat.h"
 #include "uffd_compat.h"

@@ -12,6 +12,8 @@
  *   6. the rest of the window that the faulting thread need not wait for.
  * Runs on a helper, or in a program thread (user-mode-only prefault) with
  * every signal blocked; I1 holds. */
+#include "badpages.h"
+#include "filemap.h"
 #include "lf.h"
 
 /* Registered but in no region: a range that changed behind our back (a raw
@@ -36,8 +38,12 @@ static void hand_back(uintptr_t addr)
 static bool poisoned_now(const struct lf_fault_plan *p)
 {
 	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
+	if (p->r.src == LF_SRC_BAD)
+		return true; /* a bad page of a shared file mapping (shared.c) */
 	if (rt->rule->action != LF_ACTION_POISON)
 		return false;
+	if (rt->rule->given & LF_KEY_FILE_PAGES) /* by its index in the file */
+		return lf_rule_file_page_bad(rt, (p->r.offset + (p->addr - p->r.start)) / LF_PAGE);
 	return lf_poison_next(rt, (p->addr - p->r.base) / LF_PAGE,
 			      (p->r.base_end - p->r.base) / LF_PAGE - 1);
 }

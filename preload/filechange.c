@@ -44,6 +44,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "filemap.h"
 #include "lf.h"
 #include "pagemap_compat.h"
 

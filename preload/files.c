@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "filemap.h"
 #include "lf.h"
 
 #define MAX_FILES 16384

@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "blocks.h"
+#include "filemap.h"
 #include "lf.h"
 
 static void prepare(void)

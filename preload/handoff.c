@@ -16,6 +16,7 @@
  * before anything can be registered there again. */
 #include <sys/mman.h>
 
+#include "filemap.h"
 #include "lf.h"
 
 /* Regions whose handoff_ok is set, so that the mprotect and madvise

@@ -1,4 +1,6 @@
-/* liblazyfault internals: everything the files of preload/ share.
+/* liblazyfault internals: what the files of preload/ share (but for the
+ * headers of one concern: filemap.h, file regions beyond one fault;
+ * badpages.h, bad pages of a file; blocks.h, the malloc family's blocks).
  * docs/ARCHITECTURE.md is the map (which file owns what, the path of one
  * fault, one mmap, one malloc, one fork) and explains the invariants below.
  *
@@ -153,6 +155,7 @@ struct lf_rule_rt {
 	_Atomic uint64_t pages_zeroed, pages_loaded, bytes_read, pages_poisoned;
 	_Atomic uint64_t handoffs, bytes_handed_off;
 	_Atomic uint64_t fault_ns_total;        /* the sum of the service times */
+	_Atomic uint64_t read_errors, reads_cut; /* io_error: reads failed, reads cut short */
 	_Atomic uint64_t lat_hist[64 * 8];
 	/* poison decisions (poison.c), fail decisions (fail.c), under
 	 * `poison_lock`, as are the rule's fields that control.c changes */
@@ -232,8 +235,9 @@ void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct
 /* What a fault in the region installs: zeros; the file's bytes, copied
  * (an emulated private file mapping, or memory loaded from a `source`);
  * or, for a real private mapping of a shmem (tmpfs, memfd) file, the
- * page-cache page itself, mapped by CONTINUE with no copy. */
-enum lf_src { LF_SRC_ZERO, LF_SRC_FILE, LF_SRC_SHMEM };
+ * page-cache page itself, mapped by CONTINUE with no copy; or a poison
+ * marker, always: a bad page of a shared file mapping (shared.c). */
+enum lf_src { LF_SRC_ZERO, LF_SRC_FILE, LF_SRC_SHMEM, LF_SRC_BAD };
 struct lf_region {
 	uintptr_t start, end;           /* page aligned, end exclusive */
 	uintptr_t base, base_end;       /* the whole mapping it came from:
@@ -407,25 +411,18 @@ bool lf_control_owns(int fd);       /* one of its descriptors */
 int lf_control_top(void);           /* its highest descriptor, or -1 */
 void lf_control_moved(int from, int to);
 
-/* ---- handoff.c: long sequential reads of a file go to the kernel ---- */
-/* The plan is a long stream in a region that may be handed off. */
-bool lf_handoff_wanted(const struct lf_fault_plan *p);
-/* Map the file itself over the plan's region, wake its threads and forget
- * it; *end: the end of the region.  False when it cannot be done now. */
-bool lf_handoff(const struct lf_fault_plan *p, uint64_t t0, uintptr_t *end);
-/* Regions that may still be handed off exist (no lock taken). */
-bool lf_handoff_any(void);
-/* The program made [start, end) writable or locked (or, with everything,
- * mlockall): those file regions are never handed off. */
-void lf_handoff_forbid(uintptr_t start, uintptr_t end, bool everything);
-/* The table's bookkeeping (table lock held): a region enters or leaves. */
-void lf_handoff_admit(struct lf_region *r);
-void lf_handoff_leave(struct lf_region *r);
-
 /* ---- procmap.c: what the kernel has mapped -------------------------- */
 /* The VMA that holds addr: its range, and whether it is anonymous memory;
  * 0 or -errno (ENOTTY before Linux 6.11, ENOENT: nothing mapped there). */
 int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon);
+/* The same, and its protection, sharing and file (offset, inode, device). */
+struct lf_vma {
+	uintptr_t start, end;
+	bool anon, shared;
+	int prot;
+	uint64_t offset, ino, dev;
+};
+int lf_vma_query(uintptr_t addr, struct lf_vma *v);
 
 /* ---- server.c: the helper threads ---------------------------------- */
 int lf_server_start(void);          /* idempotent; 0 or -1 */
@@ -491,109 +488,10 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 /* Add number n to the ranges, in the order taken. */
 void lf_ranges_add(struct lf_ranges *t, uint64_t n);
 
-/* ---- blocks.c: the served blocks of the malloc family --------------- */
-struct lf_block {
-	uintptr_t ptr;                  /* 0: free slot; 1: deleted */
-	uintptr_t map;                  /* the mapping that holds it */
-	size_t maplen;
-};
-int lf_blocks_put(uintptr_t ptr, uintptr_t map, size_t maplen);
-/* Find (and with `take`, remove) the block at ptr. */
-bool lf_blocks_get(uintptr_t ptr, struct lf_block *out, bool take);
-extern _Atomic size_t lf_blocks_live;
-/* Maybe one of ours: page aligned while blocks exist (free's fast path). */
-static inline bool lf_blocks_maybe(const void *p)
-{
-	return p && ((uintptr_t)p & (LF_PAGE - 1)) == 0 &&
-	       atomic_load_explicit(&lf_blocks_live, memory_order_relaxed);
-}
-void lf_blocks_fork_prepare(void);
-void lf_blocks_fork_parent(void);
-void lf_blocks_fork_child(void);
-
 /* ---- wrap_protect.c: mprotect and the mlock family ------------------ */
 /* mlockall(MCL_FUTURE) without MCL_ONFAULT is in force: the kernel fills
  * every new mapping as it makes it, so no rule takes one (match.c). */
 extern _Atomic bool lf_locked_future;
-
-/* ---- files.c: the files that emulated mappings load from ------------ */
-struct lf_file {
-	uint64_t dev, ino;
-	uint64_t size;                  /* as last seen: the old end when it changes */
-	int wd;                         /* its inotify watch (watch.c), -1: none */
-	uint32_t regions;               /* the file regions that load from it */
-	uint32_t again;                 /* tries left for pages not dropped yet */
-};
-bool lf_files_any(void);                 /* no lock */
-bool lf_files_known(uint64_t dev, uint64_t ino); /* no lock: a filter only */
-/* With the table lock held (regions.c admits and lets go with the table): */
-void lf_files_admit(const struct lf_region *r);
-void lf_files_leave(const struct lf_region *r);
-struct lf_file *lf_files_find_locked(uint64_t dev, uint64_t ino);
-size_t lf_files_count_locked(void);
-struct lf_file *lf_files_nth_locked(size_t i);
-int lf_files_fd_locked(const struct lf_file *f); /* a descriptor a region of it loads through */
-void lf_files_report(void);              /* a full table, told once (no lock) */
-void lf_files_fork_child(void);
-/* The descriptors that following file changes takes: the inotify instance
- * (watch.c), /proc/self/pagemap and the pipe that pins pages
- * (filechange.c).  The library's own, as wrap_fd.c keeps them. */
-enum { LF_FD_INOTIFY, LF_FD_PAGEMAP, LF_FD_PIN_R, LF_FD_PIN_W, LF_FOLLOW_FDS };
-extern int lf_follow_fd[LF_FOLLOW_FDS];
-bool lf_follow_owns_fd(int fd);
-int lf_follow_fd_top(void);
-void lf_follow_fd_moved(int from, int to);
-void lf_follow_fds_fork_child(void);
-
-/* ---- cleandrop.c: dropping clean pages, never losing a write -------- */
-/* A file region is being taken (mm lock held): start following changes;
- * true when the kernel can tell the pages the program writes (the region is
- * then `tracked`). */
-bool lf_follow_start(void);
-struct lf_drop_counts {
-	size_t emptied, dropped, kept;
-};
-#define LF_SCAN_RUNS 256                /* runs of pages per scan */
-struct page_region;
-/* The runs of present clean (never written) pages of [start, end), at most
- * max_pages (0: any number); *next: where the scan stopped.  The number of
- * runs, or -1. */
-long lf_clean_scan(uintptr_t start, uintptr_t end, size_t max_pages, struct page_region *out,
-		   uintptr_t *next);
-/* Drop the clean pages of [start, end) of a tracked region; those that
- * cannot be (shared since a fork, locked) count in c->kept.  mm lock held. */
-void lf_clean_drop(uintptr_t start, uintptr_t end, struct lf_drop_counts *c);
-
-/* ---- filechange.c: a mapped file changed ----------------------------- */
-/* After a call of the program that changed a file, before it returns (no
- * lock held; errno kept): through descriptor fd, [from, to) of it (to may
- * be UINT64_MAX); by path (its size only); n bytes written at off, or
- * ending at the position.  The file's regions then show what the kernel
- * shows in a private mapping: pages past the end emptied (SIGBUS), the
- * clean pages of the change dropped (their next touch loads the file as it
- * is), written pages kept. */
-void lf_file_changed_fd(int fd, uint64_t from, uint64_t to);
-void lf_file_changed_path(const char *path);
-void lf_file_written(int fd, int64_t off, int64_t n);
-/* The watch saw the file of inotify watch `wd` change (-1: any): its clean
- * pages that differ from it are dropped (no lock held; each step takes the
- * mm lock).  Those that could not be are tried again, every LF_AGAIN_MS,
- * by lf_file_changed_again(), for a while: both return true while some
- * are left to try. */
-#define LF_AGAIN_MS 50
-bool lf_file_changed_watch(int wd);
-bool lf_file_changed_again(void);
-/* [start, end) may move (mremap), which drops the write protection of its
- * pages: the clean pages of tracked regions there are dropped first, so
- * that what moves is what the program wrote.  mm lock held. */
-void lf_file_before_move(uintptr_t start, uintptr_t end);
-
-/* ---- watch.c: changes by other processes ----------------------------- */
-void lf_watch_start(void);               /* mm lock held; idempotent */
-int lf_watch_add(int fd);                /* table lock held; the watch, or -1 */
-void lf_watch_remove(int wd);            /* table lock held */
-void lf_watch_report(void);              /* a failure, told once (no lock) */
-void lf_watch_fork_child(void);
 
 /* ---- match.c and caller.c: which rule takes a region ---------------- */
 /* Index of the first rule that takes the region, or -1; *number: the

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "blocks.h"
 #include "lf.h"
 
 extern void *__libc_malloc(size_t);

@@ -26,9 +26,10 @@ int lf_match_region(enum lf_match kind, size_t len, const char *path, bool share
 			continue;
 		if (r->caller && !lf_caller_matches(i, &frames))
 			continue;
-		if (shared) {
+		if (shared && !(r->given & LF_KEY_FILE_PAGES)) {
 			/* The kernel keeps shared memory coherent between processes:
-			 * that cannot be emulated, so it stays the kernel's. */
+			 * that cannot be emulated, so it stays the kernel's (but for
+			 * the bad pages of a file: shared.c). */
 			lf_info("rule '%s': a shared mapping of %zu bytes%s%s is left to the kernel",
 				r->name, len, path ? " of " : "", path ? path : "");
 			return -1;

@@ -17,7 +17,11 @@
  *
  * A fail rule decides per allocation it would take (those `regions` lets
  * through): at most `times` fail, each when a draw below `probability`
- * succeeds; neither given, every one fails. */
+ * succeeds; neither given, every one fails.
+ *
+ * A rule with `file_pages` counts no faults: it decides by the page's index
+ * in the file, with common/file_pages.c (in common/ because `lazyfault
+ * check -f` prints with the same function). */
 #include "lf.h"
 
 static uint64_t splitmix64(uint64_t *s)

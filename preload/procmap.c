@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -21,7 +23,7 @@ struct lf_procmap_query {
 _Static_assert(sizeof(struct lf_procmap_query) == 104, "struct procmap_query is 104 bytes");
 #define LF_PROCMAP_QUERY _IOWR('f', 17, struct lf_procmap_query)
 
-int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon)
+int lf_vma_query(uintptr_t addr, struct lf_vma *v)
 {
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -32,8 +34,26 @@ int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon)
 	syscall(SYS_close, fd);
 	if (rc < 0)
 		return -e;
-	*start = (uintptr_t)q.vma_start;
-	*end = (uintptr_t)q.vma_end;
-	*anon = q.inode == 0 && q.dev_major == 0 && q.dev_minor == 0;
+	v->start = (uintptr_t)q.vma_start;
+	v->end = (uintptr_t)q.vma_end;
+	v->anon = q.inode == 0 && q.dev_major == 0 && q.dev_minor == 0;
+	v->prot = (q.vma_flags & 1 ? PROT_READ : 0) | (q.vma_flags & 2 ? PROT_WRITE : 0) |
+		  (q.vma_flags & 4 ? PROT_EXEC : 0);
+	v->shared = q.vma_flags & 8;
+	v->offset = q.vma_offset;
+	v->ino = q.inode;
+	v->dev = makedev(q.dev_major, q.dev_minor);
 	return 0;
+}
+
+int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon)
+{
+	struct lf_vma v;
+	int rc = lf_vma_query(addr, &v);
+	if (rc == 0) {
+		*start = v.start;
+		*end = v.end;
+		*anon = v.anon;
+	}
+	return rc;
 }

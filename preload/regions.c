@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "blocks.h"
+#include "filemap.h"
 #include "lf.h"
 
 #define MAX_REGIONS (1u << 18)

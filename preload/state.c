@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "badpages.h"
 #include "lf.h"
 #include "uffd_compat.h"
 
@@ -231,6 +232,7 @@ static void do_init(void)
 		}
 	}
 	lf_fill_init();
+	lf_badfd_init();
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rules.rule[i].caller) {
 			lf_caller_init();

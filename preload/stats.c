@@ -227,6 +227,14 @@ static void put_time(struct out *o, const char *name, const struct timespec *t)
 	put(o, us);
 }
 
+/* Reads of a rule with io_error (badfd.c): failed with EIO, cut short
+ * before a bad page. */
+static void put_io_fields(struct out *o, const struct lf_rule_rt *rt)
+{
+	put_field(o, "read_errors", rt->read_errors);
+	put_field(o, "reads_cut", rt->reads_cut);
+}
+
 static _Atomic int written_pid, written_done;
 
 /* Fault counters start again; the regions stay counted, since the child
@@ -238,6 +246,7 @@ static void lf_stats_reset(void)
 		rt->faults = 0;
 		rt->pages_zeroed = rt->pages_loaded = rt->bytes_read = rt->pages_poisoned = 0;
 		rt->handoffs = rt->bytes_handed_off = rt->fault_ns_total = 0;
+		rt->read_errors = rt->reads_cut = 0;
 		memset((void *)rt->lat_hist, 0, sizeof rt->lat_hist);
 	}
 }
@@ -317,6 +326,7 @@ static void put_rule(struct out *o, struct lf_rule_rt *rt)
 	put_field(o, "fault_ns_p50", percentile(rt, 50));
 	put_field(o, "fault_ns_p99", percentile(rt, 99));
 	put_selection(o, rt);
+	put_io_fields(o, rt);
 	put(o, "}");
 }
 

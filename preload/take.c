@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "filemap.h"
 #include "lf.h"
 #include "uffd_compat.h"
 

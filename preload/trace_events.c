@@ -187,7 +187,8 @@ void lf_trace_fault(const struct lf_fault_plan *p, const struct lf_fill_result *
 	uint64_t now = lf_now_ns();
 	static const uint8_t fill_of_src[] = {[LF_SRC_ZERO] = LF_TRACE_FILL_ZERO,
 					      [LF_SRC_FILE] = LF_TRACE_FILL_COPY,
-					      [LF_SRC_SHMEM] = LF_TRACE_FILL_CONTINUE};
+					      [LF_SRC_SHMEM] = LF_TRACE_FILL_CONTINUE,
+					      [LF_SRC_BAD] = LF_TRACE_FILL_POISON};
 	uint8_t fill = poisoned_here ? LF_TRACE_FILL_POISON : fill_of_src[p->r.src];
 	poisoned_here = false;
 	struct lf_trace_rec rec = {

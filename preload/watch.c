@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filemap.h"
 #include "lf.h"
 
 #define INOTIFY lf_follow_fd[LF_FD_INOTIFY]

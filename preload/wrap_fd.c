@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "badpages.h"
+#include "filemap.h"
 #include "lf.h"
 
 static bool is_ours(int fd)
@@ -39,6 +41,7 @@ static void move_ours(int fd)
 		if (lf.rt[i].source_fd == fd)
 			lf.rt[i].source_fd = to;
 	lf_regions_relocate_fd(fd, to);
+	lf_shared_relocate_fd(fd, to);
 	if (lf_follow_owns_fd(fd))
 		lf_follow_fd_moved(fd, to);
 	lf_control_moved(fd, to);
@@ -52,6 +55,8 @@ LF_API int close(int fd)
 		lf_debug("the program closes descriptor %d, which the library needs: kept open", fd);
 		return 0;
 	}
+	if (fd >= 0)
+		lf_badfd_forget((unsigned)fd, (unsigned)fd); /* the number no longer names its file */
 	return lf_real_close(fd);
 }
 
@@ -59,6 +64,8 @@ LF_API int dup2(int old, int new)
 {
 	if (old != new && !lf_busy && is_ours(new))
 		move_ours(new);
+	if (new >= 0)
+		lf_badfd_forget((unsigned)new, (unsigned)new);
 	return (int)syscall(SYS_dup2, old, new);
 }
 
@@ -66,6 +73,8 @@ LF_API int dup3(int old, int new, int flags)
 {
 	if (old != new && !lf_busy && is_ours(new))
 		move_ours(new);
+	if (new >= 0)
+		lf_badfd_forget((unsigned)new, (unsigned)new);
 	return (int)syscall(SYS_dup3, old, new, flags);
 }
 
@@ -87,6 +96,8 @@ static int close_range_around(unsigned first, unsigned last, int flags)
 
 LF_API int close_range(unsigned first, unsigned last, int flags)
 {
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		lf_badfd_forget(first, last);
 	if (lf_busy || !lf_is_on())
 		return (int)syscall(SYS_close_range, first, last, flags);
 	/* Ours are few and low: look only up to the highest one. */

@@ -5,7 +5,9 @@
  * the change before it returns (filechange.c): natively a private mapping
  * shows a changed file at once where the program has not written it.
  * What no wrapper sees (raw system calls, stdio, another process) the
- * watch follows a moment later (watch.c). */
+ * watch follows a moment later (watch.c).  copy_file_range, sendfile and
+ * splice also read a file: cut before its bad pages, or failed with EIO
+ * (badfd.c), as the read family is. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "badpages.h"
+#include "filemap.h"
 #include "lf.h"
 
 /* The next definition of each, as wrap_io.c finds its own. */
@@ -57,9 +61,12 @@ LF_API int truncate(const char *path, off_t len)
 }
 LF_API int truncate64(const char *path, off_t len) __attribute__((alias("truncate")));
 
-/* open(O_TRUNC) empties the file, as cp and editors do before they write. */
+/* open(O_TRUNC) empties the file, as cp and editors do before they write.
+ * A new descriptor is no longer what its number was (badfd.c). */
 static int opened(int fd, int flags)
 {
+	if (fd >= 0)
+		lf_badfd_forget((unsigned)fd, (unsigned)fd);
 	if (fd >= 0 && (flags & O_TRUNC))
 		lf_file_changed_fd(fd, 0, 0);
 	return fd;
@@ -121,9 +128,18 @@ LF_API int fallocate(int fd, int mode, off_t off, off_t len)
 }
 LF_API int fallocate64(int fd, int mode, off_t off, off_t len) __attribute__((alias("fallocate")));
 
+/* What a call reads of in, at *off or at in's position, before a bad
+ * page of its file: len is cut to it; -1 (EIO) when it starts in one.
+ * *off is read only for a bad file's descriptor. */
+#define READS(in, off, len)                                                        \
+	if (lf_badfd_on && lf_badfd_rule(in) >= 0 &&                               \
+	    lf_badfd_read(__func__, in, off ? (int64_t)*off : -1, &len) < 0)      \
+		return -1;
+
 LF_API ssize_t copy_file_range(int in, loff_t *in_off, int out, loff_t *out_off, size_t len,
 			       unsigned flags)
 {
+	READS(in, in_off, len)
 	ssize_t n = NEXT(copy_file_range, ssize_t (*)(int, loff_t *, int, loff_t *, size_t, unsigned))(
 		in, in_off, out, out_off, len, flags);
 	moved(out, out_off, n);
@@ -132,6 +148,7 @@ LF_API ssize_t copy_file_range(int in, loff_t *in_off, int out, loff_t *out_off,
 
 LF_API ssize_t sendfile(int out, int in, off_t *in_off, size_t count)
 {
+	READS(in, in_off, count)
 	ssize_t n = NEXT(sendfile, ssize_t (*)(int, int, off_t *, size_t))(out, in, in_off, count);
 	moved(out, NULL, n);
 	return n;
@@ -140,6 +157,7 @@ LF_API ssize_t sendfile64(int out, int in, off_t *in_off, size_t count) __attrib
 
 LF_API ssize_t splice(int in, loff_t *in_off, int out, loff_t *out_off, size_t len, unsigned flags)
 {
+	READS(in, in_off, len)
 	ssize_t n = NEXT(splice, ssize_t (*)(int, loff_t *, int, loff_t *, size_t, unsigned))(
 		in, in_off, out, out_off, len, flags);
 	moved(out, out_off, n);

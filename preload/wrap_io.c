@@ -5,7 +5,9 @@
  * mode, and inside the library (lf_busy), each is a straight call.
  *
  * After a call that writes a file, the private mappings of that file are
- * brought up to date before it returns (the `changes` column).
+ * brought up to date before it returns (the `changes` column).  A read of
+ * a file with bad pages (a rule with io_error) is cut before them, or
+ * fails with EIO, before the call (the `reads` column, badfd.c).
  *
  * The wrappers are the rows of wrap_io_table.h, expanded here twice: once
  * into the wrappers themselves, once into the look-up of every next
@@ -18,6 +20,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "badpages.h"
+#include "filemap.h"
 #include "lf.h"
 
 /* stdio.h may make these macros; the table defines them as functions */
@@ -92,19 +96,47 @@ static void prefault_addr_out(const struct sockaddr *sa, const socklen_t *len)
 #define WRITES_AT_POS(fd) lf_file_written(fd, -1, (int64_t)result);
 #define WRITES_AT(fd, off) lf_file_written(fd, (int64_t)(off), (int64_t)result);
 
+/* ---- what a row's `reads` column names ------------------------------- */
+
+/* Before the call: cut it before a bad page of the file, or fail it
+ * (badfd.c); after it, what a cut stream read still owes. */
+#define LF_READS_BEFORE(kind, ...) BEFORE_##kind(__VA_ARGS__)
+#define LF_READS_AFTER(kind, ...) AFTER_##kind(__VA_ARGS__)
+#define BEFORE_NONE()
+#define AFTER_NONE()
+#define BEFORE_AT_POS(fd, n) BEFORE_AT(fd, -1, n)
+#define AFTER_AT_POS(fd, n)
+#define BEFORE_AT(fd, off, n)                                                      \
+	if (lf_badfd_on && lf_badfd_read(__func__, fd, off, &n) < 0)               \
+		return -1;
+#define AFTER_AT(fd, off, n)
+#define BEFORE_IOV(fd, iov, n, off)                                                \
+	struct iovec lf_cut[LF_CUT_IOV];                                           \
+	if (lf_badfd_on && lf_badfd_readv(__func__, fd, off, &iov, &n, lf_cut) < 0) \
+		return -1;
+#define AFTER_IOV(fd, iov, n, off)
+#define BEFORE_STREAM(f, buf, size, n)                                             \
+	struct lf_stream_cut lf_cut = {0};                                         \
+	if (lf_badfd_on && lf_badfd_fread_cut(__func__, f, size, &n, &lf_cut))     \
+		return 0;
+#define AFTER_STREAM(f, buf, size, n)                                              \
+	if (lf_cut.on)                                                             \
+		result = lf_badfd_fread_rest(f, buf, size, n, result, &lf_cut);
+
 /* ---- the wrappers ----------------------------------------------------- */
 
 enum lf_io_direction { LF_IO_INTO, LF_IO_FROM }; /* checked, used by no hook yet */
 
 /* Per row: the type of the call, a slot for its next definition, and the
  * wrapper.  errno is the caller's until the real call. */
-#define LF_IO(name, dir, ret, params, args, buffers, changes)                        \
+#define LF_IO(name, dir, ret, params, args, buffers, changes, reads)                 \
 	typedef ret lf_io_##name##_fn params;                                         \
 	static void *_Atomic lf_next_##name;                                          \
 	LF_API ret name params                                                        \
 	{                                                                             \
 		(void)LF_IO_##dir;                                                    \
 		lf_io_##name##_fn *next = (lf_io_##name##_fn *)lf_next(&lf_next_##name, #name); \
+		LF_READS_BEFORE reads                                                 \
 		if (want_prefault()) {                                                \
 			int saved_errno = errno;                                      \
 			buffers                                                       \
@@ -112,6 +144,7 @@ enum lf_io_direction { LF_IO_INTO, LF_IO_FROM }; /* checked, used by no hook yet
 		}                                                                     \
 		ret result = next args;                                               \
 		changes                                                               \
+		LF_READS_AFTER reads                                                  \
 		return result;                                                        \
 	}
 #define LF_IO_ALIAS(other, name) LF_API lf_io_##name##_fn other __attribute__((alias(#name)));

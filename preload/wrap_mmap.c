@@ -19,6 +19,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "badpages.h"
+#include "filemap.h"
 #include "lf.h"
 #include "uffd_compat.h"
 
@@ -55,6 +57,7 @@ struct choice {
 	uint64_t number;                /* the region's number in the rule */
 	int own;                        /* file rules: our dup of the descriptor */
 	bool shmem;                     /* a shmem file: served with CONTINUE */
+	bool shared;                    /* MAP_SHARED of a file with bad pages (shared.c) */
 	struct stat st;
 	char path[4096];
 };
@@ -78,6 +81,7 @@ static bool choose_file(size_t len, int flags, int fd, struct choice *c)
 	if (c->own < 0)
 		return false;
 	c->shmem = shmem_file(fd, c->rule);
+	c->shared = shared;
 	return true;
 }
 
@@ -186,12 +190,17 @@ LF_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 		lf_mm_lock();
 	/* A fixed mapping replaces what the table had there: out of the table
 	 * first, as munmap does. */
-	if (flags & MAP_FIXED)
+	if (flags & MAP_FIXED) {
 		lf_regions_remove((uintptr_t)addr, (uintptr_t)addr + lf_page_up(len));
+		lf_shared_forget((uintptr_t)addr, (uintptr_t)addr + lf_page_up(len));
+	}
 	if (!taken)
 		p = lf_real_mmap(addr, len, prot, flags, fd, off);
 	else if (flags & MAP_ANONYMOUS)
 		p = map_anon_taken(addr, len, prot, flags, c.rule, c.number);
+	else if (c.shared)
+		p = lf_shared_map(addr, len, prot, flags, fd, off, c.rule, c.number, c.own, &c.st,
+				  c.path);
 	else
 		p = map_file(addr, len, prot, flags, fd, off, &c);
 	if (lock)
@@ -212,7 +221,7 @@ static bool table_in_use(void)
 LF_API int munmap(void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr, e = a + lf_page_up(len);
-	if (lf_busy || !table_in_use() || !lf_regions_overlap(a, e))
+	if (lf_busy || ((!table_in_use() || !lf_regions_overlap(a, e)) && !lf_shared_overlap(a, e)))
 		return lf_real_munmap(addr, len);
 	if (a & (LF_PAGE - 1) || len == 0) {
 		errno = EINVAL;
@@ -223,6 +232,7 @@ LF_API int munmap(void *addr, size_t len)
 	 * that another mapping takes at the same place right after. */
 	lf_mm_lock();
 	lf_regions_remove(a, e);
+	lf_shared_forget(a, e);
 	int rc = lf_real_munmap(addr, len);
 	lf_mm_unlock();
 	return rc;
@@ -240,12 +250,23 @@ LF_API void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 		va_end(ap);
 	}
 	uintptr_t o = (uintptr_t)old, old_up = lf_page_up(oldlen);
+	if (lf_busy)
+		return lf_real_mremap(old, oldlen, newlen, flags, want);
 	bool target = (flags & MREMAP_FIXED) &&
 		      lf_regions_overlap((uintptr_t)want, (uintptr_t)want + lf_page_up(newlen));
-	if (lf_busy || !table_in_use() || (!lf_regions_overlap(o, o + old_up) && !target))
+	/* A shared mapping with bad pages is several VMAs, which the kernel
+	 * does not move or resize as one: shared.c puts it together first. */
+	bool shared = lf_shared_overlap(o, o + old_up);
+	if (!shared && (!table_in_use() || (!lf_regions_overlap(o, o + old_up) && !target)))
 		return lf_real_mremap(old, oldlen, newlen, flags, want);
 	lf_mm_lock();
+	struct lf_remap *pieces = shared ? lf_shared_before_remap(o, old_up) : NULL;
 	void *p = move_regions(old, oldlen, newlen, flags, want);
+	if (pieces) {
+		int e = errno;
+		lf_shared_after_remap(pieces, p, lf_page_up(newlen), flags);
+		errno = e;
+	}
 	lf_mm_unlock();
 	return p;
 }

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "filemap.h"
 #include "lf.h"
 
 /* Before the kernel acts: a helper must not hand the range off between the

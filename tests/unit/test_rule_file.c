@@ -269,6 +269,34 @@ Test(warnings, none_for_rules_that_work)
 	}
 }
 
+/* A rule with file_pages takes mappings of any size (its min_size is 0),
+ * and the reads of its file go to it whatever rule takes the mappings. */
+#define BAD_DISK "[d]\nmatch = file\npath = /x/*\naction = poison\n"
+
+Test(warnings, file_pages_rules)
+{
+	static const char *const ok[] = {
+		BAD_DISK "file_pages = 1\nio_error = yes\n",
+		BAD_DISK "file_pages = all\nprobability = 0.5\nseed = 3\n",
+		/* the 64K of the first leaves it the small mappings */
+		"[a]\nmatch = file\n" BAD_DISK "file_pages = 1\n",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		good(ok[i]);
+		cr_expect_eq(R.nwarnings, 0, "warned for:\n%s: %s", ok[i],
+			     R.nwarnings ? R.warning[0] : "");
+	}
+	warns(BAD_DISK "file_pages = 1\n[b]\nmatch = file\npath = /x/*\nmin_size = 4K\n",
+	      "t.ini:6: rule 'b':", "never takes a region: rule 'd' (line 1) comes first");
+	warns("[a]\nmatch = file\nmin_size = 0\n" BAD_DISK "file_pages = 1\nio_error = yes\n",
+	      "t.ini:4: rule 'd':", "never takes a mapping: rule 'a' (line 1) comes first and "
+	      "takes every one this one would; only reads fail at its bad pages");
+	warns(BAD_DISK "file_pages = 1\n" "[e]\nmatch = file\npath = /x/*\naction = poison\n"
+	      "file_pages = 2\nio_error = yes\n", "t.ini:6: rule 'e':", "never takes a region");
+	warns(BAD_DISK "file_pages = 1\nprobability = 0\n", "t.ini:6: key 'probability':",
+	      "rule 'd' never poisons a page");
+}
+
 /* ---------------------------------------------------------------- files */
 
 static void write_text(const char *path, const char *text)
