@@ -34,6 +34,8 @@
 
 #include "control_path.h"
 #include "lf.h"
+#include "control.h"
+#include "tree.h"
 #include "rule_keys.h"
 
 static _Atomic int listen_fd = -1;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "trace.h"
 
 static const int fatal_signals[] = {SIGBUS,  SIGSEGV, SIGILL,  SIGFPE,  SIGABRT,   SIGTERM,
 				    SIGINT,  SIGHUP,  SIGQUIT, SIGPIPE, SIGALRM,   SIGUSR1,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "fail.h"
 
 bool lf_fail_next(struct lf_rule_rt *rt, uint64_t number)
 {

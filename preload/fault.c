@@ -15,6 +15,7 @@
 #include "badpages.h"
 #include "filemap.h"
 #include "lf.h"
+#include "trace.h"
 
 /* Registered but in no region: a range that changed behind our back (a raw
  * system call), or a message read before its region was handed off.  Hand

@@ -20,6 +20,7 @@
 #include "blocks.h"
 #include "filemap.h"
 #include "lf.h"
+#include "trace.h"
 
 static void prepare(void)
 {

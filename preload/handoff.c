@@ -18,6 +18,8 @@
 
 #include "filemap.h"
 #include "lf.h"
+#include "procmap.h"
+#include "trace.h"
 
 /* Regions whose handoff_ok is set, so that the mprotect and madvise
  * wrappers of a program with none take no lock.  Changed under the table

@@ -376,54 +376,6 @@ void lf_spin_unlock(_Atomic int *l);
  * else the reason, e.g. past the end of the file). */
 void lf_poison_install(const struct lf_fault_plan *p, uint32_t tid, const char *why);
 
-/* ---- fail.c: allocations that a fail rule fails -------------------- */
-/* Allocation `number` of fail rule rt: does it fail?  (Under its lock;
- * counted and recorded when it does.) */
-bool lf_fail_next(struct lf_rule_rt *rt, uint64_t number);
-/* The log line of a failed call, and errno = ENOMEM for the caller to
- * return NULL or MAP_FAILED with. */
-void lf_fail_report(int rule, uint64_t number, const char *call, size_t size);
-
-/* ---- seed.c: seeds and places in the tree (pure) -------------------- */
-uint64_t lf_rule_seed_chosen(uint64_t tree_random, size_t rule);
-uint64_t lf_process_seed(uint64_t rule_seed, const char *position);
-int lf_position_child(const char *pos, uint64_t k, char *out, size_t n);
-int lf_position_exec(const char *pos, char *out, size_t n);
-/* LAZYFAULT_TREE's value "RANDOM:PLACE" (RANDOM hex). */
-int lf_tree_value_parse(const char *v, uint64_t *random, char *pos, size_t n);
-int lf_tree_value_format(uint64_t random, const char *pos, char *out, size_t n);
-
-/* ---- tree.c: this process's place in its tree ----------------------- */
-void lf_tree_init(void);            /* at initialisation, before lf_fork_init */
-bool lf_tree_ready(void);
-const char *lf_tree_position(void);
-uint64_t lf_tree_random(void);
-/* Every rule's seed for this process; forked: its decisions start again. */
-void lf_tree_seed_rules(bool forked);
-/* "LAZYFAULT_TREE=..." for an exec now (buf: LF_TREE_ENTRY_MAX), and for
- * a child started without fork (posix_spawn). */
-const char *lf_tree_exec_entry(char *buf, size_t n);
-const char *lf_tree_spawn_entry(char *buf, size_t n);
-
-/* ---- control.c: `control = yes`, the socket of `lazyfault ctl` ------ */
-void lf_control_start(void);
-bool lf_control_owns(int fd);       /* one of its descriptors */
-int lf_control_top(void);           /* its highest descriptor, or -1 */
-void lf_control_moved(int from, int to);
-
-/* ---- procmap.c: what the kernel has mapped -------------------------- */
-/* The VMA that holds addr: its range, and whether it is anonymous memory;
- * 0 or -errno (ENOTTY before Linux 6.11, ENOENT: nothing mapped there). */
-int lf_vma_at(uintptr_t addr, uintptr_t *start, uintptr_t *end, bool *anon);
-/* The same, and its protection, sharing and file (offset, inode, device). */
-struct lf_vma {
-	uintptr_t start, end;
-	bool anon, shared;
-	int prot;
-	uint64_t offset, ino, dev;
-};
-int lf_vma_query(uintptr_t addr, struct lf_vma *v);
-
 /* ---- server.c: the helper threads ---------------------------------- */
 int lf_server_start(void);          /* idempotent; 0 or -1 */
 /* Start one thread of the library (every one starts here): detached, every
@@ -447,28 +399,6 @@ void lf_stats_fork_child(void);
 void lf_stats_start(void);          /* the process starts now: its time, its parent */
 void lf_stats_argv(int argc, char **argv); /* main's arguments, for the file */
 uint64_t lf_now_ns(void);
-
-/* ---- trace.c: the fault trace (lazyfault-trace(5)) ------------------ */
-/* At initialisation, before lf_exitpath_init (which asks lf_trace_on). */
-void lf_trace_open(void);
-bool lf_trace_on(void);
-void lf_trace_fork_child(void);
-/* The hooks, one line each where they are called.  Program threads: */
-struct lf_frames;
-uint32_t lf_trace_region_id(void);       /* a region about to be taken; 0: no trace */
-void lf_trace_site(const struct lf_frames *f); /* its allocating stack (match.c, no lock held) */
-void lf_trace_region(const struct lf_region *r);  /* it was taken (take.c) */
-void lf_trace_released(size_t first, uintptr_t end); /* table lock held: regions first.. leave */
-void lf_trace_drop(uintptr_t start, uintptr_t end);  /* MADV_DONTNEED, MADV_FREE */
-/* Whoever serves a fault (I1 holds in them): */
-void lf_trace_fault(const struct lf_fault_plan *p, const struct lf_fill_result *done, bool write,
-		    uint32_t tid, uint64_t t0);
-void lf_trace_poison(const struct lf_fault_plan *p, uint32_t tid, const char *why);
-void lf_trace_handoff(const struct lf_fault_plan *p, uintptr_t start, uintptr_t end, uint64_t t0);
-/* The process ends (async-signal-safe; sig 0: not by a signal). */
-void lf_trace_end(int sig, uintptr_t addr, int code);
-uint64_t lf_trace_records(void);
-uint64_t lf_trace_dropped(void);
 
 /* ---- exitpath.c: statistics however the program ends --------------- */
 void lf_exitpath_init(void);

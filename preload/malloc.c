@@ -22,6 +22,7 @@
 
 #include "blocks.h"
 #include "lf.h"
+#include "fail.h"
 
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);

@@ -12,6 +12,8 @@
 #include <fnmatch.h>
 
 #include "lf.h"
+#include "fail.h"
+#include "trace.h"
 
 int lf_match_region(enum lf_match kind, size_t len, const char *path, bool shared,
 		    uint64_t *number)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "trace.h"
 
 /* The rule's lock: held for a decision or for control.c's change of a
  * rule's keys, never across anything that may wait. */

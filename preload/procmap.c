@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "procmap.h"
 
 struct lf_procmap_query {
 	uint64_t size, query_flags, query_addr;

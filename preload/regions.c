@@ -24,6 +24,7 @@
 #include "blocks.h"
 #include "filemap.h"
 #include "lf.h"
+#include "trace.h"
 
 #define MAX_REGIONS (1u << 18)
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lf.h"
+#include "tree.h"
 
 /* splitmix64's finaliser: a bijection that spreads every input bit. */
 static uint64_t mix(uint64_t z)

@@ -32,6 +32,7 @@
 
 #include "badpages.h"
 #include "lf.h"
+#include "procmap.h"
 
 #define MAX_MAPS 4096
 

@@ -23,6 +23,9 @@
 
 #include "badpages.h"
 #include "lf.h"
+#include "control.h"
+#include "trace.h"
+#include "tree.h"
 #include "uffd_compat.h"
 
 struct lf_global lf = {.uffd = -1};

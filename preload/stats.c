@@ -28,6 +28,8 @@
 
 #include "files.h"
 #include "lf.h"
+#include "trace.h"
+#include "tree.h"
 #include "text.h"
 
 

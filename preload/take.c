@@ -7,6 +7,7 @@
 
 #include "filemap.h"
 #include "lf.h"
+#include "trace.h"
 #include "uffd_compat.h"
 
 void lf_ranges_add(struct lf_ranges *t, uint64_t n)

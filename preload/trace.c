@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "trace.h"
 #include "trace_format.h"
 #include "trace_write.h"
 

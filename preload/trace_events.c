@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "trace.h"
 #include "trace_write.h"
 
 #define MAX_OBJECTS 1024

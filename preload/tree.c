@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "tree.h"
 
 #define TREE_VAR "LAZYFAULT_TREE"
 

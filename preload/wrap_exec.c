@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "tree.h"
 
 #define TREE_PREFIX "LAZYFAULT_TREE="
 #define MAX_ENV 8192 /* entries copied on the stack; a larger environment goes as it is */

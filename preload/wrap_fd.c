@@ -13,6 +13,7 @@
 #include "badpages.h"
 #include "filemap.h"
 #include "lf.h"
+#include "control.h"
 
 static bool is_ours(int fd)
 {

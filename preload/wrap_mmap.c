@@ -22,6 +22,7 @@
 #include "badpages.h"
 #include "filemap.h"
 #include "lf.h"
+#include "fail.h"
 #include "uffd_compat.h"
 
 static bool any_rule(enum lf_match kind)
