@@ -8,7 +8,7 @@ VERSION := 0.1.0
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARN := -Wall -Wextra -Wno-unused-parameter
+WARN := -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration
 BASE := -std=gnu11 -D_GNU_SOURCE -DLF_VERSION='"$(VERSION)"' -Icommon $(WARN)
 B := build
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lf.h"
+#include "tree.h"
 
 Test(seed, places)
 {
