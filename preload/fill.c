@@ -32,7 +32,7 @@ void lf_fill_init(void)
 	zero_buf = p == MAP_FAILED ? NULL : p;
 }
 
-static bool rules_load(void)
+bool lf_fill_rules_load(void)
 {
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rules.rule[i].match == LF_MATCH_FILE || lf.rules.rule[i].source)
@@ -54,7 +54,7 @@ static size_t nmade, nused;
  * take address space the program is about to grow into (mremap in place). */
 void *lf_fill_new_bounce(void)
 {
-	if (!rules_load())
+	if (!lf_fill_rules_load())
 		return NULL;
 	if (nused < nmade)
 		return made[nused++];
@@ -72,6 +72,13 @@ void *lf_fill_new_bounce(void)
 void lf_fill_fork_child(void) { nused = 0; }
 
 void lf_fill_thread_init(void *buffer) { bounce = buffer; }
+
+void *lf_fill_swap_bounce(void *buffer)
+{
+	void *had = bounce;
+	bounce = buffer;
+	return had;
+}
 
 /* Other threads (user-mode-only prefault) make theirs on first use and
  * give it back when they end (a thread-specific key's destructor). */

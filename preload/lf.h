@@ -175,6 +175,7 @@ struct lf_global {
 	char exe[4096];                 /* the executable, at initialisation (state.c) */
 	unsigned workers;
 	bool abort_on_error;
+	enum lf_serve serve;            /* as asked: rules, LAZYFAULT_SERVE (uffd.c decides) */
 };
 extern struct lf_global lf;
 
@@ -187,7 +188,14 @@ static inline bool lf_is_on(void)
 {
 	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON;
 }
-static inline bool lf_user_mode(void) { return lf_is_on() && lf.mode == LF_MODE_USER; }
+/* The kernel cannot have a page filled for a system call (EFAULT): in
+ * user-mode-only mode, and when the faulting thread serves its own faults
+ * (serve = signal, signals.h), so the wrappers fill first. */
+extern bool lf_serve_by_signal;
+static inline bool lf_user_mode(void)
+{
+	return lf_is_on() && (lf.mode == LF_MODE_USER || lf_serve_by_signal);
+}
 
 /* ---- uffd.c: the userfaultfd, one small function per ioctl ---------- */
 int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whylen);
@@ -358,6 +366,8 @@ void lf_fill_init(void);
 void *lf_fill_new_bounce(void);
 void lf_fill_fork_child(void);          /* the inherited buffers are free */
 void lf_fill_thread_init(void *bounce_buffer);
+void *lf_fill_swap_bounce(void *bounce_buffer); /* this thread's; returns the one it had */
+bool lf_fill_rules_load(void);          /* some rule loads file bytes */
 
 /* ---- poison.c: which pages are poisoned, and poisoning one ---------- */
 bool lf_poison_page_listed(const struct lf_rule *r, uint64_t index, uint64_t last);

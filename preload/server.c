@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 
 #include "lf.h"
+#include "signals.h"
 #include "uffd_compat.h"
 
 static _Atomic int started;
@@ -188,6 +189,12 @@ int lf_server_start(void)
 {
 	if (atomic_load(&started))
 		return 0;
+	if (lf_serve_by_signal) {
+		/* No fault message ever comes (signals.h): no helper; the
+		 * faulting thread sleeps its rule's delay itself. */
+		has_delay = any_delay();
+		return 0;
+	}
 	int rc = 0;
 	lf_busy++;
 	pthread_mutex_lock(&start_lock);

@@ -28,6 +28,7 @@
 
 #include "files.h"
 #include "lf.h"
+#include "signals.h"
 #include "trace.h"
 #include "tree.h"
 #include "text.h"
@@ -281,6 +282,8 @@ static void put_process(struct out *o, int pid)
 	put_field(o, "ppid", (uint64_t)started_ppid);
 	put(o, ", \"mode\": \"");
 	put(o, mode_name());
+	put(o, "\", \"serve\": \"");
+	put(o, lf_serve_by_signal ? "signal" : "helper");
 	put(o, "\"");
 	put_tree(o);
 	put(o, ", \"version\": \"" LF_VERSION "\"");
