@@ -110,9 +110,13 @@ static void *bounce_buffer(void)
 	return bounce;
 }
 
+__thread unsigned long lf_fill_installs __attribute__((tls_model("initial-exec")));
+
 static size_t install(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src)
 {
 	long n = len ? lf_uffd_fill(op, dst, len, src) : 0;
+	if (n > 0)
+		lf_fill_installs++;
 	return n > 0 ? (size_t)n : 0;
 }
 

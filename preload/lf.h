@@ -368,6 +368,7 @@ void lf_fill_fork_child(void);          /* the inherited buffers are free */
 void lf_fill_thread_init(void *bounce_buffer);
 void *lf_fill_swap_bounce(void *bounce_buffer); /* this thread's; returns the one it had */
 bool lf_fill_rules_load(void);          /* some rule loads file bytes */
+extern __thread unsigned long lf_fill_installs; /* fills of this thread that installed pages */
 
 /* ---- poison.c: which pages are poisoned, and poisoning one ---------- */
 bool lf_poison_page_listed(const struct lf_rule *r, uint64_t index, uint64_t last);

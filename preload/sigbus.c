@@ -118,6 +118,12 @@ void lf_sigbus_init(void)
  * ours.  Once only: a handoff or a page handed back to the kernel shows
  * nothing either, and its next touch is the kernel's. */
 static __thread uintptr_t served_empty TLS;
+/* The page last served: a fill that installed pages is trusted to have
+ * installed the faulting one (no mincore), but not twice in a row. */
+static __thread uintptr_t served_last TLS;
+static __thread uint32_t tid TLS; /* gettid(), 0: not asked yet */
+
+void lf_sigbus_fork_child(void) { tid = 0; }
 
 bool lf_sigbus_serve(const siginfo_t *info, void *uctx)
 {
@@ -130,6 +136,8 @@ bool lf_sigbus_serve(const siginfo_t *info, void *uctx)
 	}
 	if (marker_at(page))
 		return false; /* poisoned by us: the program's */
+	if (!tid)
+		tid = (uint32_t)syscall(SYS_gettid);
 	/* Every signal is blocked in this handler (signals.c): the table
 	 * lock need not block them again, as on a helper. */
 	bool was_blocked = lf_signals_blocked;
@@ -141,7 +149,9 @@ bool lf_sigbus_serve(const siginfo_t *info, void *uctx)
 	if (!own && loads)
 		lent = borrow();
 	lf_fill_swap_bounce(own ? own : lent);
-	lf_serve_fault_sync(page, was_write(uctx), (uint32_t)syscall(SYS_gettid));
+	unsigned long installs = lf_fill_installs;
+	lf_serve_fault_sync(page, was_write(uctx), tid);
+	bool installed = lf_fill_installs != installs;
 	if (lent) {
 		lf_fill_swap_bounce(NULL);
 		give_back(lent);
@@ -150,8 +160,13 @@ bool lf_sigbus_serve(const siginfo_t *info, void *uctx)
 	lf_signals_blocked = was_blocked;
 	/* mincore says what the page tables hold for anonymous memory only
 	 * (every region but a shmem file's, where it reports the page cache:
-	 * CONTINUE is trusted there). */
-	if (known && (r.src == LF_SRC_SHMEM || present(page))) {
+	 * there only a CONTINUE that mapped pages counts; past the end of the
+	 * file it maps nothing, and the kernel's own SIGBUS is the program's). */
+	bool again = page == served_last;
+	served_last = page;
+	bool done = known && ((installed && !again) ||
+			      (r.src == LF_SRC_SHMEM ? installed : present(page)));
+	if (done) {
 		served_empty = 0;
 		return true;
 	}

@@ -99,5 +99,6 @@ bool lf_sigbus_serve(const siginfo_t *info, void *uctx);
  * hold one is first checked for it. */
 void lf_sigbus_poisoned(void);
 void lf_sigbus_init(void);
+void lf_sigbus_fork_child(void);        /* this thread's id changed */
 
 #endif

@@ -336,8 +336,10 @@ def run_lib(argv, rules, *, env=None, uffd=None, log_level=None, timeout=DEFAULT
     if prefix:
         argv = list(prefix) + ["/usr/bin/env"] + [f"{k}={v}" for k, v in lenv.items()] + list(argv)
         return _run(argv, _clean_env(env), timeout, input, cwd, tmp, True, user, stdout_file)
-    return _run(argv, _clean_env({**(env or {}), **lenv}), timeout, input, cwd, tmp, True, user,
-                stdout_file)
+    r = _run(argv, _clean_env({**(env or {}), **lenv}), timeout, input, cwd, tmp, True, user,
+             stdout_file)
+    r.serve_asked = (env or {}).get("LAZYFAULT_SERVE")
+    return r
 
 
 STAT_FIELDS = ("regions", "bytes_registered", "faults", "pages_zeroed", "pages_loaded",
@@ -400,8 +402,10 @@ class LFTestCase(unittest.TestCase):
             bad = [f for f, t in PROCESS_FIELDS.items() if not isinstance(doc.get(f), t)]
             # The suite's second pass (LAZYFAULT_SERVE=signal) serves in
             # the faulting thread in every process the library runs in.
+            # A run that asked for a mode itself (env) gets that one.
+            asked = getattr(run, "serve_asked", None) or ("signal" if SIGNAL_MODE else None)
             wrong_serve = doc.get("serve") not in ("helper", "signal") or (
-                SIGNAL_MODE and doc.get("mode") != "passthrough" and doc.get("serve") != "signal")
+                asked and doc.get("mode") != "passthrough" and doc.get("serve") != asked)
             if (bad or wrong_serve or doc["pid"] != p
                     or doc.get("mode") not in ("full", "user-mode-only", "passthrough")
                     or (mode and doc.get("mode") != mode) or not isinstance(doc.get("rules"), list)
