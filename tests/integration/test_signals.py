@@ -9,15 +9,20 @@ fork and exec keep their meaning; many threads fault at once (README,
 "Signal mode"; lazyfault.ini(5), serve).
 
 tests/progs/sigplay.c runs one case per test and checks what the program
-sees; the test checks how it ended and, from the statistics, that the
+sees (the poison rule poisons the first page touched, once: a second touch
+that reached the rule again would get zeros, where the kernel raises SIGBUS
+again); the test checks how it ended and, from the statistics, that the
 faults were served in signal mode (serve = signal, the zero rule's faults)
 and that the poison rule poisoned its page: a library that served by
 helpers, or let the program's handler take SIGBUS from it, fails here.
 """
+import os
 import signal
 import unittest
 
-from util import LFTestCase, prog
+from util import BUILD, LFTestCase, prog, write_file
+
+COMMAND = os.path.abspath(os.environ.get("LF_COMMAND") or BUILD / "lazyfault")
 
 RULES = """\
 [z]
@@ -30,7 +35,7 @@ match = anon
 min_size = 32K
 max_size = 32K
 action = poison
-pages = 3
+times = 1
 """
 SIGNAL = {"LAZYFAULT_SERVE": "signal"}
 KILLED_BY_SIGBUS = -signal.SIGBUS
@@ -101,6 +106,25 @@ class SignalModeTest(LFTestCase):
         l = self.play("threads", poisoned=0)
         z = l.rule("z")
         self.assertEqual(z["pages_zeroed"] >= 1024, True, z)
+
+    def test_run_serve_option(self):
+        """`lazyfault run --serve=signal` asks for signal mode over the rule
+        file's `serve = helper`; a mode it does not know is refused."""
+        d = self.tmpdir()
+        rules = write_file(d / "rules.ini", "[global]\nserve = helper\n\n" + RULES)
+        argv = [COMMAND, "run", "--serve=signal", "-r", rules, "-s", d / "stats.%p.json",
+                prog("sigplay"), "threads"]
+        r = self.native(argv, tmp=d, read_stats=True)
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertAllChecksPassed(r, "sigplay")
+        self.assertEqual(len(r.stats), 1, r.describe())
+        [(pid, doc)] = r.stats.items()  # the program's: the command is not preloaded
+        self.assertEqual(doc["serve"], "signal", r.describe())
+        self.assertServed(r, "z", pid=pid, zeroed=True)
+        bad = self.native([COMMAND, "run", "--serve=threads", "-r", rules, prog("sigplay"), "threads"])
+        self.assertEqual(bad.rc, 2, bad.describe())
+        self.assertIn("--serve=threads: give auto, helper or signal", bad.stderr)
+        self.assertNotIn("sigplay", bad.stdout)
 
     def test_helper_mode_shows_the_same(self):
         """With helpers the wrappers are straight calls: the same cases see

@@ -5,7 +5,8 @@
  *   sigplay CASE
  *
  * Two regions: Z, ZPAGES pages that a zero rule takes, and P, PPAGES pages
- * that a poison rule takes (the test poisons page PBAD of it).  Under the
+ * that a poison rule takes (the test poisons the first page of it touched,
+ * once; each case touches page PBAD first).  Under the
  * library (lf_expect_source()) P's page PBAD raises SIGBUS; natively it
  * reads zeros, so a case that needs the poison says "no poison here" and
  * checks the rest.
@@ -99,14 +100,21 @@ static void install(int flags, bool full_mask)
 		die("sigaction");
 }
 
-/* Touch one byte; true when it raised SIGBUS (and the handler jumped). */
-static bool touch(char *a)
+/* Touch one byte (read, or write); true when it raised SIGBUS (and the
+ * handler jumped). */
+static bool touch_as(char *a, bool write)
 {
 	int before = hits;
-	if (sigsetjmp(jb, 1) == 0)
-		*(volatile char *)a;
+	if (sigsetjmp(jb, 1) == 0) {
+		if (write)
+			*(volatile char *)a = 1;
+		else
+			*(volatile char *)a;
+	}
 	return hits != before;
 }
+
+static bool touch(char *a) { return touch_as(a, false); }
 
 static bool zeros(const char *p, size_t n)
 {
@@ -168,7 +176,9 @@ static void case_handler(bool nodefer)
 		check(in_handler_touch_ok, "a served page touched in the handler reads zeros");
 		check(!blocked_now(SIGBUS) && !blocked_now(SIGUSR1),
 		      "after siglongjmp the mask is the program's again");
-		check(touch(P + PBAD * pg) && hits == 2, "a second touch raises SIGBUS again");
+		/* A write: a fill that reached the page (COPY) would replace
+		 * the marker with zeros. */
+		check(touch_as(P + PBAD * pg, true) && hits == 2, "a second touch, a write, raises SIGBUS again");
 	}
 	check(!touch(P) && zeros(P, pg), "another page of the poison rule's region reads zeros");
 	touch_z(ZPAGES / 2, ZPAGES - 8, "after");
