@@ -188,9 +188,8 @@ static inline bool lf_is_on(void)
 {
 	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON;
 }
-/* The kernel cannot have a page filled for a system call (EFAULT): in
- * user-mode-only mode, and when the faulting thread serves its own faults
- * (serve = signal, signals.h), so the wrappers fill first. */
+/* The kernel cannot fill a page for a system call (EFAULT), so the wrappers
+ * fill first: user-mode-only mode, or serve = signal (signals.h). */
 extern bool lf_serve_by_signal;
 static inline bool lf_user_mode(void)
 {
