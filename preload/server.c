@@ -170,7 +170,7 @@ int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 	sigset_t all, old;
 	sigfillset(&all);
 	lf_busy++; /* what pthread_create allocates goes straight to glibc */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	lf_real_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -180,7 +180,7 @@ int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 	if (!e)
 		pthread_setname_np(t, name);
 	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	lf_real_sigmask(SIG_SETMASK, &old, NULL);
 	lf_busy--;
 	return e;
 }

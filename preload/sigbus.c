@@ -20,8 +20,9 @@
  * kernel a poisoned page raises BUS_ADRERR too: the page table says,
  * through /proc/self/pagemap, where a marker is a non-present "swapped"
  * entry and a page never filled has none), or when serving it installed
- * nothing there twice in a row (a real file page past the end of its
- * file, mapped back for the kernel to raise the SIGBUS, poison.c). */
+ * nothing there twice in a row where the kernel may raise a SIGBUS of its
+ * own (a real file page past the end of its file, mapped back for the
+ * kernel to raise it, poison.c; a shmem file past its end; a handoff). */
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -42,7 +43,7 @@ void lf_sigbus_poisoned(void) { atomic_fetch_add_explicit(&markers, 1, memory_or
 #define PM_SWAP (1ULL << 62)
 #define PM_PRESENT (1ULL << 63)
 
-static bool marker_at(uintptr_t page)
+bool lf_sigbus_marker(uintptr_t page)
 {
 	if (!atomic_load_explicit(&markers, memory_order_relaxed))
 		return false;
@@ -114,9 +115,11 @@ void lf_sigbus_init(void)
 		give_back(borrow());
 }
 
-/* A page served with nothing to show for it: the next SIGBUS there is not
- * ours.  Once only: a handoff or a page handed back to the kernel shows
- * nothing either, and its next touch is the kernel's. */
+/* A page served with nothing to show for it, where the SIGBUS may be the
+ * kernel's own (no region, a shmem file, a file region without markers):
+ * if serving it again shows nothing either, it is the program's.  Not at
+ * once: a handoff or a page handed back to the kernel shows nothing the
+ * first time either, and its next touch is the kernel's. */
 static __thread uintptr_t served_empty TLS;
 /* The page last served: a fill that installed pages is trusted to have
  * installed the faulting one (no mincore), but not twice in a row. */
@@ -130,11 +133,9 @@ bool lf_sigbus_serve(const siginfo_t *info, void *uctx)
 	if (info->si_code != BUS_ADRERR || !lf_is_on())
 		return false;
 	uintptr_t page = lf_page_down((uintptr_t)info->si_addr);
-	if (page == served_empty) {
-		served_empty = 0;
-		return false;
-	}
-	if (marker_at(page))
+	bool second = page == served_empty;
+	served_empty = 0;
+	if (lf_sigbus_marker(page))
 		return false; /* poisoned by us: the program's */
 	if (!tid)
 		tid = (uint32_t)syscall(SYS_gettid);
@@ -166,12 +167,18 @@ bool lf_sigbus_serve(const siginfo_t *info, void *uctx)
 	served_last = page;
 	bool done = known && ((installed && !again) ||
 			      (r.src == LF_SRC_SHMEM ? installed : present(page)));
-	if (done) {
-		served_empty = 0;
+	if (done)
 		return true;
-	}
-	if (marker_at(page))
+	if (lf_sigbus_marker(page))
 		return false; /* this very fault was poisoned */
+	/* An anonymous region with poison markers raises no other SIGBUS (only
+	 * a file region without them has the file's page mapped back past the
+	 * end of the file, poison.c): the page was emptied again meanwhile
+	 * (a drop of clean pages, filechange.c); try again. */
+	if (known && r.src != LF_SRC_SHMEM && (r.poison_ok || r.kind != LF_MATCH_FILE))
+		return true;
+	if (second)
+		return false; /* twice nothing: the kernel's own SIGBUS */
 	served_empty = page;
 	return true;
 }

@@ -98,6 +98,8 @@ bool lf_sigbus_serve(const siginfo_t *info, void *uctx);
 /* poison.c installed a marker: from now on a SIGBUS in a region that may
  * hold one is first checked for it. */
 void lf_sigbus_poisoned(void);
+/* The page holds a poison marker of ours (cheap while none was ever set). */
+bool lf_sigbus_marker(uintptr_t page);
 void lf_sigbus_init(void);
 void lf_sigbus_fork_child(void);        /* this thread's id changed */
 
