@@ -144,6 +144,10 @@ static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_
 	enum lf_fill_op op = write && zero_buf ? LF_OP_COPY : LF_OP_ZEROPAGE;
 	if (p->win.stream || op == LF_OP_ZEROPAGE) {
 		clip_to_missing(p->addr, &out->wake_from, &out->wake_len);
+		/* A stream's window write-protected but for its faulting page:
+		 * the kernel tells the pages written (written.c). */
+		if (op == LF_OP_COPY && p->r.wp && out->wake_len > LF_PAGE)
+			op = LF_OP_COPY_WP;
 		count(&rt->pages_zeroed, install(op, out->wake_from, out->wake_len, zero_buf));
 		return;
 	}
@@ -188,9 +192,9 @@ static size_t read_file(int fd, char *buf, size_t len, uint64_t off, int *err)
 static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fill_result *out)
 {
 	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
-	/* Write-protected in a tracked region, so that the kernel records
-	 * the program's first write to each page (filechange.c). */
-	enum lf_fill_op op = p->r.tracked ? LF_OP_COPY_WP : LF_OP_COPY;
+	/* Write-protected, so that the kernel records the program's first
+	 * write to each page (filechange.c, written.c). */
+	enum lf_fill_op op = p->r.wp ? LF_OP_COPY_WP : LF_OP_COPY;
 	char *buf = bounce_buffer();
 	if (!buf)
 		return;
