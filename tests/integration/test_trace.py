@@ -318,7 +318,12 @@ class DeathAndDropsTest(TraceTestCase):
         self.assertEqual(head["capacity"], 1024)
         self.assertLessEqual(head["claimed"], 1024)
         self.assertGreater(head["dropped"], 0, head)
-        self.assertEqual(len(faults) + head["dropped"], 3000, head)
+        # With written-page tracking, the 3000 written pages (single-page
+        # runs, two to a WRITTEN record, which this reader does not show)
+        # are recorded at the end too, and dropped with the rest.
+        written = 1500 if many["pages_written"] else 0
+        self.assertEqual(many["pages_written"] in (0, 3000), True, many)
+        self.assertEqual(len(faults) + head["unknown"] + head["dropped"], 3000 + written, head)
         self.assertEqual(r.stats[pid]["trace_dropped"], head["dropped"])
         self.assertIn(f"fault trace: {head['claimed']} records, {head['dropped']} dropped (it was "
                       "full)", r.stderr)

@@ -6,7 +6,7 @@
  * exactly 384 pages, 256 of them written.
  *
  *   prefetch_touch mkfile PATH            a 4 MiB file of pattern 7
- *   prefetch_touch zero|file|source PATH [early] [fork] [dontneed] [keep] [pause]
+ *   prefetch_touch zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big]
  *     zero: anonymous memory (zeros); file: a private mapping of PATH;
  *     source: anonymous memory a `load` rule fills from PATH.
  *     fork: a child checks every touched page, writes some, and its parent
@@ -14,7 +14,8 @@
  *     touch reads zeros, the file's bytes for a file mapping); early: both
  *     right after mmap, while a prefetch may still be installing; keep: no
  *     munmap at the end (the pages are counted at exit); pause: 100 ms of
- *     other work between mmap and the first touch.
+ *     other work between mmap and the first touch; big: the region is
+ *     8 MiB (the same pages touched).
  * Every touched page is checked whole, so a wrong byte anywhere shows. */
 #include <sys/wait.h>
 
@@ -114,7 +115,7 @@ static void forked(volatile uint8_t *p)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: prefetch_touch mkfile|zero|file|source PATH [early] [fork] [dontneed] [keep] [pause]\n");
+		fprintf(stderr, "usage: prefetch_touch mkfile|zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -127,24 +128,27 @@ int main(int argc, char **argv)
 	}
 	mode = !strcmp(argv[1], "file") ? 1 : !strcmp(argv[1], "source") ? 2 : 0;
 	bool early = false, do_fork = false, do_drop = false, keep = false, pause = false;
+	size_t len = NP * PG;
 	for (int a = 3; a < argc; a++) {
 		early |= !strcmp(argv[a], "early");
 		do_fork |= !strcmp(argv[a], "fork");
 		do_drop |= !strcmp(argv[a], "dontneed");
 		keep |= !strcmp(argv[a], "keep");
 		pause |= !strcmp(argv[a], "pause");
+		if (!strcmp(argv[a], "big"))
+			len = 2 * NP * PG;
 	}
 	uint8_t *p;
 	if (mode == 1) {
 		int fd = open(argv[2], O_RDONLY);
 		if (fd < 0)
 			die("open %s", argv[2]);
-		p = map_file(NULL, NP * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		p = map_file(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 		close(fd);
 	} else {
 		if (mode == 2)
 			source_open(&src, argv[2], 0);
-		p = map_anon(NP * PG);
+		p = map_anon(len);
 	}
 	if (pause)
 		usleep(100000);
@@ -159,6 +163,6 @@ int main(int argc, char **argv)
 		forked(p);
 	check(all_touched_ok(p), "every touched page holds its bytes at the end");
 	if (!keep)
-		munmap(p, NP * PG);
+		munmap(p, len);
 	return finish("prefetch_touch");
 }
