@@ -56,7 +56,7 @@
 #define BATCH_PAGES 4096u               /* pages per wake */
 #define MAX_FILES 4                     /* distinct `prefetch` files */
 #define JOBS 1024                       /* regions queued at most */
-#define TAKER_PAGES 256u                /* installed before mmap returns */
+#define TAKER_PAGES 4096u               /* installed before mmap returns: 16 MiB */
 
 struct source { const char *path; struct lf_ws ws; };
 static struct source files[MAX_FILES];

@@ -10,9 +10,11 @@
  * A region's working set is every page its faults made present (the
  * faulting page and the window served with it: a page the window brought
  * in was never asked for again, so whether it was touched is unknown, and
- * a later run that lacked it would fault there), and the pages an earlier
- * prefetch installed, each once, in the order first made present; split
- * into runs of pages all written or all read only.
+ * a later run that lacked it would fault there; but in memory of zeros a
+ * fault out of a stream gives the rest of its window the shared zero page,
+ * and only its own page is kept), and the pages an earlier prefetch
+ * installed, each once, in the order first made present; split into runs
+ * of pages all written or all read only.
  *
  * Read once, at initialisation, in the thread that initialises (it may
  * allocate: qsort); the result lives in mappings of the library's own.
@@ -124,6 +126,15 @@ static void written(struct reader *rd, uint64_t id, uint64_t first, uint64_t pag
 	struct building *b = region_of(rd, id);
 	for (uint64_t i = first; b && i < first + pages && i < b->pages; i++)
 		set_bit(b->written, i);
+}
+
+/* A fault out of a stream in memory of zeros mapped the shared zero page
+ * around its own page: worth an ioctl each to install again, and nothing
+ * the fault would not give. */
+static bool window_of_zeros(struct reader *rd, const struct lf_trace_rec *r)
+{
+	struct building *b = region_of(rd, r->u[0]);
+	return b && b->out->src == LF_SRC_ZERO && !(r->flags & LF_TRACE_STREAM);
 }
 
 static int by_rule_number(const void *a, const void *b)
@@ -297,13 +308,17 @@ bool lf_ws_read(const char *path, struct lf_ws *ws, char *why, size_t whylen)
 	}
 	for (uint64_t i = 0; ok && i < rd.n; i++) {
 		const struct lf_trace_rec *r = &rd.rec[i];
-		if (r->type == LF_TRACE_FAULT && r->u[4]) /* the range from its faulting page's index */
+		if (r->type == LF_TRACE_FAULT && r->u[4] && !window_of_zeros(&rd, r))
 			present(&rd, r->u[0], r->u[2] - (r->u[1] - r->u[3]) / LF_PAGE, r->u[4] / LF_PAGE);
+		else if (r->type == LF_TRACE_FAULT) /* its own page */
+			present(&rd, r->u[0], r->u[2], 1);
 		else if (r->type == LF_TRACE_PREFETCH)
 			present(&rd, r->u[0], r->u[1], r->u[2]);
-		else if (r->type == LF_TRACE_WRITTEN)
-			for (unsigned k = 0; k < r->flags && k < 2; k++)
+		else if (r->type == LF_TRACE_WRITTEN) /* pages written without a fault, too */
+			for (unsigned k = 0; k < r->flags && k < 2; k++) {
+				present(&rd, r->u[0], r->u[1 + 2 * k], r->u[2 + 2 * k]);
 				written(&rd, r->u[0], r->u[1 + 2 * k], r->u[2 + 2 * k]);
+			}
 	}
 	if (ok)
 		ok = make_runs(&rd, ws);
