@@ -63,19 +63,19 @@ class PrefetchTest(LFTestCase):
         self.data = self.d / "data.bin"
         subprocess.run([prog("prefetch_touch"), "mkfile", self.data], check=True, timeout=60)
 
-    def rules(self, mode, trace, prefetch=None):
-        rule = {"zero": "match = anon\nmin_size = 4M\nmax_size = 4M\n",
-                "source": f"match = anon\nmin_size = 4M\nmax_size = 4M\naction = load\n"
+    def rules(self, mode, trace, prefetch=None, size="4M"):
+        rule = {"zero": f"match = anon\nmin_size = {size}\nmax_size = {size}\n",
+                "source": f"match = anon\nmin_size = {size}\nmax_size = {size}\naction = load\n"
                           f"source = {self.data}\n",
                 "file": f"match = file\npath = {self.data}\n"}[mode]
         text = f"[global]\ntrace = {trace}\n\n[r]\n{rule}readahead = 4K\n"
         return text + (f"prefetch = {prefetch}\n" if prefetch else "")
 
-    def touch(self, mode, trace, prefetch=None, args=(), lib=None, log_level="info"):
+    def touch(self, mode, trace, prefetch=None, args=(), lib=None, log_level="info", rules_size="4M"):
         argv = [prog("prefetch_touch"), mode, self.data, *args]
         if lib:
             argv = ["/usr/bin/env", f"LD_PRELOAD={lib}"] + argv
-        n, l = self.both(argv, self.rules(mode, trace, prefetch), log_level=log_level)
+        n, l = self.both(argv, self.rules(mode, trace, prefetch, rules_size), log_level=log_level)
         self.assertAllChecksPassed(l, "prefetch_touch")
         self.assertNoLibErrors(l)
         return l
@@ -127,6 +127,30 @@ class PrefetchTest(LFTestCase):
                     _, _, prefetched = pages_of(t)
                     self.assertLessEqual(prefetched.get(1, set()), TOUCHED, l.describe())
 
+    def test_helper_races_the_program(self):
+        """64 MiB, 6144 pages touched: more than go in before mmap returns,
+        so the helper installs the rest while the program writes, forks and
+        DONTNEEDs; the same bytes as a demand run, and with a pause every
+        page ahead."""
+        subprocess.run([prog("prefetch_touch"), "mkfile", self.data, "huge"], check=True, timeout=60)
+        for mode in MODES:
+            first = self.d / f"h.{mode}"
+            self.touch(mode, first, args=("huge",), rules_size="64M")
+            # (early DONTNEED of a source: a prefetch landing between the
+            # kernel's drop and the table's zeros would show source bytes;
+            # tried three times, as it is a race)
+            early = [("early", "dontneed", "fork")] * (3 if mode == "source" else 1)
+            for v in [("pause",), *early, ("dontneed", "fork"), ()]:
+                with self.subTest(mode=mode, variant=v):
+                    l = self.touch(mode, self.d / f"h2.{mode}", prefetch=first, args=("huge", *v),
+                                   rules_size="64M")
+                    r = l.rule("r")
+                    self.assertStatsValid(l)
+                    self.assertGreater(r["pages_prefetched"], 4096, l.describe())
+                    if v == ("pause",):
+                        self.assertEqual((r["faults"], r["pages_prefetched"]), (0, 6144),
+                                         l.describe())
+
     def test_third_run_prefetches_the_same_set(self):
         """The trace of a prefetched run records what it installed: a third
         run prefetching from it installs the same 384 pages."""
@@ -163,6 +187,25 @@ class PrefetchTest(LFTestCase):
                             count=1)
         r = self.assertServed(l, "r", zeroed=True)
         self.assertEqual((r["faults"], r["pages_prefetched"]), (384, 0), l.describe())
+
+    def test_poison_rule_never_prefetches_a_poisoned_page(self):
+        """A poison rule with `pages = 9`: page 9 is in the record (its fault
+        was poisoned), and the prefetched run still poisons it, installing
+        every other touched page ahead."""
+        rules = ("[global]\ntrace = {t}\n\n[r]\nmatch = anon\nmin_size = 4M\nmax_size = 4M\n"
+                 "action = poison\nfill = zero\npages = 9\n")
+        argv = [prog("prefetch_touch"), "zero", self.data, "poison9", "pause"]
+        first = self.d / "p1"
+        l = self.lib(argv, rules.format(t=first))
+        self.assertIn("page 9: SIGBUS\n", l.stdout, l.describe())
+        self.assertAllChecksPassed(l, "prefetch_touch")
+        self.assertIn(9, pages_of(first)[0][1])
+        l = self.lib(argv, rules.format(t=self.d / "p2") + f"prefetch = {first}\n", log_level="info")
+        self.assertIn("page 9: SIGBUS\n", l.stdout, l.describe())
+        self.assertAllChecksPassed(l, "prefetch_touch")
+        r = l.rule("r")
+        self.assertEqual((r["faults"], r["pages_poisoned"], r["pages_prefetched"]), (1, 1, 383),
+                         l.describe())
 
     def test_without_wp_async(self):
         """A build that acts as a kernel without WP_ASYNC or PAGEMAP_SCAN

@@ -5,30 +5,37 @@
  * with readahead = 4K each fault serves its own page: the trace's set is
  * exactly 384 pages, 256 of them written.
  *
- *   prefetch_touch mkfile PATH            a 4 MiB file of pattern 7
- *   prefetch_touch zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big]
+ *   prefetch_touch mkfile PATH [huge]     a 4 MiB (64 MiB) file of pattern 7
+ *   prefetch_touch zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big] [huge] [poison9]
  *     zero: anonymous memory (zeros); file: a private mapping of PATH;
  *     source: anonymous memory a `load` rule fills from PATH.
  *     fork: a child checks every touched page, writes some, and its parent
- *     sees its own; dontneed: MADV_DONTNEED of pages 128-383 (their next
+ *     sees its own; dontneed: MADV_DONTNEED of pages 128-383 (huge: 128 to
+ *     the end; their next
  *     touch reads zeros, the file's bytes for a file mapping); early: both
  *     right after mmap, while a prefetch may still be installing; keep: no
  *     munmap at the end (the pages are counted at exit); pause: 100 ms of
  *     other work between mmap and the first touch; big: the region is
- *     8 MiB (the same pages touched).
+ *     8 MiB (the same pages touched); huge: 64 MiB, the same pattern over
+ *     all of it (6144 pages touched, more than prefetch installs before
+ *     mmap returns: its helper installs the rest); poison9: page 9 is read through a
+ *     probe, which reports whether it raised SIGBUS (a poison rule's page).
  * Every touched page is checked whole, so a wrong byte anywhere shows. */
 #include <sys/wait.h>
 
 #include "file_util.h"
 
 #define NP 1024
+#define NP_HUGE 16384
 #define PG 4096
 #define DROP_FROM 128
 #define DROP_TO 384
 
 static int mode; /* 0 zero, 1 file, 2 source */
 static struct source src;
-static bool wrote[NP], dropped[NP];
+static size_t np = NP; /* pages of the region's pattern (huge: NP_HUGE) */
+static bool wrote[NP_HUGE], dropped[NP_HUGE];
+static bool poison9; /* page 9 is probed, not checked */
 
 static uint8_t base_byte(size_t i, size_t off)
 {
@@ -62,14 +69,20 @@ static void write_page(volatile uint8_t *p, size_t i)
 	wrote[i] = true;
 }
 
-static bool touched(size_t i) { return i % 8 == 1 || i % 8 == 3 || i % 8 == 5; }
+static bool touched(size_t i) { return (i % 8 == 1 || i % 8 == 3 || i % 8 == 5) && !(poison9 && i == 9); }
 
 /* The touches, in their order; true when every read was right. */
 static bool touch(volatile uint8_t *p)
 {
 	bool ok = true;
-	for (size_t k = 0; k < NP; k++) {
-		size_t i = k * 37 % NP;
+	for (size_t k = 0; k < np; k++) {
+		size_t i = k * 37 % np;
+		if (poison9 && i == 9) {
+			struct probe_result r = probe(p + 9 * PG, false, 0);
+			printf("page 9: %s\n", r.sig == SIGBUS && r.addr_in_page ? "SIGBUS" :
+			       r.sig ? sig_name(r.sig) : "read");
+			continue;
+		}
 		if (i % 8 == 1 || i % 8 == 5)
 			ok &= page_ok(p, i);
 		if (i % 8 == 3 || i % 8 == 5)
@@ -81,17 +94,20 @@ static bool touch(volatile uint8_t *p)
 static bool all_touched_ok(const volatile uint8_t *p)
 {
 	bool ok = true;
-	for (size_t i = 0; i < NP; i++)
+	for (size_t i = 0; i < np; i++)
 		if (touched(i))
 			ok &= page_ok(p, i);
 	return ok;
 }
 
+/* Pages 128-383 (huge: every page from 128 on, most of them still to be
+ * installed by the prefetch helper when it comes early). */
 static void drop(uint8_t *p)
 {
-	check(madvise(p + DROP_FROM * PG, (DROP_TO - DROP_FROM) * PG, MADV_DONTNEED) == 0,
-	      "MADV_DONTNEED of pages %d-%d", DROP_FROM, DROP_TO - 1);
-	for (size_t i = DROP_FROM; i < DROP_TO; i++) {
+	size_t to = np == NP ? DROP_TO : np;
+	check(madvise(p + DROP_FROM * PG, (to - DROP_FROM) * PG, MADV_DONTNEED) == 0,
+	      "MADV_DONTNEED of pages %d-%zu", DROP_FROM, to - 1);
+	for (size_t i = DROP_FROM; i < to; i++) {
 		dropped[i] = true;
 		wrote[i] = false;
 	}
@@ -102,7 +118,7 @@ static void forked(volatile uint8_t *p)
 	pid_t pid = lft_fork();
 	if (pid == 0) {
 		bool ok = all_touched_ok(p);
-		for (size_t i = 3; i < NP; i += 64)
+		for (size_t i = 3; i < np; i += 64)
 			p[i * PG + 100] = 0xEE; /* the child's own copy */
 		ok &= p[3 * PG + 100] == 0xEE;
 		_exit(ok ? 0 : 1);
@@ -115,7 +131,7 @@ static void forked(volatile uint8_t *p)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: prefetch_touch mkfile|zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big]\n");
+		fprintf(stderr, "usage: prefetch_touch mkfile|zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big] [huge] [poison9]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -123,7 +139,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "mkfile")) {
 		char path[4096], *slash = strrchr(argv[2], '/');
 		*slash = 0;
-		close(make_file(argv[2], slash + 1, NP * PG, 7, path, sizeof path));
+		size_t pages = argc > 3 && !strcmp(argv[3], "huge") ? NP_HUGE : NP;
+		close(make_file(argv[2], slash + 1, pages * PG, 7, path, sizeof path));
 		return 0;
 	}
 	mode = !strcmp(argv[1], "file") ? 1 : !strcmp(argv[1], "source") ? 2 : 0;
@@ -135,8 +152,11 @@ int main(int argc, char **argv)
 		do_drop |= !strcmp(argv[a], "dontneed");
 		keep |= !strcmp(argv[a], "keep");
 		pause |= !strcmp(argv[a], "pause");
+		poison9 |= !strcmp(argv[a], "poison9");
 		if (!strcmp(argv[a], "big"))
 			len = 2 * NP * PG;
+		if (!strcmp(argv[a], "huge"))
+			len = (np = NP_HUGE) * PG;
 	}
 	uint8_t *p;
 	if (mode == 1) {
