@@ -1,6 +1,6 @@
 /* `prefetch = PATH`: a region that an earlier run recorded (workset.c) is
- * installed ahead, by a helper of its own, in the order the earlier run
- * first made its pages present, so that the program finds them there.
+ * installed ahead, in the order the earlier run first made its pages
+ * present, so that the program finds them there.
  *
  * Matching.  A region taken (take.c) is the recorded one of its rule (by
  * name) and number when it has the same size, kind and fill, and for a
@@ -8,20 +8,23 @@
  * unchanged: device, inode, size and modification time.  Anything else is
  * served on demand, with an info line.  Each record serves one region.
  *
- * Installing.  The prefetch helper takes the queued regions one at a time
- * and installs their runs in chunks, each within a fill epoch (epochs.c)
- * and against a fresh copy of the region from the table, as a fault does:
- *  - a fault always goes first: before each chunk, while the userfaultfd
- *    holds a fault no worker has read yet, the helper yields;
+ * Installing.  The thread that takes the region installs its first
+ * TAKER_PAGES itself, before mmap returns: nobody else knows the address
+ * yet, so no fault can be waiting there.  The prefetch helper takes the
+ * rest, region after region, in chunks, each within a fill epoch
+ * (epochs.c) and against a fresh copy of the region from the table, as a
+ * fault does:
+ *  - faults go first: no lock a fault needs is held across an install,
+ *    and when faults were served since the last chunk the helper yields;
  *  - zeros: the pages the earlier run wrote as real pages (COPY of zeros),
  *    the others the shared zero page (ZEROPAGE); bytes of a file: read into
- *    the helper's own buffer, COPY (write-protected where the region's
- *    pages are, fill.c), never past the end of a file mapping's file;
+ *    a buffer of ours, COPY (write-protected where the region's pages are,
+ *    fill.c), never past the end of a file mapping's file;
  *  - every ioctl DONTWAKE, one WAKE per batch: a thread that faulted on a
  *    page of the batch meanwhile is woken (a worker that reads its fault
  *    later finds the page present, EEXIST, and wakes it too);
  *  - a page present already (a fault served it, the program wrote it) is
- *    skipped by the kernel (EEXIST): nothing the program did is undone;
+ *    never replaced (mincore skips it, the kernel refuses it: EEXIST);
  *  - a poison rule (`pages` or `file_pages`, never triggers: rules.c) skips
  *    every page it would poison; a bad page of a shared mapping is never
  *    installed.
@@ -307,6 +310,10 @@ static long install(const struct job *j, const struct lf_region *r, uintptr_t fr
 		src = buf;
 	}
 	long n = len ? lf_uffd_fill(op, from, len, src) : 0;
+	/* As fill.c: out of this CPU's LRU batch, where a drop of clean pages
+	 * from another CPU could not take them (filechange.c). */
+	if (n > 0 && r->tracked)
+		syscall(SYS_madvise, zeros, LF_PAGE, MADV_COLD);
 	if (n > 0) {
 		atomic_fetch_add_explicit(&rt->pages_prefetched, (uint64_t)n / LF_PAGE, memory_order_relaxed);
 		trace_run(j, from, (size_t)n, written);
