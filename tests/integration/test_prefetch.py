@@ -12,6 +12,7 @@ changed is served on demand.  A build that acts as a kernel without
 WP_ASYNC says so and still records the pages touched.  python3 run again
 with the trace of its first run faults far less, with the same output.
 """
+import json
 import os
 import struct
 import subprocess
@@ -39,6 +40,13 @@ def records(path):
         if t:
             out.append((t, flags, a16, a32, ts, u))
     return out
+
+
+def dumped(path, kind):
+    """The records of that kind as `lazyfault report --dump` prints them."""
+    r = subprocess.run([BUILD / "lazyfault", "report", "--dump", path], capture_output=True,
+                       text=True, timeout=120, check=True)
+    return [rec for rec in map(json.loads, r.stdout.splitlines()) if rec["type"] == kind]
 
 
 def pages_of(path):
@@ -96,6 +104,9 @@ class PrefetchTest(LFTestCase):
                     self.assertEqual(list(present), [1], l.describe())
                     self.assertEqual(present[1], TOUCHED)
                     self.assertEqual(written.get(1), WRITTEN)
+                    shown = {p for rec in dumped(t, "written") for first, n in rec["runs"]
+                             for p in range(first, first + n)}
+                    self.assertEqual(shown, WRITTEN, "lazyfault report --dump")
 
     def test_prefetched_run_reads_the_same_bytes(self):
         """Run again with the first run's trace: every touched page comes
@@ -161,6 +172,9 @@ class PrefetchTest(LFTestCase):
         r = l.rule("r")
         self.assertEqual((r["faults"], r["pages_prefetched"]), (0, 384), l.describe())
         self.assertEqual(pages_of(third)[2][1], TOUCHED)
+        shown = dumped(third, "prefetch")
+        self.assertEqual(sum(rec["pages"] for rec in shown), 384)
+        self.assertEqual(sum(rec["pages"] for rec in shown if rec["written"]), 256)
 
     def test_changed_file_is_served_on_demand(self):
         """A file (a file mapping's, or a source) touched since the record:
