@@ -7,14 +7,14 @@
  * it did; written.c adds the pages the run wrote (LF_TRACE_WRITTEN).  One
  * file, one format, and `lazyfault report` shows what a prefetch will do.
  *
- * A region's working set is every page its faults made present (the
- * faulting page and the window served with it: a page the window brought
- * in was never asked for again, so whether it was touched is unknown, and
- * a later run that lacked it would fault there; but in memory of zeros a
- * fault out of a stream gives the rest of its window the shared zero page,
- * and only its own page is kept), and the pages an earlier prefetch
- * installed, each once, in the order first made present; split into runs
- * of pages all written or all read only.
+ * A region's working set is the page of each of its faults, the windows of
+ * its sequential streams (and the window that began each: a page a stream
+ * brought in was never asked for again, so whether it was touched is not
+ * known, and a later run that lacked it would fault there), the pages it
+ * wrote, and the pages an earlier prefetch installed; each once, in the
+ * order first made present, split into runs of pages all written or all
+ * read only.  (The rest of a window served to a random access is left out:
+ * see fault().)
  *
  * Read once, at initialisation, in the thread that initialises (it may
  * allocate: qsort); the result lives in mappings of the library's own.
@@ -53,6 +53,7 @@ struct building {
 	struct lf_ws_region *out;
 	uint8_t *touched, *written;    /* a bit per page */
 	uint64_t pages;
+	uint64_t pend_first, pend_pages; /* the last window out of a stream */
 };
 /* A range made present, in record order (region, first page, pages). */
 struct seen {
@@ -128,13 +129,28 @@ static void written(struct reader *rd, uint64_t id, uint64_t first, uint64_t pag
 		set_bit(b->written, i);
 }
 
-/* A fault out of a stream in memory of zeros mapped the shared zero page
- * around its own page: worth an ioctl each to install again, and nothing
- * the fault would not give. */
-static bool window_of_zeros(struct reader *rd, const struct lf_trace_rec *r)
+/* A fault: its own page; and the window served with it if the access was
+ * sequential: a stream's window, and the window before the stream's first
+ * fault (the one that began it).  A window out of a stream stays out: the
+ * program asked for one page of it (a random access), and the rest would
+ * cost a copy each (file bytes) or an ioctl each (the zero page) for
+ * nothing the fault would not give again. */
+static void fault(struct reader *rd, const struct lf_trace_rec *r)
 {
 	struct building *b = region_of(rd, r->u[0]);
-	return b && b->out->src == LF_SRC_ZERO && !(r->flags & LF_TRACE_STREAM);
+	if (!b)
+		return;
+	uint64_t first = r->u[2] - (r->u[1] - r->u[3]) / LF_PAGE, pages = r->u[4] / LF_PAGE;
+	if (!(r->flags & LF_TRACE_STREAM)) {
+		present(rd, r->u[0], r->u[2], 1);
+		b->pend_first = first;
+		b->pend_pages = pages;
+		return;
+	}
+	if (b->pend_pages)
+		present(rd, r->u[0], b->pend_first, b->pend_pages);
+	b->pend_pages = 0;
+	present(rd, r->u[0], first, pages);
 }
 
 static int by_rule_number(const void *a, const void *b)
@@ -308,10 +324,8 @@ bool lf_ws_read(const char *path, struct lf_ws *ws, char *why, size_t whylen)
 	}
 	for (uint64_t i = 0; ok && i < rd.n; i++) {
 		const struct lf_trace_rec *r = &rd.rec[i];
-		if (r->type == LF_TRACE_FAULT && r->u[4] && !window_of_zeros(&rd, r))
-			present(&rd, r->u[0], r->u[2] - (r->u[1] - r->u[3]) / LF_PAGE, r->u[4] / LF_PAGE);
-		else if (r->type == LF_TRACE_FAULT) /* its own page */
-			present(&rd, r->u[0], r->u[2], 1);
+		if (r->type == LF_TRACE_FAULT)
+			fault(&rd, r);
 		else if (r->type == LF_TRACE_PREFETCH)
 			present(&rd, r->u[0], r->u[1], r->u[2]);
 		else if (r->type == LF_TRACE_WRITTEN) /* pages written without a fault, too */
