@@ -20,6 +20,7 @@
 #include "blocks.h"
 #include "filemap.h"
 #include "lf.h"
+#include "record.h"
 #include "signals.h"
 #include "trace.h"
 
@@ -75,6 +76,7 @@ static void child(void)
 	lf_trace_fork_child();
 	lf_server_fork_child();
 	lf_sigbus_fork_child();
+	lf_prefetch_fork_child(); /* the record is the parent's; its helper is not here */
 	/* The watch's descriptors act on the parent's: closed before any
 	 * region leaves the table (a watch removed through the parent's
 	 * inotify instance would be the parent's). */

@@ -156,6 +156,8 @@ struct lf_rule_rt {
 	_Atomic uint64_t handoffs, bytes_handed_off;
 	_Atomic uint64_t fault_ns_total;        /* the sum of the service times */
 	_Atomic uint64_t read_errors, reads_cut; /* io_error: reads failed, reads cut short */
+	_Atomic uint64_t pages_written, pages_read_only; /* written.c: found as they left */
+	_Atomic uint64_t pages_prefetched;      /* prefetch.c: installed ahead */
 	_Atomic uint64_t lat_hist[64 * 8];
 	/* poison decisions (poison.c), fail decisions (fail.c), under
 	 * `poison_lock`, as are the rule's fields that control.c changes */
@@ -188,9 +190,7 @@ static inline bool lf_is_on(void)
 {
 	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON;
 }
-/* The kernel cannot fill a page for a system call (EFAULT), so the wrappers
- * fill first: user-mode-only mode, or serve = signal (signals.h). */
-extern bool lf_serve_by_signal;
+extern bool lf_serve_by_signal; /* signals.h: the kernel cannot fill for system calls either */
 static inline bool lf_user_mode(void)
 {
 	return lf_is_on() && (lf.mode == LF_MODE_USER || lf_serve_by_signal);
@@ -263,6 +263,10 @@ struct lf_region {
 	 * its pages loaded write-protected: the kernel records the ones the
 	 * program writes (filechange.c). */
 	uint8_t tracked;
+	/* Registered for write-protect faults too, its pages installed
+	 * write-protected (all of a tracked region's): the kernel records the
+	 * ones the program writes, counted when they leave (written.c). */
+	uint8_t wp;
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
@@ -274,7 +278,7 @@ struct lf_region {
 /* How the region's range is registered with the userfaultfd. */
 static inline enum lf_reg lf_region_reg(const struct lf_region *r)
 {
-	return r->src == LF_SRC_SHMEM ? LF_REG_MINOR : r->tracked ? LF_REG_MISSING_WP : LF_REG_MISSING;
+	return r->src == LF_SRC_SHMEM ? LF_REG_MINOR : r->wp ? LF_REG_MISSING_WP : LF_REG_MISSING;
 }
 
 /* The fork advice a region was given (madvise), as the kernel keeps it in
@@ -365,9 +369,6 @@ void lf_fill_init(void);
 void *lf_fill_new_bounce(void);
 void lf_fill_fork_child(void);          /* the inherited buffers are free */
 void lf_fill_thread_init(void *bounce_buffer);
-void *lf_fill_swap_bounce(void *bounce_buffer); /* this thread's; returns the one it had */
-bool lf_fill_rules_load(void);          /* some rule loads file bytes */
-extern __thread unsigned long lf_fill_installs; /* fills of this thread that installed pages */
 
 /* ---- poison.c: which pages are poisoned, and poisoning one ---------- */
 bool lf_poison_page_listed(const struct lf_rule *r, uint64_t index, uint64_t last);

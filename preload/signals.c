@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "record.h"
 #include "signals.h"
 #include "trace.h"
 
@@ -108,6 +109,7 @@ static void change_end(const sigset_t *old)
 static void die(int sig, siginfo_t *si, ucontext_t *uc)
 {
 	lf_crash_record(sig, si, uc);
+	lf_written_end(); /* no thread holds the table lock in a handler: it blocks signals */
 	lf_trace_end(sig, (uintptr_t)si->si_addr, si->si_code);
 	lf_stats_write();
 	struct sigaction dfl;

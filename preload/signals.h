@@ -91,6 +91,11 @@ void lf_sigmask_park(const siginfo_t *info, void *uctx);
 extern __thread bool lf_sigbus_parked;
 void lf_sigmask_unpark_check(void);
 
+/* ---- fill.c, for sigbus.c -------------------------------------------- */
+void *lf_fill_swap_bounce(void *bounce_buffer); /* this thread's; returns the one it had */
+bool lf_fill_rules_load(void);                  /* some rule loads file bytes */
+extern __thread unsigned long lf_fill_installs; /* fills of this thread that installed pages */
+
 /* ---- sigbus.c ------------------------------------------------------- */
 /* The fault at info->si_addr is ours (a registered page of a region not
  * yet filled, nor poisoned by us): served, true; else false. */

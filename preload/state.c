@@ -26,6 +26,7 @@
 #include "rule_keys.h"
 #include "signals.h"
 #include "control.h"
+#include "record.h"
 #include "trace.h"
 #include "tree.h"
 #include "uffd_compat.h"
@@ -215,6 +216,7 @@ static void do_init(void)
 	}
 	char why[1024];
 	lf.uffd = lf_uffd_open(&lf.mode, &lf.features, why, sizeof why);
+	lf_prefetch_load(); /* first: the trace about to open may be the file it reads */
 	lf_trace_open();
 	lf_exitpath_init();
 	if (lf.uffd < 0) {
