@@ -240,8 +240,24 @@ LF_API int sigblock(int mask) { return bsd(SIG_BLOCK, mask); }
 LF_API int sigsetmask(int mask) { return bsd(SIG_SETMASK, mask); }
 LF_API int siggetmask(void) { return bsd(SIG_BLOCK, 0); }
 
-/* While it waits, the thread's view is the mask given; SIGBUS stays out
- * of the kernel's, but for a parked one that must stay pending. */
+bool lf_sigmask_wait_begin(const sigset_t *mask, sigset_t *out, uintptr_t sp)
+{
+	bool was = lf_sigmask_bus_blocked(sp);
+	*out = *mask;
+	bus_blocked = sigismember(out, SIGBUS);
+	if (!(lf_sigbus_parked && bus_blocked))
+		sigdelset(out, SIGBUS);
+	return was;
+}
+
+void lf_sigmask_wait_end(bool was)
+{
+	int e = errno;
+	bus_blocked = was;
+	lf_sigmask_unpark_check();
+	errno = e;
+}
+
 typedef int (*sigsuspend_fn)(const sigset_t *);
 static void *_Atomic next_sigsuspend;
 
@@ -250,16 +266,10 @@ LF_API int sigsuspend(const sigset_t *mask)
 	sigsuspend_fn next = (sigsuspend_fn)lf_next(&next_sigsuspend, "sigsuspend");
 	if (!lf_serve_by_signal || lf_busy)
 		return next(mask);
-	sigset_t s = *mask;
-	bool was = lf_sigmask_bus_blocked(CALLER_SP);
-	bus_blocked = sigismember(&s, SIGBUS);
-	if (!(lf_sigbus_parked && bus_blocked))
-		sigdelset(&s, SIGBUS);
+	sigset_t s;
+	bool was = lf_sigmask_wait_begin(mask, &s, CALLER_SP);
 	int rc = next(&s);
-	int e = errno;
-	bus_blocked = was;
-	lf_sigmask_unpark_check();
-	errno = e;
+	lf_sigmask_wait_end(was);
 	return rc;
 }
 

@@ -84,6 +84,12 @@ void lf_sigmask_adopt(void);
  * SA_NODEFER), SIGBUS kept out of the real mask.  leave: it returned. */
 void lf_sigmask_handler_enter(const sigset_t *add, bool bus_too, void *uctx);
 void lf_sigmask_handler_leave(void *uctx);
+/* A call that waits with a mask of the program's (sigsuspend, ppoll...):
+ * the thread's view is that mask while it waits, the kernel gets it
+ * without SIGBUS (but for a parked one, which stays pending); *out is what
+ * to give the kernel; end puts the view back, given what begin returned. */
+bool lf_sigmask_wait_begin(const sigset_t *mask, sigset_t *out, uintptr_t sp);
+void lf_sigmask_wait_end(bool was);
 /* An asynchronous SIGBUS the program blocks: queued again to this thread
  * and blocked for real until the program takes it or unblocks SIGBUS. */
 void lf_sigmask_park(const siginfo_t *info, void *uctx);

@@ -5,7 +5,8 @@ the library's (a poisoned page above all), with the flags it gave
 (SA_RESETHAND, SA_NODEFER, SA_ONSTACK, its sa_mask); SIG_IGN and a blocked
 SIGBUS behave as the kernel makes them (a synchronous SIGBUS kills, a
 kill(SIGBUS) is dropped or stays pending for sigtimedwait and signalfd);
-fork and exec keep their meaning; many threads fault at once (README,
+fork and exec keep their meaning; a handler that runs while ppoll waits
+with SIGBUS in its mask is served; many threads fault at once (README,
 "Signal mode"; lazyfault.ini(5), serve).
 
 tests/progs/sigplay.c runs one case per test and checks what the program
@@ -106,6 +107,12 @@ class SignalModeTest(LFTestCase):
         l = self.play("threads", poisoned=0)
         z = l.rule("z")
         self.assertEqual(z["pages_zeroed"] >= 1024, True, z)
+
+    def test_handler_during_ppoll_with_sigbus_in_its_mask(self):
+        n, l = self.both([prog("sigplay"), "ppoll"], RULES, env=SIGNAL)
+        self.assertIn("ok: a served page touched in the handler reads zeros", l.stdout)
+        self.assertEqual(l.stats[l.pid]["serve"], "signal", l.describe())
+        self.assertServed(l, "z", zeroed=True)
 
     def test_run_serve_option(self):
         """`lazyfault run --serve=signal` asks for signal mode over the rule

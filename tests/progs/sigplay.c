@@ -30,12 +30,16 @@
  *   exec       SIG_IGN for SIGBUS and a blocked SIGBUS and SIGUSR2 go on
  *              through execve, a handler becomes SIG_DFL (exec_child)
  *   threads    8 threads, half of them blocking SIGBUS, fault at once
+ *   ppoll      a handler that runs while ppoll waits with SIGBUS in its mask
+ *              touches a served page (and sees SIGBUS blocked)
  */
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "lftest.h"
@@ -381,6 +385,35 @@ static void case_threads(void)
 	check(ok, "every page holds what its thread wrote");
 }
 
+static volatile bool alarm_touch_ok, alarm_bus_blocked, alarm_ran;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_ran = true;
+	alarm_bus_blocked = blocked_now(SIGBUS);
+	volatile char *z = Z + (ZPAGES - 2) * pg; /* untouched: served here */
+	alarm_touch_ok = *z == 0;
+}
+
+static void case_ppoll(void)
+{
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigaction(SIGALRM, &sa, NULL);
+	sigset_t wait_mask;
+	sigemptyset(&wait_mask);
+	sigaddset(&wait_mask, SIGBUS);
+	struct itimerval it = {.it_value = {0, 50000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	struct timespec ts = {5, 0};
+	int rc = ppoll(NULL, 0, &ts, &wait_mask);
+	check(rc == -1 && errno == EINTR && alarm_ran, "ppoll is interrupted by the handler");
+	check(alarm_bus_blocked, "in the handler, SIGBUS is blocked as ppoll's mask says");
+	check(alarm_touch_ok, "a served page touched in the handler reads zeros");
+	check(!blocked_now(SIGBUS), "after ppoll SIGBUS is not blocked");
+	touch_z(0, 32, "after ppoll");
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -410,6 +443,8 @@ int main(int argc, char **argv)
 		exec_child();
 	else if (!strcmp(c, "threads"))
 		case_threads();
+	else if (!strcmp(c, "ppoll"))
+		case_ppoll();
 	else
 		die("unknown case");
 	return finish("sigplay");
