@@ -16,6 +16,7 @@
 
 #include <sys/syscall.h>
 
+#include "invisible.h"
 #include "lf.h"
 #include "uffd_compat.h"
 
@@ -176,8 +177,10 @@ int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 	pthread_attr_setstacksize(&attr, 256 << 10);
 	pthread_t t;
 	int e = pthread_create(&t, &attr, fn, arg);
-	if (!e)
+	if (!e) {
+		lf_thread_uncount(); /* the program's last pthread_exit ends it */
 		pthread_setname_np(t, name);
+	}
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	lf_busy--;

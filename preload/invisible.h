@@ -1,0 +1,21 @@
+/* What keeps the library invisible to the program: its threads not counted
+ * by glibc (uncount.c), its descriptors high and close-on-exec (fdplace.c),
+ * nothing done in a vfork child (vfork.c), the buffers the kernel writes
+ * outside any system call filled first in user-mode-only mode
+ * (wrap_stack.c). */
+#ifndef LF_INVISIBLE_H
+#define LF_INVISIBLE_H
+
+#include <stdbool.h>
+
+/* uncount.c: take the thread pthread_create just started off glibc's count
+ * of threads, so that the program's last pthread_exit ends the process. */
+void lf_thread_uncount(void);
+
+/* fdplace.c: move a descriptor the library opened to a high number (below
+ * RLIMIT_NOFILE, away from those a program uses), close-on-exec; the low one
+ * is closed.  Returns the new number, or fd itself when it cannot move
+ * (fd < 0 returned as is). */
+int lf_fd_place(int fd);
+
+#endif
