@@ -17,5 +17,11 @@ void lf_thread_uncount(void);
  * is closed.  Returns the new number, or fd itself when it cannot move
  * (fd < 0 returned as is). */
 int lf_fd_place(int fd);
+/* A close-on-exec duplicate of fd placed so, or -1 with errno. */
+int lf_fd_dup(int fd);
+
+/* wrap_fd.c: fd is one of the library's (the program's calls on it are
+ * ours to answer). */
+bool lf_fd_is_ours(int fd);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "badpages.h"
 #include "filemap.h"
+#include "invisible.h"
 #include "lf.h"
 #include "control.h"
 
@@ -28,10 +29,12 @@ static bool is_ours(int fd)
 	return false;
 }
 
+bool lf_fd_is_ours(int fd) { return is_ours(fd); }
+
 /* Move one of our descriptors off `fd` before the program takes it. */
 static void move_ours(int fd)
 {
-	int to = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	int to = lf_fd_dup(fd);
 	if (to < 0)
 		return;
 	if (fd == lf.uffd)
