@@ -24,4 +24,10 @@ int lf_fd_dup(int fd);
  * ours to answer). */
 bool lf_fd_is_ours(int fd);
 
+/* vfork.c: the library's state belongs to this process (initialisation, the
+ * fork handler's child); true in a vfork child (or a raw clone's), which
+ * must take no region and start no thread. */
+void lf_vfork_owner_here(void);
+bool lf_in_vfork_child(void);
+
 #endif

@@ -167,6 +167,8 @@ static void *worker(void *arg)
 
 int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 {
+	if (lf_in_vfork_child())
+		return EAGAIN; /* its thread would die with the child: vfork.c */
 	sigset_t all, old;
 	sigfillset(&all);
 	lf_busy++; /* what pthread_create allocates goes straight to glibc */

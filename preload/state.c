@@ -159,6 +159,7 @@ static void do_init(void)
 		return;
 	}
 	lf_stats_start();
+	lf_vfork_owner_here();
 	char err[1024]; /* a log line holds no more */
 	if (load_rules(path, err, sizeof err) < 0) {
 		/* on_error cannot be known from a file that does not parse:

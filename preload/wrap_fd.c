@@ -104,7 +104,7 @@ LF_API int close_range(unsigned first, unsigned last, int flags)
 		lf_badfd_forget(first, last);
 	if (lf_busy || !lf_is_on())
 		return (int)syscall(SYS_close_range, first, last, flags);
-	/* Ours are few and low: look only up to the highest one. */
+	/* Ours are few (high: fdplace.c): look only up to the highest one. */
 	int top = lf.uffd > lf_log_fd() ? lf.uffd : lf_log_fd();
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd > top)

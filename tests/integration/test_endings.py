@@ -52,6 +52,13 @@ class EndingsTest(LFTestCase):
         n, l = self.run_mode("vfork")
         self.assertAllChecksPassed(l, "endings")
 
+    def test_vfork_child_before_any_region(self):
+        """A vfork child that maps and faults before its parent took any
+        region must start no helper: one would die with the child, and the
+        parent's next fault would wait for ever."""
+        n, l = self.run_mode("vfork-first")
+        self.assertAllChecksPassed(l, "endings")
+
     def test_cpython_join_in_forked_from_thread(self):
         """CPython's own test: forks from a worker thread, which in the child
         ends with pthread_exit; its parent waits for the child."""

@@ -10,6 +10,9 @@
  *   endings exit-race     exit(3) while four threads fault
  *   endings kill-fault    a child killed (SIGKILL) while it faults
  *   endings vfork         a vfork child faults, then execs
+ *   endings vfork-first   a vfork child maps and faults before its parent
+ *                         has any region: it must start no helper of the
+ *                         parent's (exec or _exit would end that helper)
  *
  * Each prints its checks; a process the library keeps alive makes the
  * test's timeout, or the watchdog here, fire. */
@@ -174,6 +177,26 @@ static int do_vfork(void)
 	return finish("endings");
 }
 
+static int vfork_first(void)
+{
+	pid_t pid = vfork();
+	if (pid == 0)
+		_exit(touch() ? 5 : 6);
+	int st = wait_for(pid, 10);
+	check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 5,
+	      "a vfork child that maps, faults and _exits ends, status 5");
+	pid = vfork();
+	if (pid == 0)
+		execl(self, self, "vfork-exec", (char *)NULL), _exit(127);
+	st = wait_for(pid, 10);
+	check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the vfork child's exec ends, status 0");
+	check(touch(), "the parent's memory after the vfork children reads zeros, then its bytes");
+	pthread_t t;
+	pthread_create(&t, NULL, last_thread, NULL);
+	pthread_join(t, NULL);
+	return finish("endings");
+}
+
 int main(int argc, char **argv)
 {
 	self = argv[0];
@@ -197,6 +220,8 @@ int main(int argc, char **argv)
 		return kill_fault();
 	if (!strcmp(m, "vfork"))
 		return do_vfork();
-	fprintf(stderr, "usage: endings main-exit|fork-thread|exec-thread|exit-race|kill-fault|vfork\n");
+	if (!strcmp(m, "vfork-first"))
+		return vfork_first();
+	fprintf(stderr, "usage: endings main-exit|fork-thread|exec-thread|exit-race|kill-fault|vfork|vfork-first\n");
 	return 2;
 }
