@@ -31,9 +31,14 @@ static bool is_ours(int fd)
 
 bool lf_fd_is_ours(int fd) { return is_ours(fd); }
 
-/* Move one of our descriptors off `fd` before the program takes it. */
+/* Move one of our descriptors off `fd` before the program takes it.  Not
+ * in a vfork child (CPython's subprocess dup2s there): its descriptor table
+ * is its own but the library's state is its parent's, whose numbers must
+ * not change; the child's copy of ours may go, it execs or exits anyway. */
 static void move_ours(int fd)
 {
+	if (lf_in_vfork_child())
+		return;
 	int to = lf_fd_dup(fd);
 	if (to < 0)
 		return;

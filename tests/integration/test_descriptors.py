@@ -40,6 +40,16 @@ class DescriptorsTest(LFTestCase):
         self.assertEqual(len(daemon), 1, l.describe())
         self.assertServed(l, "big", pid=daemon[0], zeroed=True)
 
+    def test_vfork_child_dup2_onto_ours(self):
+        """A vfork child (CPython's subprocess is one) dup2s onto the
+        library's descriptors: its table is its own, the library's state is
+        its parent's, whose numbers must not move (the helpers would read a
+        closed descriptor and the parent's next fault would wait for ever)."""
+        n, l = self.both([prog("fdlist"), "vfork-dup2"], ZERO_RULES, timeout=30)
+        self.assertAllChecksPassed(l, "fdlist")
+        self.assertServed(l, "big", zeroed=True, min_faults=2)
+        self.assertNoLibErrors(l)
+
     def test_cpython_pass_fds(self):
         if not os.path.exists("/usr/lib/python3.11/test/test_subprocess.py"):
             self.skipTest("libpython3.11-testsuite is not installed")

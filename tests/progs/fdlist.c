@@ -8,8 +8,14 @@
  *                        new program must see 0, 1, 2 and the write end only
  *   fdlist daemon FILE   double fork; the grandchild closes every descriptor,
  *                        opens /dev/null three times (0, 1, 2 expected) and
- *                        a file (3), lists what is open into FILE and ends */
+ *                        a file (3), lists what is open into FILE and ends
+ *   fdlist vfork-dup2    a vfork child dup2s onto every descriptor
+ *                        /proc/self/fd shows (the library's among them) and
+ *                        exits; the parent then touches memory it mapped
+ *                        before, and new memory */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -110,6 +116,38 @@ static int do_daemon(const char *out)
 	return finish("fdlist");
 }
 
+static int vfork_dup2(void)
+{
+	unsigned char *half = mmap(NULL, 2 * AREA, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (half == MAP_FAILED)
+		return perror("mmap"), 2;
+	half[0] = 1; /* the library's descriptors are open now */
+	int fds[256], n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < 256)
+		if (e->d_name[0] != '.' && atoi(e->d_name) > 2 && atoi(e->d_name) != dirfd(d))
+			fds[n++] = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	pid_t pid = vfork();
+	if (pid == 0) {
+		for (int i = 0; i < n; i++)
+			dup2(0, fds[i]);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the vfork child ends");
+	bool ok = half[0] == 1;
+	for (size_t i = 4096; i < 2 * AREA; i += 4096)
+		ok &= half[i] == 0;
+	check(ok, "memory mapped before the vfork reads right after it");
+	check(touch(), "memory mapped after the vfork reads zeros");
+	return finish("fdlist");
+}
+
 int main(int argc, char **argv)
 {
 	alarm(60);
@@ -118,8 +156,10 @@ int main(int argc, char **argv)
 		return do_list();
 	if (!strcmp(m, "exec"))
 		return do_exec(argv[0]);
+	if (!strcmp(m, "vfork-dup2"))
+		return vfork_dup2();
 	if (!strcmp(m, "daemon") && argc > 2)
 		return do_daemon(argv[2]);
-	fprintf(stderr, "usage: fdlist list|exec|daemon FILE\n");
+	fprintf(stderr, "usage: fdlist list|exec|daemon FILE|vfork-dup2\n");
 	return 2;
 }
