@@ -4,32 +4,35 @@ libpython3.11-testsuite) natively and under the library, module by module;
 every test that passes natively must pass under the library.  Too slow for
 `make test`.  Usage: cpython_suite.py LIBRARY [MODULE...]"""
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 PYTHON = "/usr/bin/python3.11"  # Debian's: /usr/bin/python3 may be another on PATH
 MODULES = ["test_threading", "test_subprocess", "test_os", "test_signal", "test_mmap",
            "test_multiprocessing_fork"]
 RULES = "[zero]\nmatch = anon\nmin_size = 64K\naction = zero\n\n" \
         "[big]\nmatch = malloc\nmin_size = 128K\naction = zero\n"
-# "test_x (test.mod.Class.test_x) ... ok", the docstring maybe on a line of
-# its own before the dots, the library's warn lines maybe between the dots
-# and the result.
-RESULT = re.compile(r"^(test\w+) \(([\w.]+)\)(?:\n.*?)? \.\.\. "
-                    r"(?:[^\n]*lazyfault\[\d+\][^\n]*\n)*(ok|FAIL|ERROR|skipped|expected failure)",
-                    re.M)
 
 
-def run(module, env, tmp):
+def run(module, env, tmp, name, only=None):
+    """Runs one module; returns {test id: "ok" | "failure" | "error" |
+    "skipped"} from regrtest's JUnit file, and the time taken."""
+    xml = os.path.join(tmp, name + ".xml")
     t0 = time.time()
-    p = subprocess.run([PYTHON, "-m", "test", "-v", module], env=env, cwd=tmp,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1800)
-    out = p.stdout.decode(errors="replace")
-    return {c if c.endswith(t) else f"{c}.{t}": r for t, c, r in RESULT.findall(out)}, \
-        time.time() - t0, out
+    subprocess.run([PYTHON, "-m", "test", "--junit-xml", xml, module]
+                   + (["-m", only.rsplit(".", 1)[1]] if only else []), env=env, cwd=tmp,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
+    took = time.time() - t0
+    if not os.path.exists(xml):
+        return {}, took
+    results = {}
+    for case in ET.parse(xml).iter("testcase"):
+        kids = [c.tag for c in case if c.tag in ("failure", "error", "skipped")]
+        results[case.get("name")] = kids[0] if kids else "ok"
+    return results, took
 
 
 def main():
@@ -42,17 +45,21 @@ def main():
             with open(rules, "w") as f:
                 f.write(RULES)
             base = {k: v for k, v in os.environ.items() if not k.startswith("LAZYFAULT")}
-            native, tn, _ = run(m, base, tmp)
+            native, tn = run(m, base, tmp, "native")
             env = dict(base, LD_PRELOAD=lib, LAZYFAULT_RULES=rules,
                        LAZYFAULT_STATS=os.path.join(tmp, "stats.%p.json"))
-            under, tl, out = run(m, env, tmp)
+            under, tl = run(m, env, tmp, "lib")
             stats = [n for n in os.listdir(tmp) if n.startswith("stats.")]
             lost = sorted(t for t, r in native.items() if r == "ok" and under.get(t) != "ok")
             print(f"{m}: {sum(r == 'ok' for r in native.values())} pass natively ({tn:.0f} s), "
                   f"{sum(r == 'ok' for r in under.values())} under the library ({tl:.0f} s, "
                   f"{len(stats)} processes left statistics); lost: {len(lost)}")
             for t in lost:
-                print(f"  {t}: {under.get(t, 'not run')}")
+                # Again alone: a test that fails only among the others is
+                # order- or load-dependent, and still counted.
+                alone, _ = run(m, env, tmp, "alone", only=t)
+                print(f"  {t}: {under.get(t, 'not run')}; alone under the library: "
+                      f"{alone.get(t, 'not run')}")
             if not stats or not native:
                 print(f"  {m}: nothing ran, or no statistics")
                 bad += 1
