@@ -59,6 +59,12 @@ class EndingsTest(LFTestCase):
         n, l = self.run_mode("vfork-first")
         self.assertAllChecksPassed(l, "endings")
 
+    def test_vfork_child_resets_a_signal(self):
+        """A vfork child's sigaction is its own: the library's record of its
+        handlers is the parent's, and must not change there."""
+        n, l = self.run_mode("vfork-signal")
+        self.assertAllChecksPassed(l, "endings")
+
     def test_cpython_join_in_forked_from_thread(self):
         """CPython's own test: forks from a worker thread, which in the child
         ends with pthread_exit; its parent waits for the child."""

@@ -13,6 +13,10 @@
  *   endings vfork-first   a vfork child maps and faults before its parent
  *                         has any region: it must start no helper of the
  *                         parent's (exec or _exit would end that helper)
+ *   endings vfork-signal  the parent ignores SIGPIPE; two vfork children
+ *                         each reset it to the default and exec: each new
+ *                         program must find the default (CPython's
+ *                         subprocess restore_signals)
  *
  * Each prints its checks; a process the library keeps alive makes the
  * test's timeout, or the watchdog here, fire. */
@@ -197,6 +201,27 @@ static int vfork_first(void)
 	return finish("endings");
 }
 
+static int vfork_signal(void)
+{
+	check(touch(), "the parent's memory reads zeros, then its bytes");
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = vfork();
+		if (pid == 0) {
+			signal(SIGPIPE, SIG_DFL);
+			execl(self, self, "sigpipe-default", (char *)NULL);
+			_exit(127);
+		}
+		int st = wait_for(pid, 10);
+		check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "vfork child %d: SIGPIPE reset to the default before exec is the default after", i + 1);
+	}
+	struct sigaction sa;
+	sigaction(SIGPIPE, NULL, &sa);
+	check(sa.sa_handler == SIG_IGN, "the parent still ignores SIGPIPE");
+	return finish("endings");
+}
+
 int main(int argc, char **argv)
 {
 	self = argv[0];
@@ -220,8 +245,15 @@ int main(int argc, char **argv)
 		return kill_fault();
 	if (!strcmp(m, "vfork"))
 		return do_vfork();
+	if (!strcmp(m, "vfork-signal"))
+		return vfork_signal();
+	if (!strcmp(m, "sigpipe-default")) {
+		struct sigaction sa;
+		sigaction(SIGPIPE, NULL, &sa);
+		return sa.sa_handler == SIG_DFL ? 0 : 1;
+	}
 	if (!strcmp(m, "vfork-first"))
 		return vfork_first();
-	fprintf(stderr, "usage: endings main-exit|fork-thread|exec-thread|exit-race|kill-fault|vfork|vfork-first\n");
+	fprintf(stderr, "usage: endings main-exit|fork-thread|exec-thread|exit-race|kill-fault|vfork|vfork-first|vfork-signal\n");
 	return 2;
 }
