@@ -51,6 +51,11 @@ class EndingsTest(LFTestCase):
     def test_vfork(self):
         n, l = self.run_mode("vfork")
         self.assertAllChecksPassed(l, "endings")
+        # The exec'd child writes its own statistics; the one that _exits
+        # without exec writes none: its figures are its parent's.
+        kids = l.child_pids()
+        self.assertEqual(len(kids), 1, l.describe())
+        self.assertEqual(l.stats[kids[0]]["argv"][1:], ["vfork-exec"])
 
     def test_vfork_child_before_any_region(self):
         """A vfork child that maps and faults before its parent took any
