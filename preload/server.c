@@ -16,6 +16,7 @@
 
 #include <sys/syscall.h>
 
+#include "invisible.h"
 #include "lf.h"
 #include "signals.h"
 #include "uffd_compat.h"
@@ -167,6 +168,8 @@ static void *worker(void *arg)
 
 int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 {
+	if (lf_in_vfork_child())
+		return EAGAIN; /* its thread would die with the child: vfork.c */
 	sigset_t all, old;
 	sigfillset(&all);
 	lf_busy++; /* what pthread_create allocates goes straight to glibc */
@@ -177,8 +180,10 @@ int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 	pthread_attr_setstacksize(&attr, 256 << 10);
 	pthread_t t;
 	int e = pthread_create(&t, &attr, fn, arg);
-	if (!e)
+	if (!e) {
+		lf_thread_uncount(); /* the program's last pthread_exit ends it */
 		pthread_setname_np(t, name);
+	}
 	pthread_attr_destroy(&attr);
 	lf_real_sigmask(SIG_SETMASK, &old, NULL);
 	lf_busy--;

@@ -21,6 +21,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "invisible.h"
 #include "lf.h"
 #include "signals.h"
 
@@ -161,7 +162,8 @@ void lf_sigmask_adopt(void)
  * rest goes to the kernel. */
 static int change(int how, const sigset_t *set, sigset_t *old, uintptr_t sp)
 {
-	if (!lf_serve_by_signal || lf_busy)
+	/* A vfork child's mask is its own, its TLS its parent's thread's. */
+	if (!lf_serve_by_signal || lf_busy || lf_in_vfork_child())
 		return lf_real_sigmask(how, set, old);
 	if (set && how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) {
 		errno = EINVAL;

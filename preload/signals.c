@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "invisible.h"
 #include "lf.h"
 #include "record.h"
 #include "signals.h"
@@ -203,6 +204,10 @@ LF_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 		a = *act; /* touched here, outside the section */
 		k = for_kernel(&a);
 	}
+	/* A vfork child's handlers are its own, but the view is its parent's
+	 * (vfork.c; the memory is one): its changes go to the kernel alone. */
+	if (lf_in_vfork_child())
+		return lf_real_sigaction(sig, act ? &k : NULL, old);
 	int rc = 0;
 	sigset_t mask;
 	change_begin(&mask);
