@@ -158,13 +158,28 @@ void lf_sigmask_adopt(void)
 	}
 }
 
+/* The vfork child (by pid) that set its mask itself. */
+static _Atomic int vfork_masked;
+
+bool lf_sigmask_exec_blocks_bus(uintptr_t sp)
+{
+	if (lf_in_vfork_child() && atomic_load(&vfork_masked) == (int)syscall(SYS_getpid))
+		return false; /* the kernel's mask is the child's own already */
+	return lf_sigmask_bus_blocked(sp);
+}
+
 /* The program's change of its mask: the view of SIGBUS is ours to keep, the
  * rest goes to the kernel. */
 static int change(int how, const sigset_t *set, sigset_t *old, uintptr_t sp)
 {
-	/* A vfork child's mask is its own, its TLS its parent's thread's. */
-	if (!lf_serve_by_signal || lf_busy || lf_in_vfork_child())
+	if (!lf_serve_by_signal || lf_busy)
 		return lf_real_sigmask(how, set, old);
+	/* A vfork child's mask is its own, its TLS its parent's thread's: it
+	 * sets the kernel's mask alone, which its exec keeps. */
+	if (lf_in_vfork_child()) {
+		atomic_store(&vfork_masked, (int)syscall(SYS_getpid));
+		return lf_real_sigmask(how, set, old);
+	}
 	if (set && how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) {
 		errno = EINVAL;
 		return -1;

@@ -346,7 +346,7 @@ void lf_signals_exec_prepare(struct lf_sig_exec *s)
 	if (s->bus_ignored)
 		lf_real_sigaction(SIGBUS, &a, NULL);
 	lf_real_sigmask(SIG_BLOCK, NULL, &s->mask);
-	if (lf_sigmask_bus_blocked((uintptr_t)__builtin_dwarf_cfa())) {
+	if (lf_sigmask_exec_blocks_bus((uintptr_t)__builtin_dwarf_cfa())) {
 		sigset_t bus;
 		sigemptyset(&bus);
 		sigaddset(&bus, SIGBUS);

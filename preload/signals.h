@@ -79,6 +79,8 @@ int lf_real_sigmask(int how, const sigset_t *set, sigset_t *old);
 bool lf_sigmask_bus_blocked(uintptr_t sp);
 bool lf_sigmask_bus_blocked_at(void *uctx);
 void lf_sigmask_adopt(void);
+/* An exec is about to run: SIGBUS must be blocked for the new image. */
+bool lf_sigmask_exec_blocks_bus(uintptr_t sp);
 /* Our handler is about to call the program's SIGBUS handler: the mask the
  * handler runs with (the interrupted one, its sa_mask, SIGBUS unless
  * SA_NODEFER), SIGBUS kept out of the real mask.  leave: it returned. */
