@@ -262,6 +262,35 @@ static void print_reads(const struct proc *p, size_t n, FILE *out)
 	}
 }
 
+/* The system calls that met a page a rule poisoned (EFAULT, or cut
+ * short), for the rules that had any, and the first such call of each
+ * process, as its warn line said it. */
+static void print_calls(const struct proc *p, size_t n, FILE *out)
+{
+	bool said = false;
+	for (size_t i = 0; i < p[0].s.nrules; i++) {
+		struct lf_stats_rule sum;
+		sum_rule(p, n, p[0].s.rule[i].name, &sum);
+		uint64_t failed = sum.value[LF_STAT_CALLS_EFAULT], cut = sum.value[LF_STAT_CALLS_SHORT];
+		if (!failed && !cut)
+			continue;
+		if (!said)
+			fprintf(out, "lazyfault: system calls whose buffer held a poisoned page:\n");
+		said = true;
+		char shown[64];
+		lf_escape_text(p[0].s.rule[i].name, shown, sizeof shown);
+		fprintf(out, "  rule '%s': %" PRIu64 " call%s failed with EFAULT, %" PRIu64
+			" came back short\n", shown, failed, failed == 1 ? "" : "s", cut);
+	}
+	for (size_t i = 0; said && i < n; i++) {
+		char shown[1024];
+		if (!*p[i].s.poisoned_call)
+			continue;
+		lf_escape_text(p[i].s.poisoned_call, shown, sizeof shown);
+		fprintf(out, "  pid %lld, first: %s\n", p[i].s.pid, shown);
+	}
+}
+
 /* A process's wall time, the time its threads were blocked in faults, and
  * what its fault trace holds, when the file has them. */
 static void print_times(const struct lf_stats *s, bool name_it, FILE *out)
@@ -355,6 +384,7 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 			fprintf(out, "lazyfault: each rule, over the %zu processes:\n", n);
 		print_rules(p, n, out);
 		print_reads(p, n, out);
+		print_calls(p, n, out);
 	}
 	/* Keep the files where the user asked: one per process with %p, else
 	 * the started program's alone. */

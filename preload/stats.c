@@ -28,6 +28,7 @@
 
 #include "files.h"
 #include "lf.h"
+#include "poisoned.h"
 #include "trace.h"
 #include "tree.h"
 #include "text.h"
@@ -235,6 +236,9 @@ static void put_io_fields(struct out *o, const struct lf_rule_rt *rt)
 {
 	put_field(o, "read_errors", rt->read_errors);
 	put_field(o, "reads_cut", rt->reads_cut);
+	/* Calls whose buffer held a page the rule poisoned (efault.c). */
+	put_field(o, "calls_efault", rt->calls_efault);
+	put_field(o, "calls_short", rt->calls_short);
 }
 
 static _Atomic int written_pid, written_done;
@@ -249,6 +253,7 @@ static void lf_stats_reset(void)
 		rt->pages_zeroed = rt->pages_loaded = rt->bytes_read = rt->pages_poisoned = 0;
 		rt->handoffs = rt->bytes_handed_off = rt->fault_ns_total = 0;
 		rt->read_errors = rt->reads_cut = 0;
+		rt->calls_efault = rt->calls_short = 0;
 		memset((void *)rt->lat_hist, 0, sizeof rt->lat_hist);
 	}
 }
@@ -263,6 +268,7 @@ void lf_stats_fork_child(void)
 	started_ns = lf_now_ns();
 	atomic_store(&written_pid, 0);
 	atomic_store(&written_done, 0);
+	lf_met_fork_child();
 }
 
 static const char *mode_name(void)
@@ -294,6 +300,9 @@ static void put_process(struct out *o, int pid)
 	put_field(o, "blocked_ns", blocked);
 	put_field(o, "trace_records", lf_trace_records());
 	put_field(o, "trace_dropped", lf_trace_dropped());
+	put_field(o, "poisoned_unrecorded", lf_poisoned_unrecorded());
+	put(o, ",\n \"poisoned_call\": "); /* the first call that met a poisoned page */
+	put_str(o, lf_met_first());
 	put(o, ",\n \"exe\": ");
 	put_str(o, lf.exe);
 	put(o, ",\n \"argv\": [");
