@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "crash_report.h"
 #include "lazyfault.h"
 #include "report.h"
 #include "rules.h"
@@ -331,7 +332,21 @@ static void explain_missing(pid_t pid, int status, const char *what, FILE *out)
 			"or the library could not write them (its log says why)\n", (long)pid, what);
 }
 
-int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, FILE *out)
+void lf_stats_crash_report(const char *tmpl, pid_t pid, FILE *out)
+{
+	char path[PATH_MAX + 32], err[PATH_MAX + 256];
+	struct lf_stats s;
+	if (!tmpl || !*tmpl)
+		return;
+	lf_subst_pid(tmpl, pid, path, sizeof path);
+	if (lf_stats_read(path, &s, err, sizeof err) != LF_STATS_OK)
+		return;
+	lf_crash_print(&s, NULL, out);
+	lf_stats_free(&s);
+}
+
+int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, bool verbose,
+		     FILE *out)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
@@ -359,7 +374,8 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 			main_ok |= fpid == pid;
 			n++;
 		} else if (fpid == pid && st == LF_STATS_INCOMPLETE) {
-			explain_missing(pid, status, "its file is incomplete", out);
+			if (verbose)
+				explain_missing(pid, status, "its file is incomplete", out);
 			main_told = true;
 		} else {
 			fprintf(out, "lazyfault: cannot read the statistics: %s\n", err);
@@ -367,10 +383,14 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 		}
 	}
 	closedir(d);
-	if (!main_ok && !main_told)
+	if (!main_ok && !main_told && verbose)
 		explain_missing(pid, status, "no file", out);
-	if (n) {
+	if (n)
 		qsort(p, n, sizeof *p, by_start);
+	/* Each process that died of a signal, always: the crash report. */
+	for (size_t i = 0; i < n; i++)
+		lf_crash_print(&p[i].s, NULL, out);
+	if (n && verbose) {
 		char shown[PATH_MAX + 64];
 		lf_escape_text(keep && *keep ? keep : "", shown, sizeof shown);
 		fprintf(out, "lazyfault: statistics of %zu process%s under the library%s%s%s:\n", n,
@@ -399,7 +419,7 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 		if (lf_stats_copy(p[i].path, to, err, sizeof err) != 0)
 			fprintf(out, "lazyfault: %s\n", err);
 	}
-	if (dropped)
+	if (dropped && verbose)
 		fprintf(out, "lazyfault: warning: the statistics of %zu other process%s are not kept: "
 			"%s has no %%p to tell them apart\n", dropped, dropped == 1 ? "" : "es", keep);
 	for (size_t i = 0; i < n; i++)

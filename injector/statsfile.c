@@ -200,7 +200,7 @@ static int read_crash(json_object *doc, struct lf_stats_crash *c)
 	c->sig = get_u64(jc, "signal", &x) ? (int)x : 0;
 	if (json_object_object_get_ex(jc, "code", &v) && json_object_is_type(v, json_type_int))
 		c->code = (int)json_object_get_int64(v);
-	get_u64(jc, "address", &c->addr);
+	c->has_addr = get_u64(jc, "address", &c->addr);
 	get_u64(jc, "ip", &c->ip);
 	get_u64(jc, "thread", &c->tid);
 	if (read_frames(jc, "frames", &c->frames, &c->nframes) != 0)

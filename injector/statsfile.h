@@ -46,6 +46,7 @@ struct lf_stats_crash {
 	bool present;
 	int sig, code;
 	uint64_t addr, ip, tid;
+	bool has_addr;                    /* the signal has a faulting address */
 	struct lf_stats_frame *frames;    /* the faulting thread's stack, innermost first */
 	size_t nframes;
 	bool poisoned;                    /* addr is in a page the library poisoned: */

@@ -22,6 +22,7 @@
 #include "poisoned.h"
 
 #include "lf.h"
+#include "sites.h"
 
 #define SLOTS 4096u                     /* a power of two */
 #define MAX_LIVE (SLOTS / 4 * 3)
@@ -81,6 +82,7 @@ void lf_poisoned_add(const struct lf_region *r, uintptr_t page)
 {
 	struct lf_poisoned v = {.page = page, .rule = r->rule, .region = r->number,
 				.index = (page - r->base) / LF_PAGE, .base = r->base};
+	lf_sites_pin(r->rule, r->number);
 	insert(page, &v);
 }
 

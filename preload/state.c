@@ -180,6 +180,9 @@ static void do_init(void)
 	const char *stats = getenv("LAZYFAULT_STATS");
 	if (!stats)
 		stats = lf.rules.stats;
+	/* lazyfault run's, for its crash report, when nothing else asks. */
+	if (!stats || !*stats)
+		stats = getenv("LAZYFAULT_CRASH_STATS");
 	if (stats && *stats)
 		snprintf(lf.stats_path, sizeof lf.stats_path, "%s", stats);
 	/* The tree's places are kept below a program left alone too. */

@@ -6,6 +6,7 @@ the statistics), and the crash report of a process that died of it.
 plus sqlite3 reading its SQL from standard input through a poisoned stdio
 buffer: it exits 0 with no output, and only our warn line says why.
 """
+import json
 import os
 import re
 import shutil
@@ -114,3 +115,133 @@ class EfaultTest(LFTestCase):
         self.assertRegex(p.stderr, r"  pid \d+, first: read\(\d+, 0x[0-9a-f]+, 12288\): cut short "
                          r"after 4096 bytes: the buffer holds page 0x[0-9a-f]+, poisoned by rule "
                          r"'p' \(page 1 of region 1\)\n")
+
+
+# Page 5 of crash_target's table of 16 pages.
+def table_rules(kind="anon", extra=""):
+    return (f"[global]\nlog = off\n\n[table]\nmatch = {kind}\nmin_size = 64K\nmax_size = 64K\n"
+            f"action = poison\n{extra}")
+
+
+PROG_NAME = re.escape(str(prog("crash_target")))
+FRAME = r"    #(?P<n>\d+) (?P<fn>[\w.]+)\+0x[0-9a-f]+ \((?P<obj>[^)]+)\)\n"
+
+
+def report_frames(text, after):
+    """The functions of the frames listed after the line `after`."""
+    i = text.index(after) + len(after)
+    out = []
+    for m in re.finditer(FRAME, text[i:]):
+        if m.start() != sum(len(x) for x in out):
+            break
+        out.append(m.group(0))
+    return [re.match(FRAME, x).group("fn") for x in out]
+
+
+class CrashReportTest(LFTestCase):
+    def run_command(self, *args, uffd=None):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("LAZYFAULT_") and k != "LD_PRELOAD"}
+        if uffd:
+            env["LAZYFAULT_UFFD"] = uffd
+        return subprocess.run([COMMAND, *map(str, args)], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    def check_report(self, p, sig, page=None, touched=(), allocated=()):
+        """lazyfault run's crash report: the signal, the page, and the
+        touching and allocating functions, innermost first."""
+        m = re.search(r"^lazyfault: pid (?P<pid>\d+) died of (?P<sig>SIG\w+)(?: at 0x(?P<addr>[0-9a-f]+))?"
+                      r" \(ip 0x[0-9a-f]+\)(?P<rest>.*)$", p.stderr, re.M)
+        self.assertIsNotNone(m, p.stderr)
+        self.assertEqual(m["sig"], sig, p.stderr)
+        tid = re.search(r"^  thread (\d+) was in:$", p.stderr, re.M)
+        self.assertIsNotNone(tid, p.stderr)
+        fns = report_frames(p.stderr, tid.group(0) + "\n")
+        self.assertEqual(fns[:len(touched)], list(touched), p.stderr)
+        if page is None:
+            self.assertEqual(m["rest"], "", p.stderr)
+            self.assertNotIn("was allocated in", p.stderr)
+            return m, tid
+        self.assertEqual(m["rest"], f", in page {page} of region 1 of rule 'table', which the "
+                         "library poisoned", p.stderr)
+        fns = report_frames(p.stderr, "  region 1 of rule 'table' was allocated in:\n")
+        self.assertEqual(fns[:len(allocated)], list(allocated), p.stderr)
+        self.assertRegex(p.stderr, rf"#0 make_table\+0x[0-9a-f]+ \({PROG_NAME}\)")
+        return m, tid
+
+    def test_run_names_the_touching_and_allocating_functions(self):
+        tmp = self.tmpdir()
+        for kind, how in (("anon", "mmap"), ("malloc", "malloc")):
+            for uffd in (None, "user"):
+                with self.subTest(kind=kind, uffd=uffd):
+                    rules = write_file(tmp / f"{kind}.ini", table_rules(kind, "pages = 5\n"))
+                    p = self.run_command("run", "-s", tmp / "stats.%p.json", "-r", rules, "--",
+                                         prog("crash_target"), how, uffd=uffd)
+                    self.assertEqual(p.returncode, 128 + 7, p.stdout + p.stderr)
+                    self.assertEqual(p.stdout, "")
+                    m, _ = self.check_report(p, "SIGBUS", page=5,
+                                             touched=("read_entry", "sum_entries", "main"),
+                                             allocated=("make_table", "main"))
+                    # The statistics file the command kept holds the same.
+                    doc = json.loads((tmp / f"stats.{m['pid']}.json").read_text())
+                    c = doc["crash"]
+                    self.assertEqual((c["signal"], c["poisoned"]["rule"], c["poisoned"]["region"],
+                                      c["poisoned"]["page"]), (7, "table", 1, 5), c)
+                    self.assertEqual(c["address"] & ~4095, c["poisoned"]["page_address"], c)
+                    self.assertEqual(c["address"], int(m["addr"], 16))
+                    self.assertEqual(c["thread"], int(m["pid"]))
+                    self.assertEqual(doc["rules"][0]["pages_poisoned"], 1)
+                    self.assertEqual(doc["mode"], "user-mode-only" if uffd else "full")
+                    self.assertEqual([s["rule"] for s in doc["allocation_sites"]], ["table"])
+
+    def test_thread(self):
+        tmp = self.tmpdir()
+        rules = write_file(tmp / "r.ini", table_rules("anon", "pages = 5\n"))
+        # -v: the report comes with the summary.
+        p = self.run_command("run", "-v", "-r", rules, "--", prog("crash_target"), "thread")
+        self.assertEqual(p.returncode, 128 + 7, p.stdout + p.stderr)
+        self.assertIn("lazyfault: statistics of 1 process under the library", p.stderr)
+        m, tid = self.check_report(p, "SIGBUS", page=5,
+                                   touched=("read_entry", "sum_entries", "run_sums"),
+                                   allocated=("make_table", "main"))
+        self.assertNotEqual(tid.group(1), m["pid"], "the faulting thread is the second one")
+
+    def test_segv_not_ours(self):
+        """A crash the library had no part in: no page, no allocation."""
+        tmp = self.tmpdir()
+        rules = write_file(tmp / "r.ini", table_rules("anon", "pages = 5\n"))
+        p = self.run_command("run", "-r", rules, "--", prog("crash_target"), "segv")
+        self.assertEqual(p.returncode, 128 + 11, p.stdout + p.stderr)
+        m, _ = self.check_report(p, "SIGSEGV", touched=("write_through", "main"))
+        self.assertEqual(m["addr"], "0")
+        # And no report at all for a run that does not crash.
+        rules = write_file(tmp / "r.ini", table_rules("anon", "pages = 99\n"))
+        p = self.run_command("run", "-v", "-r", rules, "--", prog("crash_target"), "mmap")
+        self.assertEqual((p.returncode, p.stdout), (0, "sum 1\n"), p.stderr)
+        self.assertNotIn("died of", p.stderr)
+        self.assertRegex(p.stderr, r"table +poison +1 ")
+
+    def test_sweep_reports_each_crash(self):
+        tmp = self.tmpdir()
+        rules = write_file(tmp / "r.ini", table_rules())
+        out = tmp / "out"
+        p = subprocess.run([COMMAND, "sweep", "-r", str(rules), "-o", str(out), "--",
+                            prog("crash_target"), "mmap"], capture_output=True, text=True,
+                           cwd=str(tmp), stdin=subprocess.DEVNULL, timeout=300)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        doc = json.loads((out / "summary.json").read_text())
+        # Fault 1 is fill_table's first write, of page 0; faults 2-16 are
+        # the reads of pages 1-15 (page 0 is present by then).
+        self.assertEqual(len(doc["runs"]), 16, p.stdout)
+        for x in doc["runs"]:
+            self.assertEqual(x["outcome"], "crash", x)
+            c = x["crash"]
+            self.assertEqual((c["rule"], c["region"]), ("table", 1), c)
+            self.assertRegex(c["allocated_in"][0], rf"^make_table\+0x[0-9a-f]+ \({PROG_NAME}\)$")
+            want = "fill_table" if x["fault"] == 1 else "read_entry"
+            self.assertRegex(c["touched_in"][0], rf"^{want}\+0x[0-9a-f]+ ", c)
+            self.assertEqual(c["page"], 0 if x["fault"] == 1 else x["fault"] - 1, x)
+        self.assertEqual(len(re.findall(r"^      touched in: read_entry\+0x[0-9a-f]+ \(.*\) < "
+                                        r"sum_entries\+", p.stdout, re.M)), 15, p.stdout)
+        self.assertEqual(len(re.findall(r"^      allocated in: make_table\+0x[0-9a-f]+ \(.*\) < "
+                                        r"main\+", p.stdout, re.M)), 16, p.stdout)
