@@ -242,47 +242,47 @@ static void print_rules(const struct proc *p, size_t n, FILE *out)
 	}
 }
 
-/* The reads that met a bad page of a file (io_error), for the rules that
- * had any: a table would be a column of zeros for every other run. */
-static void print_reads(const struct proc *p, size_t n, FILE *out)
+/* For each rule with a count of `failed` or `cut` over the processes, one
+ * line (and the heading first): a table would be a column of zeros for
+ * every other run.  True when there was one. */
+static bool print_pair(const struct proc *p, size_t n, enum lf_stat_counter failed_c,
+		       enum lf_stat_counter cut_c, const char *heading, const char *noun,
+		       const char *failed_how, const char *cut_how, FILE *out)
 {
 	bool said = false;
 	for (size_t i = 0; i < p[0].s.nrules; i++) {
 		struct lf_stats_rule sum;
 		sum_rule(p, n, p[0].s.rule[i].name, &sum);
-		uint64_t failed = sum.value[LF_STAT_READ_ERRORS], cut = sum.value[LF_STAT_READS_CUT];
+		uint64_t failed = sum.value[failed_c], cut = sum.value[cut_c];
 		if (!failed && !cut)
 			continue;
 		if (!said)
-			fprintf(out, "lazyfault: reads of files with bad pages (io_error):\n");
+			fprintf(out, "lazyfault: %s:\n", heading);
 		said = true;
 		char shown[64];
 		lf_escape_text(p[0].s.rule[i].name, shown, sizeof shown);
-		fprintf(out, "  rule '%s': %" PRIu64 " read%s failed with EIO, %" PRIu64
-			" cut short before a bad page\n", shown, failed, failed == 1 ? "" : "s", cut);
+		fprintf(out, "  rule '%s': %" PRIu64 " %s%s %s, %" PRIu64 " %s\n", shown, failed, noun,
+			failed == 1 ? "" : "s", failed_how, cut, cut_how);
 	}
+	return said;
+}
+
+/* The reads that met a bad page of a file (io_error). */
+static void print_reads(const struct proc *p, size_t n, FILE *out)
+{
+	print_pair(p, n, LF_STAT_READ_ERRORS, LF_STAT_READS_CUT,
+		   "reads of files with bad pages (io_error)", "read", "failed with EIO",
+		   "cut short before a bad page", out);
 }
 
 /* The system calls that met a page a rule poisoned (EFAULT, or cut
- * short), for the rules that had any, and the first such call of each
- * process, as its warn line said it. */
+ * short), and the first such call of each process, as its warn line said
+ * it. */
 static void print_calls(const struct proc *p, size_t n, FILE *out)
 {
-	bool said = false;
-	for (size_t i = 0; i < p[0].s.nrules; i++) {
-		struct lf_stats_rule sum;
-		sum_rule(p, n, p[0].s.rule[i].name, &sum);
-		uint64_t failed = sum.value[LF_STAT_CALLS_EFAULT], cut = sum.value[LF_STAT_CALLS_SHORT];
-		if (!failed && !cut)
-			continue;
-		if (!said)
-			fprintf(out, "lazyfault: system calls whose buffer held a poisoned page:\n");
-		said = true;
-		char shown[64];
-		lf_escape_text(p[0].s.rule[i].name, shown, sizeof shown);
-		fprintf(out, "  rule '%s': %" PRIu64 " call%s failed with EFAULT, %" PRIu64
-			" came back short\n", shown, failed, failed == 1 ? "" : "s", cut);
-	}
+	bool said = print_pair(p, n, LF_STAT_CALLS_EFAULT, LF_STAT_CALLS_SHORT,
+			       "system calls whose buffer held a poisoned page", "call",
+			       "failed with EFAULT", "came back short", out);
 	for (size_t i = 0; said && i < n; i++) {
 		char shown[1024];
 		if (!*p[i].s.poisoned_call)

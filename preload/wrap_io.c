@@ -183,7 +183,8 @@ enum lf_io_direction { LF_IO_INTO, LF_IO_FROM }; /* checked, used by no hook yet
 		LF_READS_AFTER reads                                                  \
 		struct lf_met lf_met;                                                 \
 		int lf_err = errno;                                                   \
-		if (lf_met_begin(&lf_met, #name, FD_OF(args), STREAM_OF(args),        \
+		if (lf_poisoned_any() && /* one load while nothing is poisoned */     \
+		    lf_met_begin(&lf_met, #name, FD_OF(args), STREAM_OF(args),        \
 				 (long long)result, lf_err)) {                        \
 			struct lf_met *lf_check = &lf_met;                            \
 			buffers                                                       \
