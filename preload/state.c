@@ -239,8 +239,10 @@ static void do_init(void)
 	}
 	lf_fill_init();
 	lf_badfd_init();
+	/* Allocating stacks are taken for `caller` and for the regions of
+	 * poison rules (sites.c): backtrace() is primed now. */
 	for (size_t i = 0; i < lf.rules.nrules; i++)
-		if (lf.rules.rule[i].caller) {
+		if (lf.rules.rule[i].caller || lf.rules.rule[i].action == LF_ACTION_POISON) {
 			lf_caller_init();
 			break;
 		}

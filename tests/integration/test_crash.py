@@ -245,3 +245,38 @@ class CrashReportTest(LFTestCase):
                                         r"sum_entries\+", p.stdout, re.M)), 15, p.stdout)
         self.assertEqual(len(re.findall(r"^      allocated in: make_table\+0x[0-9a-f]+ \(.*\) < "
                                         r"main\+", p.stdout, re.M)), 16, p.stdout)
+
+    def test_sweep_sqlite3_names_the_allocator(self):
+        """A real, stripped program: its exported functions are named
+        (.dynsym), the others shown as object and offset."""
+        if not shutil.which("sqlite3"):
+            self.skipTest("sqlite3 is not installed")
+        tmp = self.tmpdir()
+        db = sqlite3.connect(tmp / "t.db")
+        db.execute("create table t(a integer, b text)")
+        db.executemany("insert into t values (?, ?)", [(i, "x" * 40) for i in range(3000)])
+        db.commit()
+        db.close()
+        query = write_file(tmp / "q.sql", "select count(*), sum(a) from t;\n")
+        rules = write_file(tmp / "heap.ini", "[global]\nlog = off\n\n[heap]\nmatch = malloc\n"
+                           "min_size = 64K\naction = poison\n")
+        out = tmp / "out"
+        p = subprocess.run([COMMAND, "sweep", "-r", str(rules), "--max", "4", "--stdin", str(query),
+                            "-o", str(out), "--", "sqlite3", "t.db"], capture_output=True,
+                           text=True, cwd=str(tmp), stdin=subprocess.DEVNULL, timeout=300)
+        self.assertIn(p.returncode, (0, 1), p.stdout + p.stderr)
+        doc = json.loads((out / "summary.json").read_text())
+        crashes = [x for x in doc["runs"] if x["outcome"] == "crash"]
+        self.assertTrue(crashes, p.stdout)
+        for x in crashes:
+            c = x["crash"]
+            self.assertEqual(c["rule"], "heap", c)
+            self.assertTrue(c["report"].startswith("died of SIGBUS at 0x") and
+                            c["report"].endswith(f"in page {c['page']} of region {c['region']} of "
+                                                 "rule 'heap', which the library poisoned"), c)
+            self.assertTrue(any(f.startswith("sqlite3Malloc+0x") and "libsqlite3" in f
+                                for f in c["allocated_in"]), c)
+            self.assertTrue(all("libsqlite3" in f or "libc" in f or "sqlite3" in f
+                                for f in c["touched_in"]), c)
+        self.assertRegex(p.stdout, r"(?m)^      allocated in: .*sqlite3Malloc\+0x[0-9a-f]+ "
+                                   r"\(libsqlite3[^)]*\)")
