@@ -65,20 +65,26 @@ void lf_crash_print(const struct lf_stats *s, const char *debug_root, FILE *out)
 	}
 }
 
-/* A frame's name with its object's directory left out: "f+0x1 (prog)",
- * "libc.so.6+0x2a1c0". */
-static void drop_directory(char *name)
+/* The directory of the path that starts at path and ends before any of
+ * `ends`, left out. */
+static void drop_dir_at(char *path, const char *ends)
 {
-	char *open = strstr(name, " (/");
-	char *path = open ? open + 2 : name[0] == '/' ? name : NULL;
-	char *end = path ? path + strcspn(path, open ? ")" : "+") : NULL;
-	if (!path)
-		return;
-	char *slash = path;
+	char *end = path + strcspn(path, ends), *slash = path;
 	for (char *c = path; c < end; c++)
 		if (*c == '/')
 			slash = c + 1;
 	memmove(path, slash, strlen(slash) + 1);
+}
+
+/* A frame's name with its objects' directories left out: "f+0x1 (prog)",
+ * "libc.so.6+0x2a1c0", "x.so+0x10 (x.so: No such file or directory)". */
+static void drop_directory(char *name)
+{
+	if (name[0] == '/')
+		drop_dir_at(name, "+");
+	char *open = strstr(name, " (/");
+	if (open)
+		drop_dir_at(open + 2, ":)");
 }
 
 /* "f+0x1 (obj) < g+0x2 (obj)": at most depth frames. */
@@ -133,4 +139,16 @@ bool lf_crash_find(const char *pattern, struct lf_stats *out)
 	}
 	globfree(&g);
 	return found;
+}
+
+void lf_crash_print_sites(const struct lf_stats *s, const char *debug_root, int depth, FILE *out)
+{
+	for (size_t i = 0; i < s->nsites; i++) {
+		char name[128], frames[4096];
+		lf_escape_text(s->sites[i].rule, name, sizeof name);
+		join_frames(s->sites[i].frames, s->sites[i].nframes, depth, debug_root, frames,
+			    sizeof frames);
+		fprintf(out, "  pid %lld, region %" PRIu64 " of rule '%s': %s\n", s->pid,
+			s->sites[i].region, name, *frames ? frames : "(no frame could be named)");
+	}
 }

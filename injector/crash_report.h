@@ -31,6 +31,10 @@ void lf_crash_print_short(const struct lf_stats *s, const char *debug_root, cons
  * at 0x..., in page ..." */
 void lf_crash_headline(const struct lf_stats *s, char *out, size_t len);
 
+/* "  region 1 of rule 'heap' was allocated in: f+0x1 (obj) < ..." for each
+ * allocation site the file has (run -v), at most depth frames each. */
+void lf_crash_print_sites(const struct lf_stats *s, const char *debug_root, int depth, FILE *out);
+
 /* The first statistics file matching the glob pattern that has a crash,
  * read into *out (free with lf_stats_free): true, else false. */
 bool lf_crash_find(const char *pattern, struct lf_stats *out);

@@ -292,6 +292,19 @@ static void print_calls(const struct proc *p, size_t n, FILE *out)
 	}
 }
 
+/* Where the regions that had a page poisoned were allocated. */
+static void print_sites(const struct proc *p, size_t n, FILE *out)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		any |= p[i].s.nsites > 0;
+	if (!any)
+		return;
+	fprintf(out, "lazyfault: where the regions with a poisoned page were allocated:\n");
+	for (size_t i = 0; i < n; i++)
+		lf_crash_print_sites(&p[i].s, NULL, 6, out);
+}
+
 /* A process's wall time, the time its threads were blocked in faults, and
  * what its fault trace holds, when the file has them. */
 static void print_times(const struct lf_stats *s, bool name_it, FILE *out)
@@ -405,6 +418,7 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, b
 		print_rules(p, n, out);
 		print_reads(p, n, out);
 		print_calls(p, n, out);
+		print_sites(p, n, out);
 	}
 	/* Keep the files where the user asked: one per process with %p, else
 	 * the started program's alone. */

@@ -215,6 +215,28 @@ static int read_crash(json_object *doc, struct lf_stats_crash *c)
 	return read_frames(jp, "allocated", &c->alloc, &c->nalloc);
 }
 
+static int read_sites(json_object *doc, struct lf_stats *out)
+{
+	json_object *a;
+	if (!json_object_object_get_ex(doc, "allocation_sites", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return 0;
+	size_t len = json_object_array_length(a);
+	if (!(out->sites = calloc(len ? len : 1, sizeof *out->sites)))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(o, json_type_object))
+			continue;
+		struct lf_stats_site *site = &out->sites[out->nsites++];
+		get_u64(o, "region", &site->region);
+		if (!(site->rule = dup_string(o, "rule")) ||
+		    read_frames(o, "frames", &site->frames, &site->nframes) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void free_frames(struct lf_stats_frame *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -293,7 +315,8 @@ enum lf_stats_status lf_stats_read(const char *path, struct lf_stats *out,
 	size_t n = json_object_array_length(jrules);
 	out->rule = calloc(n ? n : 1, sizeof *out->rule);
 	if (!out->mode || !out->version || !out->exe || !out->rule || !out->poisoned_call ||
-	    read_argv(doc, out) != 0 || read_crash(doc, &out->crash) != 0) {
+	    read_argv(doc, out) != 0 || read_crash(doc, &out->crash) != 0 ||
+	    read_sites(doc, out) != 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
@@ -334,6 +357,11 @@ void lf_stats_free(struct lf_stats *s)
 	free_frames(s->crash.frames, s->crash.nframes);
 	free_frames(s->crash.alloc, s->crash.nalloc);
 	free(s->crash.rule);
+	for (size_t i = 0; i < s->nsites; i++) {
+		free(s->sites[i].rule);
+		free_frames(s->sites[i].frames, s->sites[i].nframes);
+	}
+	free(s->sites);
 	memset(s, 0, sizeof *s);
 }
 

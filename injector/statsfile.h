@@ -56,6 +56,14 @@ struct lf_stats_crash {
 	size_t nalloc;
 };
 
+/* Where a region with a poisoned page was allocated ("allocation_sites"). */
+struct lf_stats_site {
+	char *rule;
+	uint64_t region;
+	struct lf_stats_frame *frames;
+	size_t nframes;
+};
+
 /* The figures of the whole process, after "mode". */
 enum lf_stat_process {
 	LF_STAT_WALL_NS, LF_STAT_BLOCKED_NS, LF_STAT_TRACE_RECORDS, LF_STAT_TRACE_DROPPED,
@@ -78,6 +86,8 @@ struct lf_stats {
 	size_t nrules;
 	char *poisoned_call;              /* the first call that met a poisoned page; "" */
 	struct lf_stats_crash crash;
+	struct lf_stats_site *sites;
+	size_t nsites;
 };
 
 /* What lf_stats_read returns. */

@@ -115,6 +115,10 @@ class EfaultTest(LFTestCase):
         self.assertRegex(p.stderr, r"  pid \d+, first: read\(\d+, 0x[0-9a-f]+, 12288\): cut short "
                          r"after 4096 bytes: the buffer holds page 0x[0-9a-f]+, poisoned by rule "
                          r"'p' \(page 1 of region 1\)\n")
+        # Where the region was allocated: by main itself, with mmap.
+        self.assertRegex(p.stderr, r"lazyfault: where the regions with a poisoned page were "
+                         r"allocated:\n  pid \d+, region 1 of rule 'p': main\+0x[0-9a-f]+ "
+                         r"\(poison_efault\) < ")
 
 
 # Page 5 of crash_target's table of 16 pages.

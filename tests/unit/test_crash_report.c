@@ -119,3 +119,32 @@ Test(crash_report, not_ours_and_none, .init = make_dir, .fini = remove_dir)
 	snprintf(pattern, sizeof pattern, "%s/*.json", dir);
 	cr_assert(!lf_crash_find(pattern, &s));
 }
+
+Test(crash_report, allocation_sites, .init = make_dir, .fini = remove_dir)
+{
+	char obj[4096], text[8192], path[128], err[512];
+	uint64_t alloc = offset_of((void *)lf_allocator_fn, obj, sizeof obj);
+	snprintf(text, sizeof text,
+		 ",\n \"allocation_sites\": [{\"rule\": \"heap\", \"region\": 7, \"frames\": "
+		 "[{\"object\": \"%s\", \"offset\": %" PRIu64 "}, {\"object\": \"/nonexistent/x.so\", "
+		 "\"offset\": 16}]}]", obj, alloc);
+	snprintf(path, sizeof path, "%s/s.json", dir);
+	write_stats(path, text);
+	struct lf_stats s;
+	cr_assert_eq(lf_stats_read(path, &s, err, sizeof err), LF_STATS_OK, "%s", err);
+	cr_assert_eq(s.nsites, 1);
+	cr_assert_eq(s.sites[0].region, 7);
+	cr_assert_eq(s.sites[0].nframes, 2);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	lf_crash_print_sites(&s, "/nonexistent", 6, f);
+	fclose(f);
+	const char *base = strrchr(obj, '/') + 1;
+	char want[512];
+	snprintf(want, sizeof want, "  pid 42, region 7 of rule 'heap': lf_allocator_fn+0x4 (%s) < "
+		 "x.so+0x10 (x.so: No such file or directory)\n", base);
+	cr_assert_str_eq(out, want);
+	free(out);
+	lf_stats_free(&s);
+}
