@@ -210,6 +210,19 @@ class CrashReportTest(LFTestCase):
                                    allocated=("make_table", "main"))
         self.assertNotEqual(tid.group(1), m["pid"], "the faulting thread is the second one")
 
+    def test_child_process(self):
+        """The program's child dies, the program goes on: the child is
+        reported, by its pid."""
+        tmp = self.tmpdir()
+        rules = write_file(tmp / "r.ini", table_rules("anon", "pages = 5\n"))
+        p = self.run_command("run", "-r", rules, "--", "/bin/sh", "-c",
+                             f"{prog('crash_target')} mmap; echo after $?")
+        self.assertEqual((p.returncode, p.stdout), (0, "after 135\n"), p.stderr)
+        m, tid = self.check_report(p, "SIGBUS", page=5, touched=("read_entry", "sum_entries"),
+                                   allocated=("make_table", "main"))
+        self.assertEqual(tid.group(1), m["pid"])
+        self.assertEqual(p.stderr.count("died of"), 1, p.stderr)
+
     def test_segv_not_ours(self):
         """A crash the library had no part in: no page, no allocation."""
         tmp = self.tmpdir()
