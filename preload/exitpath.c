@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "record.h"
 #include "trace.h"
 #include "stats_out.h"
 
@@ -41,6 +42,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	lf_crash_record(sig, si, uc); /* the crash report (crash.c) */
+	lf_written_end(); /* no thread holds the table lock in a handler: it blocks signals */
 	lf_trace_end(sig, (uintptr_t)si->si_addr, si->si_code);
 	lf_stats_write();
 	struct sigaction dfl;

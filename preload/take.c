@@ -7,6 +7,7 @@
 
 #include "filemap.h"
 #include "lf.h"
+#include "record.h"
 #include "trace.h"
 #include "uffd_compat.h"
 
@@ -44,6 +45,8 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 			      !(prot & (PROT_WRITE | PROT_EXEC)),
 		.tracked = copies_file && lf_follow_start(),
 	};
+	/* The pages it writes told apart (written.c); always so when tracked. */
+	r.wp = r.tracked || (src != LF_SRC_SHMEM && lf_written_can_track(src));
 	int rc = lf_uffd_register(start, len, lf_region_reg(&r), &ioctls);
 	if (rc < 0) {
 		lf_info("rule '%s': cannot register %#lx+%zu (%s): left to the kernel",
@@ -66,6 +69,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
 	lf_ranges_add(&rt->taken, number);
 	lf_trace_region(&r);
+	lf_prefetch_taken(&r);
 	lf_debug("rule '%s' takes %#lx-%#lx as its region %llu", lf.rules.rule[rule].name,
 		 (unsigned long)start, (unsigned long)(start + len), (unsigned long long)number);
 	return true;
