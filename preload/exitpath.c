@@ -21,11 +21,14 @@
 #include "lf.h"
 #include "signals.h"
 #include "trace.h"
+#include "stats_out.h"
 
 void lf_exitpath_init(void)
 {
-	if (lf.stats_path[0] || lf_trace_on())
-		lf_signals_own_fatal();
+	if (!lf.stats_path[0] && !lf_trace_on())
+		return;
+	lf_crash_init();
+	lf_signals_own_fatal(); /* its handler calls lf_crash_record() first */
 }
 
 LF_API void _exit(int status)

@@ -26,6 +26,7 @@
 #include "trace.h"
 
 bool lf_serve_by_signal;
+enum lf_serve lf_serve_asked;
 
 static const int fatal_signals[] = {SIGBUS,  SIGSEGV, SIGILL,  SIGFPE,  SIGABRT,   SIGTRAP, SIGSYS,
 				    SIGTERM, SIGINT,  SIGHUP,  SIGQUIT, SIGPIPE,   SIGALRM, SIGUSR1,

@@ -32,9 +32,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rules.h"
+
 /* serve = signal is in force: set once, at initialisation, before any
  * region is registered (uffd.c asks for UFFD_FEATURE_SIGBUS by it). */
 extern bool lf_serve_by_signal;
+/* What was asked: the rules' serve, LAZYFAULT_SERVE (state.c); uffd.c decides. */
+extern enum lf_serve lf_serve_asked;
 
 /* ---- signals.c ------------------------------------------------------ */
 /* Installs the SIGBUS handler of signal mode; at initialisation, after

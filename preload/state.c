@@ -185,6 +185,9 @@ static void do_init(void)
 	const char *stats = getenv("LAZYFAULT_STATS");
 	if (!stats)
 		stats = lf.rules.stats;
+	/* lazyfault run's, for its crash report, when nothing else asks. */
+	if (!stats || !*stats)
+		stats = getenv("LAZYFAULT_CRASH_STATS");
 	if (stats && *stats)
 		snprintf(lf.stats_path, sizeof lf.stats_path, "%s", stats);
 	/* The tree's places are kept below a program left alone too. */
@@ -205,14 +208,14 @@ static void do_init(void)
 	lf.mode = uffd_env && !strcmp(uffd_env, "user") ? LF_MODE_USER : LF_MODE_FULL;
 	if (uffd_env && *uffd_env && strcmp(uffd_env, "user") && strcmp(uffd_env, "auto"))
 		lf_warn("LAZYFAULT_UFFD=%s is not auto or user: using auto", uffd_env);
-	lf.serve = lf.rules.serve;
+	lf_serve_asked = lf.rules.serve;
 	const char *serve_env = getenv("LAZYFAULT_SERVE");
 	if (serve_env && *serve_env) {
 		size_t k = 0;
 		while (k < 3 && strcmp(serve_env, lf_serve_names[k]))
 			k++;
 		if (k < 3)
-			lf.serve = (enum lf_serve)k;
+			lf_serve_asked = (enum lf_serve)k;
 		else
 			lf_warn("LAZYFAULT_SERVE=%s is not auto, helper or signal: ignored", serve_env);
 	}
@@ -254,8 +257,10 @@ static void do_init(void)
 	}
 	lf_fill_init();
 	lf_badfd_init();
+	/* Allocating stacks are taken for `caller` and for the regions of
+	 * poison rules (sites.c): backtrace() is primed now. */
 	for (size_t i = 0; i < lf.rules.nrules; i++)
-		if (lf.rules.rule[i].caller) {
+		if (lf.rules.rule[i].caller || lf.rules.rule[i].action == LF_ACTION_POISON) {
 			lf_caller_init();
 			break;
 		}

@@ -114,7 +114,7 @@ int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whyle
 	/* serve = signal (signals.h): every fault raises SIGBUS in the
 	 * faulting thread instead of a message; auto: in user-mode-only mode,
 	 * where the kernel cannot fill pages for system calls either. */
-	bool by_signal = (lf.serve == LF_SERVE_SIGNAL || (lf.serve == LF_SERVE_AUTO && m == LF_MODE_USER)) &&
+	bool by_signal = (lf_serve_asked == LF_SERVE_SIGNAL || (lf_serve_asked == LF_SERVE_AUTO && m == LF_MODE_USER)) &&
 			 (supported & UFFD_FEATURE_SIGBUS);
 	uint64_t want = (supported & WANTED_FEATURES) | (by_signal ? UFFD_FEATURE_SIGBUS : 0);
 	if (api(fd, want, features) < 0) {
