@@ -215,6 +215,7 @@ void lf_uffd_wake(uintptr_t start, size_t len);
 struct lf_window {
 	uintptr_t lo, hi;
 	size_t size;
+	unsigned jumps;                 /* faults in a row that continued nothing */
 };
 struct lf_window_ask {
 	uintptr_t addr;                 /* the faulting page */

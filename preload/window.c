@@ -4,9 +4,13 @@
  *
  * A fault just above the last window continues a forward stream, one just
  * below it a backward stream (glibc's large memcpy may copy downwards); the
- * window then doubles, up to LF_MAX_WINDOW.  Anything else starts over from
- * the rule's readahead, from the faulting page up.  Poison rules serve one
- * page per fault, so that each first touch of a page is one decision. */
+ * window then doubles, up to LF_MAX_WINDOW.  Anything else (a jump) starts
+ * over from the faulting page up: the rule's readahead after a stream or
+ * at the first fault, then half as much at each further jump in a row,
+ * down to one page, so that random access pays for the one page it
+ * touches (a 64K window on random reads would read and install 16 pages
+ * for one).  Poison rules serve one page per fault, so that each first
+ * touch of a page is one decision. */
 #include "lf.h"
 
 size_t lf_window_min(uint64_t readahead, bool one_page)
@@ -38,7 +42,17 @@ void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct
 	bool up = w->size && addr == w->hi;
 	bool down = w->size && addr + LF_PAGE == w->lo;
 	out->stream = !a->one_page && (up || down);
-	if (out->stream) {
+	if (!out->stream) {
+		/* A jump: the readahead, halved for each jump before it in a
+		 * row (a stream resets the count). */
+		unsigned shift = w->jumps < 20 ? w->jumps : 20;
+		win = lf_page_up(a->min >> shift);
+		if (win < LF_PAGE)
+			win = LF_PAGE;
+		if (w->jumps < 64)
+			w->jumps++;
+	} else {
+		w->jumps = 0;
 		win = w->size * 2;
 		if (win > LF_MAX_WINDOW)
 			win = LF_MAX_WINDOW;

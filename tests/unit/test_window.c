@@ -122,3 +122,27 @@ Test(window, poison_rules_serve_one_page_and_never_stream)
 		cr_expect(!p.stream);
 	}
 }
+
+Test(window, random_jumps_shrink_the_window_to_one_page)
+{
+	struct lf_window w = {0};
+	size_t expect = 64 * KIB;
+	for (int i = 0; i < 8; i++) {
+		/* far apart, never adjacent to the last window */
+		struct lf_window_plan p = fault(&w, BASE + (uintptr_t)(i * 7 + 1) * MIB, 64 * KIB,
+						false);
+		cr_expect(!p.stream);
+		cr_expect_eq(p.len, expect, "jump %d: %zu, expected %zu", i, p.len, expect);
+		expect = expect / 2 < LF_PAGE ? LF_PAGE : expect / 2;
+	}
+	/* Then sequential access: a stream again, from the readahead up. */
+	struct lf_window_plan p = fault(&w, w.hi, 64 * KIB, false);
+	cr_expect(p.stream);
+	cr_expect_eq(p.len, 64 * KIB);
+	p = fault(&w, w.hi, 64 * KIB, false);
+	cr_expect_eq(p.len, 128 * KIB);
+	/* A jump after a stream starts over at the readahead. */
+	p = fault(&w, BASE + 60 * MIB, 64 * KIB, false);
+	cr_expect(!p.stream);
+	cr_expect_eq(p.len, 64 * KIB);
+}
