@@ -15,6 +15,7 @@
 #include "badpages.h"
 #include "filemap.h"
 #include "lf.h"
+#include "stream.h"
 #include "trace.h"
 
 /* Registered but in no region: a range that changed behind our back (a raw
@@ -76,6 +77,8 @@ uintptr_t lf_fault_serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 		lf_fill_later(&plan, &done);
 		lf_uffd_wake(done.later_from, done.later_len); /* anyone waiting there */
 	}
+	if (done.refill)
+		lf_stream_refill(); /* the next huge pages, while the thread runs */
 	lf_epochs_leave();
 	end = done.wake_from + done.wake_len;
 	return end > addr ? end : addr + LF_PAGE;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "stream.h"
 
 /* LF_MAX_WINDOW of anonymous memory that is never written: reading it maps
  * the shared zero page, so it costs no memory and is a COPY source of zeros. */
@@ -30,6 +31,8 @@ void lf_fill_init(void)
 {
 	void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	zero_buf = p == MAP_FAILED ? NULL : p;
+	if (zero_buf)
+		lf_stream_init();
 }
 
 static bool rules_load(void)
@@ -69,7 +72,11 @@ void *lf_fill_new_bounce(void)
 	return p;
 }
 
-void lf_fill_fork_child(void) { nused = 0; }
+void lf_fill_fork_child(void)
+{
+	nused = 0;
+	lf_stream_fork_child();
+}
 
 void lf_fill_thread_init(void *buffer) { bounce = buffer; }
 
@@ -144,6 +151,14 @@ static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_
 	enum lf_fill_op op = write && zero_buf ? LF_OP_COPY : LF_OP_ZEROPAGE;
 	if (p->win.stream || op == LF_OP_ZEROPAGE) {
 		clip_to_missing(p->addr, &out->wake_from, &out->wake_len);
+		long moved = op == LF_OP_COPY && lf_stream_wanted(&p->r)
+				     ? lf_stream_zero(out->wake_from, out->wake_len, zero_buf)
+				     : -1;
+		if (moved >= 0) {
+			count(&rt->pages_zeroed, (size_t)moved);
+			out->refill = p->win.largest; /* a long stream: its next 2 MiB pages */
+			return;
+		}
 		count(&rt->pages_zeroed, install(op, out->wake_from, out->wake_len, zero_buf));
 		return;
 	}

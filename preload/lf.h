@@ -209,6 +209,9 @@ enum lf_fill_op { LF_OP_COPY, LF_OP_COPY_WP, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP
  * the process is exiting. */
 long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src);
 void lf_uffd_wake(uintptr_t start, size_t len);
+/* UFFDIO_MOVE of [src, src+len) to dst, DONTWAKE: the bytes moved, or
+ * -errno when none were (stream.c). */
+long lf_uffd_move(uintptr_t dst, uintptr_t src, size_t len);
 
 /* ---- window.c: how much a fault serves (pure functions) ------------- */
 /* The last window served in a region; size 0: no stream. */
@@ -222,7 +225,9 @@ struct lf_window_ask {
 	uintptr_t start, end;           /* the region */
 	size_t min;                     /* the rule's readahead, lf_window_min() */
 	bool one_page;                  /* poison rules: one page per fault */
+	bool huge;                      /* streams served in 2 MiB pages (stream.c) */
 };
+#define LF_WINDOW_HUGE (2UL << 20)      /* stream.h's LF_HUGE */
 struct lf_window_plan {
 	uintptr_t from;                 /* [from, from+len) holds addr */
 	size_t len;
@@ -257,6 +262,9 @@ struct lf_region {
 	 * its pages loaded write-protected: the kernel records the ones the
 	 * program writes (filechange.c). */
 	uint8_t tracked;
+	/* The program gave it MADV_NOHUGEPAGE (the library gives every
+	 * registered range that advice itself, and keeps the program's). */
+	uint8_t thp_no;
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
@@ -284,7 +292,8 @@ void lf_regions_remove(uintptr_t start, uintptr_t end);
  * anonymous memory that was loaded from a source). */
 void lf_regions_set_zero(uintptr_t start, uintptr_t end);
 /* madvise gave [start, end) fork advice (MADV_DONTFORK, MADV_DOFORK,
- * MADV_WIPEONFORK, MADV_KEEPONFORK). */
+ * MADV_WIPEONFORK, MADV_KEEPONFORK), or huge page advice (MADV_HUGEPAGE,
+ * MADV_NOHUGEPAGE). */
 void lf_regions_set_fork(uintptr_t start, uintptr_t end, int advice);
 /* In the child of fork, before registering again: forget the regions the
  * child does not have (DONTFORK, and their malloc blocks), and make the
@@ -352,6 +361,7 @@ struct lf_fill_result {
 	size_t wake_len;
 	uintptr_t later_from;           /* zero pages to map once the thread runs */
 	size_t later_len;
+	bool refill;                    /* populate the stream's scratch (stream.c) */
 };
 void lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid, struct lf_fill_result *out);
 void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done);

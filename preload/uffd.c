@@ -27,7 +27,8 @@
  * (filechange.c reads the record). */
 #define WANTED_FEATURES (UFFD_FEATURE_POISON | UFFD_FEATURE_THREAD_ID | \
 			 UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MISSING_HUGETLBFS | \
-			 UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_ASYNC)
+			 UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_ASYNC | \
+			 UFFD_FEATURE_MOVE /* zero streams of 2 MiB pages (stream.c) */)
 
 /* Every ioctl goes through here: a raw system call, as helpers must (I1). */
 static int uffd_ioctl(int fd, unsigned long request, void *arg)
@@ -143,6 +144,15 @@ void lf_uffd_wake(uintptr_t start, size_t len)
 {
 	struct uffdio_range r = {.start = start, .len = len};
 	uffd_ioctl(lf.uffd, UFFDIO_WAKE, &r);
+}
+
+long lf_uffd_move(uintptr_t dst, uintptr_t src, size_t len)
+{
+	struct uffdio_move m = {.dst = dst, .src = src, .len = len,
+				.mode = UFFDIO_MOVE_MODE_DONTWAKE};
+	if (uffd_ioctl(lf.uffd, UFFDIO_MOVE, &m) == 0)
+		return (long)len;
+	return m.move > 0 ? m.move : -errno;
 }
 
 /* The four fill ioctls, never waking (the caller wakes once, after

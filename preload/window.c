@@ -67,11 +67,18 @@ void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct
 		to = addr + LF_PAGE;
 	} else {
 		to = addr + win > a->end || addr + win < addr ? a->end : addr + win;
+		/* Served in huge pages: a forward stream's window of 2 MiB or
+		 * more ends on a 2 MiB boundary, so that the next one starts on
+		 * one and is whole huge pages (stream.c).  The size kept is
+		 * the one decided, so that the stream goes on doubling. */
+		uintptr_t cut = to & ~(LF_WINDOW_HUGE - 1);
+		if (a->huge && out->stream && win >= LF_WINDOW_HUGE && to < a->end && cut > from)
+			to = cut;
 	}
 	out->largest = out->stream && win == LF_MAX_WINDOW;
 	w->lo = from;
 	w->hi = to;
-	w->size = to - from;
+	w->size = a->huge && out->stream ? win : to - from;
 	out->from = from;
 	out->len = to - from;
 }

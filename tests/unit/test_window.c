@@ -146,3 +146,25 @@ Test(window, random_jumps_shrink_the_window_to_one_page)
 	cr_expect(!p.stream);
 	cr_expect_eq(p.len, 64 * KIB);
 }
+
+Test(window, huge_streams_end_on_2mib_boundaries_and_keep_doubling)
+{
+	struct lf_window w = {0};
+	uintptr_t at = BASE + 5 * LF_PAGE; /* not aligned */
+	struct lf_window_ask a = {.addr = at, .start = BASE, .end = END, .min = 64 * KIB,
+				  .huge = true};
+	struct lf_window_plan p;
+	lf_window_decide(&w, &a, &p);
+	for (int i = 0; i < 10; i++) {
+		a.addr = p.from + p.len;
+		lf_window_decide(&w, &a, &p);
+		cr_expect(p.stream);
+		cr_expect_eq(p.from, a.addr);
+		if (p.len >= 2 * MIB || w.size >= 2 * MIB)
+			cr_expect_eq((p.from + p.len) % (2 * MIB), 0, "fault %d: window %#lx+%zu",
+				     i, (unsigned long)p.from, p.len);
+	}
+	cr_expect_eq(p.len, LF_MAX_WINDOW, "aligned windows of the largest size");
+	cr_expect(p.largest);
+	cr_expect_eq(p.from % (2 * MIB), 0);
+}
