@@ -156,7 +156,7 @@ static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_
 				     : -1;
 		if (moved >= 0) {
 			count(&rt->pages_zeroed, (size_t)moved);
-			out->refill = p->win.largest; /* a long stream: its next 2 MiB pages */
+			out->after_wake = p->win.largest; /* a long stream: its next huge pages */
 			return;
 		}
 		count(&rt->pages_zeroed, install(op, out->wake_from, out->wake_len, zero_buf));
@@ -167,6 +167,24 @@ static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_
 	out->wake_len = p->addr + LF_PAGE - out->wake_from;
 	out->later_from = p->addr + LF_PAGE;
 	out->later_len = end - out->later_from;
+}
+
+bool lf_fill_alone(const struct lf_fault_plan *p, bool write)
+{
+	return write && zero_buf && p->r.src == LF_SRC_ZERO && p->win.len == LF_PAGE &&
+	       !p->win.stream;
+}
+
+/* Counted before the COPY wakes the thread (which may end the process at
+ * once); a COPY that fails installed nothing and woke nobody. */
+void lf_fill_zero_woken(const struct lf_fault_plan *p)
+{
+	_Atomic uint64_t *zeroed = &lf.rt[p->r.rule].pages_zeroed;
+	atomic_fetch_add_explicit(zeroed, 1, memory_order_relaxed);
+	if (install(LF_OP_COPY_WAKE, p->addr, LF_PAGE, zero_buf) == LF_PAGE)
+		return;
+	atomic_fetch_sub_explicit(zeroed, 1, memory_order_relaxed);
+	lf_uffd_wake(p->addr, LF_PAGE); /* there already (EEXIST), or gone */
 }
 
 void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done)
@@ -239,10 +257,21 @@ static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fil
 	if (got < len)
 		memset(buf + got, 0, len - got);
 	count(&rt->pages_loaded, install(op, from, len, buf));
-	/* The new pages wait in this CPU's LRU batch, where a drop from
-	 * another CPU could not take them (filechange.c): MADV_COLD on a page
-	 * of ours empties the batch. */
-	if (p->r.tracked && zero_buf)
+	out->after_wake = p->r.tracked;
+}
+
+void lf_fill_after_wake(const struct lf_fault_plan *p)
+{
+	if (p->r.src == LF_SRC_ZERO) {
+		lf_stream_refill();
+		return;
+	}
+	/* The new pages of a tracked load wait in this CPU's LRU batch,
+	 * where a drop from another CPU could not take them (filechange.c):
+	 * MADV_COLD on a page of ours empties the batch.  After the wake: a
+	 * drop in between finds them left clean, and gives such pages a second
+	 * pass (filechange.c). */
+	if (zero_buf)
 		syscall(SYS_madvise, zero_buf, LF_PAGE, MADV_COLD);
 }
 

@@ -200,7 +200,8 @@ enum lf_reg { LF_REG_MISSING, LF_REG_MINOR, LF_REG_MISSING_WP };
 int lf_uffd_register(uintptr_t start, size_t len, enum lf_reg how, uint64_t *ioctls);
 int lf_uffd_unregister(uintptr_t start, size_t len);
 /* COPY_WP: a COPY that installs the pages write-protected (LF_REG_MISSING_WP). */
-enum lf_fill_op { LF_OP_COPY, LF_OP_COPY_WP, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE };
+enum lf_fill_op { LF_OP_COPY, LF_OP_COPY_WP, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE,
+		 LF_OP_COPY_WAKE /* a COPY that wakes the range itself (fill.c) */ };
 /* Fill [dst, dst+len) (COPY from src) without waking anyone: the caller
  * counts, then wakes the range, so that a woken thread never sees figures
  * that miss its own fault.  Handles EEXIST (skips the page), partial
@@ -361,10 +362,18 @@ struct lf_fill_result {
 	size_t wake_len;
 	uintptr_t later_from;           /* zero pages to map once the thread runs */
 	size_t later_len;
-	bool refill;                    /* populate the stream's scratch (stream.c) */
+	bool after_wake;                /* work left for lf_fill_after_wake() */
 };
 void lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid, struct lf_fill_result *out);
 void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done);
+/* A write fault whose window is its page alone, in zeros: served by one
+ * COPY that also wakes the thread (lf_fill_zero_woken), one system call
+ * fewer than fill, then wake. */
+bool lf_fill_alone(const struct lf_fault_plan *p, bool write);
+void lf_fill_zero_woken(const struct lf_fault_plan *p);
+/* What need not hold the thread: the scratch of a zero stream populated
+ * again (stream.c), the LRU batch of a tracked load emptied. */
+void lf_fill_after_wake(const struct lf_fault_plan *p);
 void lf_fill_init(void);
 void *lf_fill_new_bounce(void);
 void lf_fill_fork_child(void);          /* the inherited buffers are free */

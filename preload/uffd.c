@@ -167,6 +167,15 @@ static int uffd_copy(uintptr_t dst, size_t len, const void *src, bool wp, long *
 	return rc;
 }
 
+/* The one COPY that wakes: a fault served by its page alone (fill.c). */
+static int uffd_copy_wake(uintptr_t dst, size_t len, const void *src, long *done)
+{
+	struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len};
+	int rc = uffd_ioctl(lf.uffd, UFFDIO_COPY, &c);
+	*done = c.copy;
+	return rc;
+}
+
 static int uffd_zeropage(uintptr_t dst, size_t len, long *done)
 {
 	struct uffdio_zeropage z = {.range = {.start = dst, .len = len},
@@ -204,6 +213,7 @@ static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *
 	case LF_OP_COPY_WP: rc = uffd_copy(dst, len, src, true, progress); break;
 	case LF_OP_ZEROPAGE: rc = uffd_zeropage(dst, len, progress); break;
 	case LF_OP_CONTINUE: rc = uffd_continue(dst, len, progress); break;
+	case LF_OP_COPY_WAKE: rc = uffd_copy_wake(dst, len, src, progress); break;
 	default: rc = uffd_poison(dst, len, progress); break;
 	}
 	if (rc == 0)
