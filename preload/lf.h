@@ -214,29 +214,8 @@ void lf_uffd_wake(uintptr_t start, size_t len);
  * -errno when none were (stream.c). */
 long lf_uffd_move(uintptr_t dst, uintptr_t src, size_t len);
 
-/* ---- window.c: how much a fault serves (pure functions) ------------- */
-/* The last window served in a region; size 0: no stream. */
-struct lf_window {
-	uintptr_t lo, hi;
-	size_t size;
-	unsigned jumps;                 /* faults in a row that continued nothing */
-};
-struct lf_window_ask {
-	uintptr_t addr;                 /* the faulting page */
-	uintptr_t start, end;           /* the region */
-	size_t min;                     /* the rule's readahead, lf_window_min() */
-	bool one_page;                  /* poison rules: one page per fault */
-	bool huge;                      /* streams served in 2 MiB pages (stream.c) */
-};
-#define LF_WINDOW_HUGE (2UL << 20)      /* stream.h's LF_HUGE */
-struct lf_window_plan {
-	uintptr_t from;                 /* [from, from+len) holds addr */
-	size_t len;
-	bool stream;                    /* the access is sequential (either way) */
-	bool largest;                   /* a stream at LF_MAX_WINDOW */
-};
-size_t lf_window_min(uint64_t readahead, bool one_page);
-void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct lf_window_plan *out);
+/* ---- window.c: how much a fault serves: window.h ------------------- */
+#include "window.h"
 
 /* ---- regions.c: the table of registered regions --------------------- */
 /* What a fault in the region installs: zeros; the file's bytes, copied
