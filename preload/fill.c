@@ -127,7 +127,7 @@ static void count(_Atomic uint64_t *counter, size_t bytes)
  * page tables; it faults nothing in. */
 static void clip_to_missing(uintptr_t addr, uintptr_t *from, size_t *len)
 {
-	unsigned char vec[LF_MAX_WINDOW / LF_PAGE];
+	unsigned char vec[LF_WINDOW_HUGE_MAX / LF_PAGE];
 	if (*len <= LF_PAGE || syscall(SYS_mincore, *from, *len, vec) < 0)
 		return;
 	size_t at = (addr - *from) / LF_PAGE, pages = *len / LF_PAGE, lo = at, hi = at + 1;
@@ -152,14 +152,20 @@ static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_
 	if (p->win.stream || op == LF_OP_ZEROPAGE) {
 		clip_to_missing(p->addr, &out->wake_from, &out->wake_len);
 		long moved = op == LF_OP_COPY && lf_stream_wanted(&p->r)
-				     ? lf_stream_zero(out->wake_from, out->wake_len, zero_buf)
+				     ? lf_stream_zero(p->addr, out->wake_from, out->wake_len, zero_buf)
 				     : -1;
 		if (moved >= 0) {
 			count(&rt->pages_zeroed, (size_t)moved);
 			out->after_wake = p->win.largest; /* a long stream: its next huge pages */
 			return;
 		}
-		count(&rt->pages_zeroed, install(op, out->wake_from, out->wake_len, zero_buf));
+		/* A huge-page stream's window may be larger than the zero
+		 * buffer: in pieces it holds. */
+		for (size_t off = 0; off < out->wake_len; off += LF_MAX_WINDOW) {
+			size_t n = out->wake_len - off < LF_MAX_WINDOW ? out->wake_len - off
+								       : LF_MAX_WINDOW;
+			count(&rt->pages_zeroed, install(op, out->wake_from + off, n, zero_buf));
+		}
 		return;
 	}
 	uintptr_t end = out->wake_from + out->wake_len;

@@ -26,8 +26,9 @@
 #include "stream.h"
 #include "uffd_compat.h"
 
-#define LF_SLOTS 2 /* a largest window (4 MiB) of huge pages ahead */
-_Static_assert(LF_SLOTS * LF_HUGE == LF_MAX_WINDOW, "the scratch holds one largest window");
+/* The huge pages of one largest window ahead: all its chunks but the
+ * faulting one's. */
+#define LF_SLOTS (LF_WINDOW_HUGE_MAX / LF_HUGE - 1)
 
 bool lf_stream_on;
 static uintptr_t scratch;     /* LF_SLOTS * LF_HUGE, LF_HUGE aligned */
@@ -130,9 +131,14 @@ static long copy(uintptr_t dst, size_t len, const void *zeros)
 	return total;
 }
 
-long lf_stream_zero(uintptr_t from, size_t len, const void *zeros)
+long lf_stream_zero(uintptr_t addr, uintptr_t from, size_t len, const void *zeros)
 {
 	uintptr_t end = from + len, a = (from + LF_HUGE - 1) & ~(LF_HUGE - 1);
+	/* The faulting page's chunk has a page table (the kernel made one
+	 * before it asked us): a move there would split the huge page, and
+	 * leave the slot making 4 KiB pages. */
+	if (a <= addr && addr < a + LF_HUGE)
+		a += LF_HUGE;
 	if (!lf_stream_on || a + LF_HUGE > end || atomic_exchange(&busy, 1))
 		return -1;
 	long total = copy(from, a - from, zeros);

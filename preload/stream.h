@@ -20,10 +20,11 @@ void lf_stream_fork_child(void); /* the scratch holds nothing in the child */
  * private anonymous read-write memory, no MADV_NOHUGEPAGE of the program. */
 bool lf_stream_wanted(const struct lf_region *r);
 /* Install zeros in [from, from+len) (all missing), its 2 MiB aligned
- * chunks moved in as huge pages, the rest copied from `zeros` (at least
+ * chunks moved in as huge pages but the one of the faulting page addr (its
+ * fault gave it a page table), the rest copied from `zeros` (at least
  * LF_HUGE long), none woken; returns the bytes installed, or -1 when the
  * scratch is busy (the caller copies instead). */
-long lf_stream_zero(uintptr_t from, size_t len, const void *zeros);
+long lf_stream_zero(uintptr_t addr, uintptr_t from, size_t len, const void *zeros);
 /* After the wake: populate the scratch for the stream's next fault. */
 void lf_stream_refill(void);
 

@@ -4,7 +4,8 @@
  *
  * A fault just above the last window continues a forward stream, one just
  * below it a backward stream (glibc's large memcpy may copy downwards); the
- * window then doubles, up to LF_MAX_WINDOW.  Anything else (a jump) starts
+ * window then doubles, up to LF_MAX_WINDOW (LF_WINDOW_HUGE_MAX for streams
+ * served in huge pages, stream.c).  Anything else (a jump) starts
  * over from the faulting page up: the rule's readahead after a stream or
  * at the first fault, then half as much at each further jump in a row,
  * down to one page, so that random access pays for the one page it
@@ -39,6 +40,7 @@ void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct
 		out->len = (w->hi < a->end ? w->hi : a->end) - addr;
 		return;
 	}
+	size_t cap = a->huge ? LF_WINDOW_HUGE_MAX : LF_MAX_WINDOW;
 	bool up = w->size && addr == w->hi;
 	bool down = w->size && addr + LF_PAGE == w->lo;
 	out->stream = !a->one_page && (up || down);
@@ -54,8 +56,8 @@ void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct
 	} else {
 		w->jumps = 0;
 		win = w->size * 2;
-		if (win > LF_MAX_WINDOW)
-			win = LF_MAX_WINDOW;
+		if (win > cap)
+			win = cap;
 		if (win < a->min)
 			win = a->min;
 	}
@@ -75,7 +77,7 @@ void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct
 		if (a->huge && out->stream && win >= LF_WINDOW_HUGE && to < a->end && cut > from)
 			to = cut;
 	}
-	out->largest = out->stream && win == LF_MAX_WINDOW;
+	out->largest = out->stream && win == cap;
 	w->lo = from;
 	w->hi = to;
 	w->size = a->huge && out->stream ? win : to - from;

@@ -21,11 +21,15 @@ struct lf_window_ask {
 	bool huge;                      /* streams served in 2 MiB pages (stream.c) */
 };
 #define LF_WINDOW_HUGE (2UL << 20)      /* stream.h's LF_HUGE */
+/* A huge-page stream's largest window: its first 2 MiB, where the fault
+ * is, are copied (the fault gave that chunk a page table, so no huge page
+ * can be moved there), the other three moved in. */
+#define LF_WINDOW_HUGE_MAX (8UL << 20)
 struct lf_window_plan {
 	uintptr_t from;                 /* [from, from+len) holds addr */
 	size_t len;
 	bool stream;                    /* the access is sequential (either way) */
-	bool largest;                   /* a stream at LF_MAX_WINDOW */
+	bool largest;                   /* a stream at its largest window */
 };
 size_t lf_window_min(uint64_t readahead, bool one_page);
 void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct lf_window_plan *out);

@@ -164,7 +164,7 @@ Test(window, huge_streams_end_on_2mib_boundaries_and_keep_doubling)
 			cr_expect_eq((p.from + p.len) % (2 * MIB), 0, "fault %d: window %#lx+%zu",
 				     i, (unsigned long)p.from, p.len);
 	}
-	cr_expect_eq(p.len, LF_MAX_WINDOW, "aligned windows of the largest size");
+	cr_expect_eq(p.len, LF_WINDOW_HUGE_MAX, "aligned windows of the largest size");
 	cr_expect(p.largest);
 	cr_expect_eq(p.from % (2 * MIB), 0);
 }
