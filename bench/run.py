@@ -730,8 +730,10 @@ def latency(pairs):
         "of its fill), median over the runs. A fault serves a window of pages, so the baseline "
         "is what the kernel spent, in the baseline run of the same case, on the touches that "
         "one fault covers on average: its in-program time per touched page x (pages touched / "
-        "faults). Native first touch for zero-fill, kernel mmap for loading. There is no goal; "
-        "the second table gives the counts behind it.")
+        "faults). Native first touch for zero-fill, kernel mmap for loading. A random write "
+        "served by its page alone is counted before the COPY that installs it and wakes its "
+        "thread: its time ends there. There is no goal; the second table gives the counts "
+        "behind it.")
     say()
     table_head()
     for name, (base, lf) in pairs.items():
