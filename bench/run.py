@@ -547,7 +547,7 @@ def lazy_loading():
     say("File in the page cache (before each round: dropped with posix_fadvise, then read in "
         "order with read(), so that every round finds the same large folios). `lazyfault`: rule `[data] match = file, "
         "path = %s/*, action = load` (default readahead, default `handoff = yes`: once a "
-        "read in order has grown to 4 MiB windows, the file itself is mapped over the rest of "
+        "read in order has grown to 256 KiB windows, the file itself is mapped over the rest of "
         "the mapping and the kernel serves it; the `handoff = no` rows serve and copy every "
         "page). Baselines: `read()` of the whole file "
         "into an anonymous buffer, then the same touches (read-all); the kernel's own `mmap` of "

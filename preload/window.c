@@ -28,7 +28,7 @@ void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct
 {
 	uintptr_t addr = a->addr;
 	size_t win = a->min;
-	out->largest = false;
+	out->largest = out->settled = false;
 	/* A fault inside the last window is another thread that touched it
 	 * before it was filled, or a page the window's clipping left out (a
 	 * present page stopped it): the rest of the window is served from
@@ -78,6 +78,7 @@ void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct
 			to = cut;
 	}
 	out->largest = out->stream && win == cap;
+	out->settled = out->stream && win >= LF_WINDOW_SETTLED;
 	w->lo = from;
 	w->hi = to;
 	w->size = a->huge && out->stream ? win : to - from;

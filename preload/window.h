@@ -30,7 +30,11 @@ struct lf_window_plan {
 	size_t len;
 	bool stream;                    /* the access is sequential (either way) */
 	bool largest;                   /* a stream at its largest window */
+	bool settled;                   /* a stream grown to LF_WINDOW_SETTLED */
 };
+/* A stream whose window has doubled to this is sequential for sure: a file
+ * region is handed to the kernel there (handoff.c), before copying more. */
+#define LF_WINDOW_SETTLED (256UL << 10)
 size_t lf_window_min(uint64_t readahead, bool one_page);
 void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct lf_window_plan *out);
 

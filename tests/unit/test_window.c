@@ -54,6 +54,7 @@ Test(window, forward_stream_doubles_up_to_the_largest)
 		cr_expect_eq(p.from, next);
 		cr_expect_eq(p.len, expect, "fault %d: %zu, expected %zu", i, p.len, expect);
 		cr_expect_eq(p.largest, expect == LF_MAX_WINDOW);
+		cr_expect_eq(p.settled, expect >= 256 * KIB, "fault %d: settled from 256K up", i);
 	}
 }
 
