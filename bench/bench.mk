@@ -6,6 +6,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 bench: deps all bench-build
 	python3 bench/run.py
+	python3 bench/prefetch.py
 
 bench-build: $(BENCH_BIN)
 

@@ -292,6 +292,20 @@ static void check_values(struct parser *p, struct lf_rule *r)
 				     "file_pages: the end of a file moves as it grows; name the page "
 				     "by its number");
 	}
+	/* Prefetched pages are never faults: a rule that counts its faults
+	 * (the triggers) would poison other pages, and a delay would not hold
+	 * them.  A poison rule prefetches only what it decides by the page. */
+	if (g & LF_KEY_PREFETCH) {
+		if (r->delay_ns)
+			fail(p, kl[LF_K_PREFETCH], "key 'prefetch': a rule with a 'delay' serves every "
+			     "fault itself");
+		else if (r->action == LF_ACTION_POISON && (g & LF_KEY_TRIGGERS))
+			fail(p, kl[LF_K_PREFETCH], "key 'prefetch': this poison rule counts its faults "
+			     "(probability, after, every, times), and prefetched pages are not faults");
+		else if (r->action == LF_ACTION_POISON && !(g & (LF_KEY_PAGES | LF_KEY_FILE_PAGES)))
+			fail(p, kl[LF_K_PREFETCH], "key 'prefetch': this poison rule poisons every page: "
+			     "there is nothing to prefetch");
+	}
 	/* A page listed is poisoned whatever the triggers say: with every page
 	 * listed, they would never be asked. */
 	if (r->pages_all && r->action == LF_ACTION_POISON)
@@ -988,26 +1002,28 @@ static char *folder_of(const char *path)
 	return d;
 }
 
-/* Each relative `source` of out names a file beside the rule file at path,
- * wherever the program runs: made absolute.  0, or -1 when out of memory. */
+/* Each relative `source` and `prefetch` of out names a file beside the rule
+ * file at path, wherever the program runs: made absolute.  0, or -1 when out of memory. */
 static int sources_beside(const char *path, struct lf_rules *out)
 {
 	char *dir = NULL;
 	for (size_t i = 0; i < out->nrules; i++) {
-		struct lf_rule *r = &out->rule[i];
-		if (!r->source || r->source[0] == '/')
-			continue;
-		if (!dir && !(dir = folder_of(path)))
-			return -1;
-		size_t n = strlen(dir) + strlen(r->source) + 1;
-		char *abs = malloc(n);
-		if (!abs) {
-			free(dir);
-			return -1;
+		for (int k = 0; k < 2; k++) {
+			char **name = k ? &out->rule[i].prefetch : &out->rule[i].source;
+			if (!*name || (*name)[0] == '/')
+				continue;
+			if (!dir && !(dir = folder_of(path)))
+				return -1;
+			size_t n = strlen(dir) + strlen(*name) + 1;
+			char *abs = malloc(n);
+			if (!abs) {
+				free(dir);
+				return -1;
+			}
+			snprintf(abs, n, "%s%s", dir, *name);
+			free(*name);
+			*name = abs;
 		}
-		snprintf(abs, n, "%s%s", dir, r->source);
-		free(r->source);
-		r->source = abs;
 	}
 	free(dir);
 	return 0;

@@ -102,6 +102,8 @@ struct lf_rule {
 	bool io_error;          /* the read family fails at the bad pages */
 	uint64_t delay_ns;      /* 0 */
 	bool handoff;           /* file + load: give sequential reads to the kernel */
+	char *prefetch;         /* a trace of an earlier run to install ahead from, else
+				   NULL; made absolute as `source` is */
 };
 
 struct lf_rules {

@@ -121,6 +121,19 @@ enum lf_trace_type {
 	 * of what it names; t the length of the whole string in bytes; u[]
 	 * 48 bytes of it. */
 	LF_TRACE_STRING = 13,
+	/* Pages of a region found written (write-protect tracking, on a kernel
+	 * with UFFD_FEATURE_WP_ASYNC and PAGEMAP_SCAN), when they left it
+	 * (munmap, MADV_DONTNEED, the process's end).  flags the runs held
+	 * (1 or 2); a16 rule; u[0] region id; u[1], u[2] the first run (its
+	 * first page's index from the region's start as taken, its pages);
+	 * u[3], u[4] the second; u[5] the region's present pages found read
+	 * only at the same time, on the first record of each scan, else 0. */
+	LF_TRACE_WRITTEN = 14,
+	/* Pages of a region installed ahead of their first touch (rule key
+	 * prefetch), before any fault there.  flags 1: pages the earlier run
+	 * wrote (installed writable); a16 rule; u[0] region id; u[1] the first
+	 * page's index from the region's start as taken; u[2] pages. */
+	LF_TRACE_PREFETCH = 15,
 };
 
 #define LF_TRACE_INHERITED 0x10u        /* REGION: held before fork */

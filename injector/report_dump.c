@@ -110,6 +110,7 @@ static void dump_event(const struct lf_trace *t, size_t i, FILE *out)
 		[LF_TRACE_FAULT] = "fault", [LF_TRACE_POISON] = "poison",
 		[LF_TRACE_HANDOFF] = "handoff", [LF_TRACE_RELEASE] = "release",
 		[LF_TRACE_DROP] = "drop", [LF_TRACE_SIGNAL] = "signal",
+		[LF_TRACE_WRITTEN] = "written", [LF_TRACE_PREFETCH] = "prefetch",
 	};
 	fprintf(out, "{\"type\": \"%s\"", types[r->type]);
 	field_u(out, "t", r->t);
@@ -151,6 +152,18 @@ static void dump_event(const struct lf_trace *t, size_t i, FILE *out)
 	case LF_TRACE_DROP:
 		field_u(out, "start", r->u[0]);
 		field_u(out, "end", r->u[1]);
+		break;
+	case LF_TRACE_WRITTEN: /* runs of pages: [first page, pages] */
+		fputs(", \"runs\": [", out);
+		for (unsigned k = 0; k < r->flags && k < 2; k++)
+			fprintf(out, "%s[%" PRIu64 ", %" PRIu64 "]", k ? ", " : "", r->u[1 + 2 * k],
+				r->u[2 + 2 * k]);
+		fputs("]", out);
+		break;
+	case LF_TRACE_PREFETCH:
+		field_u(out, "page", r->u[1]);
+		field_u(out, "pages", r->u[2]);
+		field_b(out, "written", r->flags & 1);
 		break;
 	case LF_TRACE_SIGNAL:
 		field_u(out, "signal", r->u[0]);

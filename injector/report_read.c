@@ -217,6 +217,8 @@ static bool walk(struct lf_trace *t, const struct lf_trace_rec *slots)
 		case LF_TRACE_RELEASE:
 		case LF_TRACE_DROP:
 		case LF_TRACE_SIGNAL:
+		case LF_TRACE_WRITTEN:
+		case LF_TRACE_PREFETCH:
 			if (r->type == LF_TRACE_POISON)
 				last_poison = (ssize_t)t->nrec;
 			t->rec[t->nrec++] = *r;

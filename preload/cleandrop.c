@@ -92,15 +92,25 @@ static int open_pin(void)
 	return 0;
 }
 
+long lf_pagemap_scan(struct pm_scan_arg *a, struct page_region *out)
+{
+	a->size = sizeof *a;
+	a->vec = (uintptr_t)out;
+	a->vec_len = LF_SCAN_RUNS;
+	if (open_pagemap() < 0) /* a child of fork opens its own */
+		return -1;
+	return syscall(SYS_ioctl, PAGEMAP, PAGEMAP_SCAN, a);
+}
+
 static long scan(uintptr_t start, uintptr_t end, bool want_written, size_t max_pages,
 		 struct page_region *out, uintptr_t *next)
 {
 	struct pm_scan_arg a = {
-		.size = sizeof a, .start = start, .end = end, .vec = (uintptr_t)out, .vec_len = LF_SCAN_RUNS,
-		.max_pages = max_pages, .category_mask = PAGE_IS_PRESENT | PAGE_IS_WRITTEN,
+		.start = start, .end = end, .max_pages = max_pages,
+		.category_mask = PAGE_IS_PRESENT | PAGE_IS_WRITTEN,
 		.category_inverted = want_written ? 0 : PAGE_IS_WRITTEN, .return_mask = PAGE_IS_PRESENT,
 	};
-	long n = syscall(SYS_ioctl, PAGEMAP, PAGEMAP_SCAN, &a);
+	long n = lf_pagemap_scan(&a, out);
 	*next = (uintptr_t)a.walk_end;
 	return n;
 }
@@ -120,11 +130,20 @@ static bool kernel_can(void)
 	return scan(page, page + LF_PAGE, false, 0, clean, &next) >= 0;
 }
 
-bool lf_follow_start(void)
+bool lf_wp_can(void)
 {
 	static int can = -1; /* the mm lock is held: one caller at a time */
-	if (can < 0) {
+	if (can < 0)
 		can = kernel_can();
+	return can;
+}
+
+bool lf_follow_start(void)
+{
+	static bool told; /* the mm lock is held: one caller at a time */
+	bool can = lf_wp_can();
+	if (!told) {
+		told = true;
 		if (!can)
 			lf_warn("this kernel lacks UFFD_FEATURE_WP_ASYNC or PAGEMAP_SCAN (Linux 6.7): pages "
 				"of private file mappings loaded before their file changes keep the bytes "

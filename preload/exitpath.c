@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "record.h"
 #include "trace.h"
 
 static const int fatal_signals[] = {SIGBUS,  SIGSEGV, SIGILL,  SIGFPE,  SIGABRT,   SIGTERM,
@@ -39,6 +40,7 @@ static int real_sigaction(int sig, const struct sigaction *act, struct sigaction
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	lf_written_end(); /* no thread holds the table lock in a handler: it blocks signals */
 	lf_trace_end(sig, (uintptr_t)si->si_addr, si->si_code);
 	lf_stats_write();
 	struct sigaction dfl;

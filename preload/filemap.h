@@ -57,11 +57,18 @@ void lf_follow_fds_fork_child(void);
  * true when the kernel can tell the pages the program writes (the region is
  * then `tracked`). */
 bool lf_follow_start(void);
+/* The kernel has UFFD_FEATURE_WP_ASYNC and PAGEMAP_SCAN (probed once; mm
+ * lock held). */
+bool lf_wp_can(void);
 struct lf_drop_counts {
 	size_t emptied, dropped, kept;
 };
 #define LF_SCAN_RUNS 256                /* runs of pages per scan */
 struct page_region;
+/* PAGEMAP_SCAN of /proc/self/pagemap as *a asks (size, vec and vec_len are
+ * set here: at most LF_SCAN_RUNS runs into out); the runs, or -1. */
+struct pm_scan_arg;
+long lf_pagemap_scan(struct pm_scan_arg *a, struct page_region *out);
 /* The runs of present clean (never written) pages of [start, end), at most
  * max_pages (0: any number); *next: where the scan stopped.  The number of
  * runs, or -1. */

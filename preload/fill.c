@@ -151,6 +151,9 @@ static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_
 	enum lf_fill_op op = write && zero_buf ? LF_OP_COPY : LF_OP_ZEROPAGE;
 	if (p->win.stream || op == LF_OP_ZEROPAGE) {
 		clip_to_missing(p->addr, &out->wake_from, &out->wake_len);
+		/* A write stream's window goes in writable (no fault per page
+		 * for the kernel to record), so its pages count as written;
+		 * its 2 MiB chunks as huge pages moved in (stream.c). */
 		long moved = op == LF_OP_COPY && lf_stream_wanted(&p->r)
 				     ? lf_stream_zero(p->addr, out->wake_from, out->wake_len, zero_buf)
 				     : -1;
@@ -224,12 +227,15 @@ static size_t read_file(int fd, char *buf, size_t len, uint64_t off, int *err)
  * short is the end of the file: for a file mapping, the rest of that page
  * reads as zeros and the pages after it raise SIGBUS, as the kernel does;
  * for memory loaded from a `source`, everything past the end is zeros. */
-static void fill_load(const struct lf_fault_plan *p, uint32_t tid, struct lf_fill_result *out)
+static void fill_load(const struct lf_fault_plan *p, bool write, uint32_t tid,
+		      struct lf_fill_result *out)
 {
 	struct lf_rule_rt *rt = &lf.rt[p->r.rule];
-	/* Write-protected in a tracked region, so that the kernel records
-	 * the program's first write to each page (filechange.c). */
-	enum lf_fill_op op = p->r.tracked ? LF_OP_COPY_WP : LF_OP_COPY;
+	/* Write-protected, so that the kernel records the program's first
+	 * write to each page (filechange.c, written.c); but for a write fault
+	 * in a region that does not follow its file: a write stream's pages go
+	 * in writable, and count as written, rather than fault once more each. */
+	enum lf_fill_op op = p->r.wp && (p->r.tracked || !write) ? LF_OP_COPY_WP : LF_OP_COPY;
 	char *buf = bounce_buffer();
 	if (!buf)
 		return;
@@ -298,7 +304,7 @@ void lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid, struct lf_
 	if (p->r.src == LF_SRC_SHMEM)
 		fill_shmem(p, out);
 	else if (p->r.src == LF_SRC_FILE)
-		fill_load(p, tid, out);
+		fill_load(p, write, tid, out);
 	else
 		fill_zero(p, write, out);
 }

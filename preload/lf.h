@@ -156,6 +156,8 @@ struct lf_rule_rt {
 	_Atomic uint64_t handoffs, bytes_handed_off;
 	_Atomic uint64_t fault_ns_total;        /* the sum of the service times */
 	_Atomic uint64_t read_errors, reads_cut; /* io_error: reads failed, reads cut short */
+	_Atomic uint64_t pages_written, pages_read_only; /* written.c: found as they left */
+	_Atomic uint64_t pages_prefetched;      /* prefetch.c: installed ahead */
 	_Atomic uint64_t lat_hist[64 * 8];
 	/* poison decisions (poison.c), fail decisions (fail.c), under
 	 * `poison_lock`, as are the rule's fields that control.c changes */
@@ -245,6 +247,10 @@ struct lf_region {
 	/* The program gave it MADV_NOHUGEPAGE (the library gives every
 	 * registered range that advice itself, and keeps the program's). */
 	uint8_t thp_no;
+	/* Registered for write-protect faults too, its pages installed
+	 * write-protected (all of a tracked region's): the kernel records the
+	 * ones the program writes, counted when they leave (written.c). */
+	uint8_t wp;
 	int fd;                         /* LF_SRC_FILE: the file */
 	uint64_t offset;                /* file offset of `start` */
 	uint64_t dev, ino;              /* the file of a `file` region */
@@ -256,7 +262,7 @@ struct lf_region {
 /* How the region's range is registered with the userfaultfd. */
 static inline enum lf_reg lf_region_reg(const struct lf_region *r)
 {
-	return r->src == LF_SRC_SHMEM ? LF_REG_MINOR : r->tracked ? LF_REG_MISSING_WP : LF_REG_MISSING;
+	return r->src == LF_SRC_SHMEM ? LF_REG_MINOR : r->wp ? LF_REG_MISSING_WP : LF_REG_MISSING;
 }
 
 /* The fork advice a region was given (madvise), as the kernel keeps it in

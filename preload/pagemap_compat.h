@@ -32,6 +32,10 @@
 #ifndef PAGE_IS_SWAPPED
 #define PAGE_IS_SWAPPED (1 << 4)
 #endif
+/* The shared zero page (UFFDIO_ZEROPAGE): read, never written. */
+#ifndef PAGE_IS_PFNZERO
+#define PAGE_IS_PFNZERO (1 << 5)
+#endif
 
 #ifndef PAGEMAP_SCAN
 struct page_region {

@@ -25,6 +25,7 @@
 #include "filemap.h"
 #include "lf.h"
 #include "stream.h"
+#include "record.h"
 #include "trace.h"
 
 #define MAX_REGIONS (1u << 18)
@@ -141,6 +142,7 @@ void lf_regions_remove(uintptr_t start, uintptr_t end)
 		return;
 	lf_table_lock();
 	size_t i = isolate(start, end);
+	lf_written_released(i, end);
 	lf_trace_released(i, end);
 	while (i < nregions && table[i].start < end)
 		delete_at(i);

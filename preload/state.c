@@ -24,6 +24,7 @@
 #include "badpages.h"
 #include "lf.h"
 #include "control.h"
+#include "record.h"
 #include "trace.h"
 #include "tree.h"
 #include "uffd_compat.h"
@@ -202,6 +203,7 @@ static void do_init(void)
 		lf_warn("LAZYFAULT_UFFD=%s is not auto or user: using auto", uffd_env);
 	char why[1024];
 	lf.uffd = lf_uffd_open(&lf.mode, &lf.features, why, sizeof why);
+	lf_prefetch_load(); /* first: the trace about to open may be the file it reads */
 	lf_trace_open();
 	lf_exitpath_init();
 	if (lf.uffd < 0) {

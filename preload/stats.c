@@ -28,6 +28,7 @@
 
 #include "files.h"
 #include "lf.h"
+#include "record.h"
 #include "trace.h"
 #include "tree.h"
 #include "text.h"
@@ -249,6 +250,7 @@ static void lf_stats_reset(void)
 		rt->pages_zeroed = rt->pages_loaded = rt->bytes_read = rt->pages_poisoned = 0;
 		rt->handoffs = rt->bytes_handed_off = rt->fault_ns_total = 0;
 		rt->read_errors = rt->reads_cut = 0;
+		rt->pages_written = rt->pages_read_only = rt->pages_prefetched = 0;
 		memset((void *)rt->lat_hist, 0, sizeof rt->lat_hist);
 	}
 }
@@ -322,6 +324,9 @@ static void put_rule(struct out *o, struct lf_rule_rt *rt)
 	put_field(o, "handoffs", rt->handoffs);
 	put_field(o, "bytes_handed_off", rt->bytes_handed_off);
 	put_field(o, "fault_ns_total", rt->fault_ns_total);
+	put_field(o, "pages_written", rt->pages_written);
+	put_field(o, "pages_read_only", rt->pages_read_only);
+	put_field(o, "pages_prefetched", rt->pages_prefetched);
 	/* Only a rule that draws has a seed that matters (it replays them). */
 	if (lf_rule_draws(rt->rule))
 		put_field(o, "seed", rt->seed);
@@ -334,7 +339,8 @@ static void put_rule(struct out *o, struct lf_rule_rt *rt)
 
 void lf_stats_write(void)
 {
-	lf_trace_end(0, 0, 0); /* first: its figures go into the file */
+	lf_written_end(); /* first: the pages still mapped, into the trace and the figures */
+	lf_trace_end(0, 0, 0); /* then: its figures go into the file */
 	if (!lf.stats_path[0] || !lf.rt)
 		return;
 	int pid = (int)getpid();

@@ -7,6 +7,7 @@
 
 #include "filemap.h"
 #include "lf.h"
+#include "record.h"
 #include "trace.h"
 #include "uffd_compat.h"
 
@@ -44,6 +45,8 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 			      !(prot & (PROT_WRITE | PROT_EXEC)),
 		.tracked = copies_file && lf_follow_start(),
 	};
+	/* The pages it writes told apart (written.c); always so when tracked. */
+	r.wp = r.tracked || (src != LF_SRC_SHMEM && lf_written_can_track(src));
 	/* With THP `always` (or the program's MADV_HUGEPAGE) a write fault in
 	 * a registered range with an empty PMD makes the kernel allocate and
 	 * zero a huge page, drop it, and only then ask us: several times the
@@ -74,6 +77,7 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 	atomic_fetch_add_explicit(&rt->bytes_registered, len, memory_order_relaxed);
 	lf_ranges_add(&rt->taken, number);
 	lf_trace_region(&r);
+	lf_prefetch_taken(&r);
 	lf_debug("rule '%s' takes %#lx-%#lx as its region %llu", lf.rules.rule[rule].name,
 		 (unsigned long)start, (unsigned long)(start + len), (unsigned long long)number);
 	return true;

@@ -23,6 +23,7 @@
 #include "filemap.h"
 #include "lf.h"
 #include "fail.h"
+#include "record.h"
 #include "uffd_compat.h"
 
 static bool any_rule(enum lf_match kind)
@@ -346,12 +347,19 @@ LF_API int madvise(void *addr, size_t len, int advice)
 	if (lf_handoff_any() && kept_with_the_mapping(advice))
 		lf_handoff_forbid(a, e, false);
 	lf_mm_lock();
+	bool drops = advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24 /* MADV_DONTNEED_LOCKED */;
+	if (drops) {
+		lf_written_before_drop(a, e, advice);
+		lf_prefetch_hold();
+	}
 	int rc = lf_real_madvise(addr, len, advice);
 	/* Emptied pages come back as the kernel would refill them: zeros for
 	 * anonymous memory (even if it was loaded from a source), the file's
 	 * bytes for a file mapping. */
-	if (rc == 0 && (advice == MADV_DONTNEED || advice == MADV_FREE || advice == 24 /* MADV_DONTNEED_LOCKED */))
+	if (rc == 0 && drops)
 		lf_regions_set_zero(a, e);
+	if (drops)
+		lf_prefetch_release();
 	/* What fork will do with the range: the child forgets or wipes it. */
 	if (rc == 0 && (advice == MADV_DONTFORK || advice == MADV_DOFORK ||
 			advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK ||
