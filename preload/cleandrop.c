@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "filemap.h"
+#include "invisible.h"
 #include "lf.h"
 #include "pagemap_compat.h"
 #include "uffd_compat.h"
@@ -72,7 +73,8 @@ static void drain_lru_batches(void)
 static int open_pagemap(void)
 {
 	if (PAGEMAP < 0)
-		PAGEMAP = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		PAGEMAP = lf_fd_place((int)syscall(SYS_openat, AT_FDCWD, "/proc/self/pagemap",
+						     O_RDONLY | O_CLOEXEC));
 	return PAGEMAP;
 }
 
@@ -87,8 +89,8 @@ static int open_pin(void)
 	if (size < 0)
 		size = syscall(SYS_fcntl, p[1], F_GETPIPE_SZ);
 	pin_pages = size > 0 ? (size_t)size / LF_PAGE : 16;
-	PIN_R = p[0];
-	PIN_W = p[1];
+	PIN_R = lf_fd_place(p[0]);
+	PIN_W = lf_fd_place(p[1]);
 	return 0;
 }
 

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "control_path.h"
+#include "invisible.h"
 #include "lf.h"
 #include "control.h"
 #include "tree.h"
@@ -271,7 +272,8 @@ static void *control_thread(void *arg)
 	lf_busy = 1; /* anything this thread calls goes straight through */
 	lf_signals_blocked = true;
 	for (;;) {
-		int c = (int)syscall(SYS_accept4, atomic_load(&listen_fd), NULL, NULL, SOCK_CLOEXEC);
+		int c = lf_fd_place((int)syscall(SYS_accept4, atomic_load(&listen_fd), NULL, NULL,
+						   SOCK_CLOEXEC));
 		if (c < 0) {
 			if (errno != EINTR && errno != ECONNABORTED) {
 				struct timespec ts = { 0, 10000000 };
@@ -309,7 +311,7 @@ static int open_socket(void)
 		lf_error("control = yes: %s/%s is too long for a socket: no control socket", dir, name);
 		goto out;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = lf_fd_place(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	unlinkat(dfd, name, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
 	    fchmodat(dfd, name, 0600, 0) != 0 || listen(fd, 8) != 0) {

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "invisible.h"
 #include "lf.h"
 #include "record.h"
 #include "trace.h"
@@ -78,7 +79,10 @@ void lf_exitpath_init(void)
 
 LF_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (sig <= 0 || sig >= NSIG || !watched[sig])
+	/* A vfork child's handlers are its own but `ours` is its parent's
+	 * (vfork.c): CPython's subprocess resets SIGPIPE there, which made
+	 * the parent believe our handler was in place for it. */
+	if (sig <= 0 || sig >= NSIG || !watched[sig] || lf_in_vfork_child())
 		return real_sigaction(sig, act, old);
 	/* SIG_DFL is the default, with or without SA_SIGINFO. */
 	bool act_is_default = act && act->sa_handler == SIG_DFL;

@@ -19,6 +19,7 @@
 
 #include "blocks.h"
 #include "filemap.h"
+#include "invisible.h"
 #include "lf.h"
 #include "record.h"
 #include "trace.h"
@@ -65,6 +66,7 @@ static void register_again(void)
 
 static void child(void)
 {
+	lf_vfork_owner_here(); /* a child of fork: the state is its own now */
 	/* Every lock first: nothing below may find one held. */
 	lf_blocks_fork_child();
 	lf_locks_fork_child();

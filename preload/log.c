@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "invisible.h"
 #include "lf.h"
 
 static int log_fd = 2;
@@ -54,7 +55,7 @@ void lf_log_setup(const char *dest, enum lf_level level)
 		lf_warn("cannot use log file %s (%s); logging to stderr", path, why);
 		return;
 	}
-	log_fd = fd;
+	log_fd = lf_fd_place(fd);
 }
 
 int lf_log_fd(void) { return log_fd; }

@@ -16,6 +16,7 @@
 
 #include <sys/syscall.h>
 
+#include "invisible.h"
 #include "lf.h"
 #include "uffd_compat.h"
 
@@ -166,6 +167,8 @@ static void *worker(void *arg)
 
 int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 {
+	if (lf_in_vfork_child())
+		return EAGAIN; /* its thread would die with the child: vfork.c */
 	sigset_t all, old;
 	sigfillset(&all);
 	lf_busy++; /* what pthread_create allocates goes straight to glibc */
@@ -176,8 +179,10 @@ int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 	pthread_attr_setstacksize(&attr, 256 << 10);
 	pthread_t t;
 	int e = pthread_create(&t, &attr, fn, arg);
-	if (!e)
+	if (!e) {
+		lf_thread_uncount(); /* the program's last pthread_exit ends it */
 		pthread_setname_np(t, name);
+	}
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	lf_busy--;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "badpages.h"
+#include "invisible.h"
 #include "lf.h"
 #include "control.h"
 #include "record.h"
@@ -122,7 +123,7 @@ static int setup_rules(void)
 			/* What `lazyfault check` refuses, refused the same way
 			 * (the library may be loaded without the command). */
 			char why[1024]; /* a log line holds no more */
-			rt->source_fd = lf_rule_open_source(&lf.rules, r, why, sizeof why);
+			rt->source_fd = lf_fd_place(lf_rule_open_source(&lf.rules, r, why, sizeof why));
 			if (rt->source_fd < 0) {
 				lf_setup_failed(why);
 				return -1;
@@ -159,6 +160,7 @@ static void do_init(void)
 		return;
 	}
 	lf_stats_start();
+	lf_vfork_owner_here();
 	char err[1024]; /* a log line holds no more */
 	if (load_rules(path, err, sizeof err) < 0) {
 		/* on_error cannot be known from a file that does not parse:

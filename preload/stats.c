@@ -27,6 +27,7 @@
 #include <sys/syscall.h>
 
 #include "files.h"
+#include "invisible.h"
 #include "lf.h"
 #include "record.h"
 #include "trace.h"
@@ -339,6 +340,8 @@ static void put_rule(struct out *o, struct lf_rule_rt *rt)
 
 void lf_stats_write(void)
 {
+	if (lf_in_vfork_child())
+		return; /* the figures and the trace are its parent's (vfork.c) */
 	lf_written_end(); /* first: the pages still mapped, into the trace and the figures */
 	lf_trace_end(0, 0, 0); /* then: its figures go into the file */
 	if (!lf.stats_path[0] || !lf.rt)

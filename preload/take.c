@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "filemap.h"
+#include "invisible.h"
 #include "lf.h"
 #include "record.h"
 #include "trace.h"
@@ -26,6 +27,8 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 {
 	uint64_t ioctls = 0;
 	len = lf_page_up(len);
+	if (lf_in_vfork_child())
+		return false; /* the parent's state: vfork.c */
 	/* Helpers first: a range registered with nobody to serve it would
 	 * hang its first touch. */
 	if (lf_server_start() < 0) {

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "invisible.h"
 #include "lf.h"
 #include "uffd_compat.h"
 
@@ -116,7 +117,7 @@ int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whyle
 		return -1;
 	}
 	*mode = m;
-	return fd;
+	return lf_fd_place(fd);
 }
 
 int lf_uffd_register(uintptr_t start, size_t len, enum lf_reg how, uint64_t *ioctls)

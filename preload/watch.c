@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "filemap.h"
+#include "invisible.h"
 #include "lf.h"
 
 #define INOTIFY lf_follow_fd[LF_FD_INOTIFY]
@@ -133,7 +134,7 @@ void lf_watch_start(void)
 			"%s", strerrordesc_np(errno));
 		return;
 	}
-	INOTIFY = fd;
+	INOTIFY = lf_fd_place(fd);
 	/* A child of fork has files already: each gets its watch. */
 	lf_table_lock();
 	for (size_t i = 0, n = lf_files_count_locked(); i < n; i++) {

@@ -12,6 +12,7 @@
 
 #include "badpages.h"
 #include "filemap.h"
+#include "invisible.h"
 #include "lf.h"
 #include "control.h"
 
@@ -28,10 +29,17 @@ static bool is_ours(int fd)
 	return false;
 }
 
-/* Move one of our descriptors off `fd` before the program takes it. */
+bool lf_fd_is_ours(int fd) { return is_ours(fd); }
+
+/* Move one of our descriptors off `fd` before the program takes it.  Not
+ * in a vfork child (CPython's subprocess dup2s there): its descriptor table
+ * is its own but the library's state is its parent's, whose numbers must
+ * not change; the child's copy of ours may go, it execs or exits anyway. */
 static void move_ours(int fd)
 {
-	int to = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	if (lf_in_vfork_child())
+		return;
+	int to = lf_fd_dup(fd);
 	if (to < 0)
 		return;
 	if (fd == lf.uffd)
@@ -101,7 +109,7 @@ LF_API int close_range(unsigned first, unsigned last, int flags)
 		lf_badfd_forget(first, last);
 	if (lf_busy || !lf_is_on())
 		return (int)syscall(SYS_close_range, first, last, flags);
-	/* Ours are few and low: look only up to the highest one. */
+	/* Ours are few (high: fdplace.c): look only up to the highest one. */
 	int top = lf.uffd > lf_log_fd() ? lf.uffd : lf_log_fd();
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rt[i].source_fd > top)

@@ -21,6 +21,7 @@
 
 #include "badpages.h"
 #include "filemap.h"
+#include "invisible.h"
 #include "lf.h"
 #include "fail.h"
 #include "record.h"
@@ -79,7 +80,7 @@ static bool choose_file(size_t len, int flags, int fd, struct choice *c)
 	if (c->rule < 0)
 		return false;
 	/* The program may close its descriptor: load through our own. */
-	c->own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	c->own = lf_fd_dup(fd);
 	if (c->own < 0)
 		return false;
 	c->shmem = shmem_file(fd, c->rule);

@@ -6,7 +6,8 @@ need=""
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 for p in build-essential binutils libinih-dev libelf-dev libcriterion-dev clang \
 	 libclang-rt-14-dev python3 sqlite3 lmdb-utils xz-utils bzip2 zstd perl git coreutils \
-	 util-linux fiu-utils valgrind libjson-c-dev zlib1g-dev parallel chromium nodejs jq; do
+	 util-linux fiu-utils valgrind libjson-c-dev zlib1g-dev parallel chromium nodejs jq \
+	 libpython3.11-testsuite postgresql; do
 	have "$p" || need="$need $p"
 done
 [ -z "$need" ] && exit 0

@@ -60,4 +60,9 @@ test-asan: deps
 	@set -e; for t in $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN)); do echo "== $$t"; $$t --jobs 2; done
 	LF_COMMAND=build/asan/lazyfault python3 tests/integration/run.py command trust
 
-.PHONY: test test-build test-asan
+.PHONY: test test-build test-asan test-cpython
+
+# CPython's own test package under the library against native (slow: see
+# the README, "CPython's test suite").
+test-cpython: deps all
+	python3 tests/cpython_suite.py $(B)/liblazyfault.so
