@@ -96,13 +96,18 @@ int lf_check_files(const struct lf_rules *rs, char *const *files, size_t n);
 /* locate.c: the absolute path of liblazyfault.so, or -1 with a message. */
 int lf_locate_library(char *out, size_t outlen, char *err, size_t errlen);
 
-/* stats.c: print a summary of the statistics files stats.PID.json in dir,
- * written by the processes of a run that started `pid`, which ended with
- * wait status `status` (it tells why a file is missing); then copy them to
+/* stats.c: print the crash report of each process that died of a signal
+ * and, when verbose, a summary of the statistics files stats.PID.json in
+ * dir, written by the processes of a run that started `pid`, which ended
+ * with wait status `status` (it tells why a file is missing); then copy them to
  * `keep` (NULL or "": nowhere): with %p one per process, without it the
  * started program's alone (and a warning names the others).  Returns 0, or
  * -1 when the started program's file could not be read, after saying why. */
-int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, FILE *out);
+int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, bool verbose,
+		     FILE *out);
+/* stats.c: the crash report of process pid from its statistics file (the
+ * path tmpl, %p its pid), if it has one. */
+void lf_stats_crash_report(const char *tmpl, pid_t pid, FILE *out);
 /* tmpl with every %p replaced by pid. */
 void lf_subst_pid(const char *tmpl, pid_t pid, char *out, size_t outlen);
 

@@ -205,7 +205,9 @@ int lf_cmd_run(int argc, char **argv)
 	 * $LAZYFAULT_STATS, then the rule file's `stats`.  With -v the
 	 * processes write into a private directory, one file each whatever
 	 * the path says, so that every process of the run is summarised; the
-	 * files are then kept where the path says, and the directory removed. */
+	 * files are then kept where the path says, and the directory removed.
+	 * A process killed by a signal is reported from its file (crash.c in
+	 * the library, crash_report.c here). */
 	if (stats_arg) {
 		if (*stats_arg && absolute(stats_arg, stats, sizeof stats) != 0) {
 			lf_error("%s: path too long", stats_arg);
@@ -217,7 +219,12 @@ int lf_cmd_run(int argc, char **argv)
 	} else if (rules.stats) {
 		snprintf(stats, sizeof stats, "%s", rules.stats);
 	}
-	if (verbose) {
+	/* Without -v and without a statistics file asked for, the library
+	 * writes one into the private directory all the same, under a
+	 * variable of its own, for the crash report alone. */
+	bool for_crash = !verbose && !*stats;
+	unsetenv("LAZYFAULT_CRASH_STATS");
+	if (verbose || for_crash) {
 		const char *t = getenv("TMPDIR");
 		snprintf(tmpdir, sizeof tmpdir, "%s/lazyfault.XXXXXX", t && *t ? t : "/tmp");
 		if (!mkdtemp(tmpdir)) {
@@ -227,7 +234,12 @@ int lf_cmd_run(int argc, char **argv)
 			goto out;
 		}
 		snprintf(private, sizeof private, "%s/stats.%%p.json", tmpdir);
-		stats_env = private;
+		if (for_crash && setenv("LAZYFAULT_CRASH_STATS", private, 1) != 0) {
+			lf_error("out of memory");
+			goto out;
+		}
+		if (verbose)
+			stats_env = private;
 	}
 	char trace[PATH_MAX + 32];
 	if (trace_arg && (absolute(trace_arg, trace, sizeof trace) != 0 ||
@@ -274,8 +286,10 @@ int lf_cmd_run(int argc, char **argv)
 		status = WEXITSTATUS(ws);
 	else if (WIFSIGNALED(ws))
 		status = 128 + WTERMSIG(ws);
-	if (verbose)
-		lf_stats_summary(tmpdir, pid, ws, stats, stderr);
+	if (*tmpdir)
+		lf_stats_summary(tmpdir, pid, ws, stats, verbose, stderr);
+	else if (WIFSIGNALED(ws))
+		lf_stats_crash_report(stats, pid, stderr); /* the file the user asked for */
 out:
 	if (*tmpdir)
 		remove_dir(tmpdir);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "crash_report.h"
 #include "lazyfault.h"
 #include "report.h"
 #include "rules.h"
@@ -241,25 +242,67 @@ static void print_rules(const struct proc *p, size_t n, FILE *out)
 	}
 }
 
-/* The reads that met a bad page of a file (io_error), for the rules that
- * had any: a table would be a column of zeros for every other run. */
-static void print_reads(const struct proc *p, size_t n, FILE *out)
+/* For each rule with a count of `failed` or `cut` over the processes, one
+ * line (and the heading first): a table would be a column of zeros for
+ * every other run.  True when there was one. */
+static bool print_pair(const struct proc *p, size_t n, enum lf_stat_counter failed_c,
+		       enum lf_stat_counter cut_c, const char *heading, const char *noun,
+		       const char *failed_how, const char *cut_how, FILE *out)
 {
 	bool said = false;
 	for (size_t i = 0; i < p[0].s.nrules; i++) {
 		struct lf_stats_rule sum;
 		sum_rule(p, n, p[0].s.rule[i].name, &sum);
-		uint64_t failed = sum.value[LF_STAT_READ_ERRORS], cut = sum.value[LF_STAT_READS_CUT];
+		uint64_t failed = sum.value[failed_c], cut = sum.value[cut_c];
 		if (!failed && !cut)
 			continue;
 		if (!said)
-			fprintf(out, "lazyfault: reads of files with bad pages (io_error):\n");
+			fprintf(out, "lazyfault: %s:\n", heading);
 		said = true;
 		char shown[64];
 		lf_escape_text(p[0].s.rule[i].name, shown, sizeof shown);
-		fprintf(out, "  rule '%s': %" PRIu64 " read%s failed with EIO, %" PRIu64
-			" cut short before a bad page\n", shown, failed, failed == 1 ? "" : "s", cut);
+		fprintf(out, "  rule '%s': %" PRIu64 " %s%s %s, %" PRIu64 " %s\n", shown, failed, noun,
+			failed == 1 ? "" : "s", failed_how, cut, cut_how);
 	}
+	return said;
+}
+
+/* The reads that met a bad page of a file (io_error). */
+static void print_reads(const struct proc *p, size_t n, FILE *out)
+{
+	print_pair(p, n, LF_STAT_READ_ERRORS, LF_STAT_READS_CUT,
+		   "reads of files with bad pages (io_error)", "read", "failed with EIO",
+		   "cut short before a bad page", out);
+}
+
+/* The system calls that met a page a rule poisoned (EFAULT, or cut
+ * short), and the first such call of each process, as its warn line said
+ * it. */
+static void print_calls(const struct proc *p, size_t n, FILE *out)
+{
+	bool said = print_pair(p, n, LF_STAT_CALLS_EFAULT, LF_STAT_CALLS_SHORT,
+			       "system calls whose buffer held a poisoned page", "call",
+			       "failed with EFAULT", "came back short", out);
+	for (size_t i = 0; said && i < n; i++) {
+		char shown[1024];
+		if (!*p[i].s.poisoned_call)
+			continue;
+		lf_escape_text(p[i].s.poisoned_call, shown, sizeof shown);
+		fprintf(out, "  pid %lld, first: %s\n", p[i].s.pid, shown);
+	}
+}
+
+/* Where the regions that had a page poisoned were allocated. */
+static void print_sites(const struct proc *p, size_t n, FILE *out)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		any |= p[i].s.nsites > 0;
+	if (!any)
+		return;
+	fprintf(out, "lazyfault: where the regions with a poisoned page were allocated:\n");
+	for (size_t i = 0; i < n; i++)
+		lf_crash_print_sites(&p[i].s, NULL, 6, out);
 }
 
 /* A process's wall time, the time its threads were blocked in faults, and
@@ -302,7 +345,21 @@ static void explain_missing(pid_t pid, int status, const char *what, FILE *out)
 			"or the library could not write them (its log says why)\n", (long)pid, what);
 }
 
-int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, FILE *out)
+void lf_stats_crash_report(const char *tmpl, pid_t pid, FILE *out)
+{
+	char path[PATH_MAX + 32], err[PATH_MAX + 256];
+	struct lf_stats s;
+	if (!tmpl || !*tmpl)
+		return;
+	lf_subst_pid(tmpl, pid, path, sizeof path);
+	if (lf_stats_read(path, &s, err, sizeof err) != LF_STATS_OK)
+		return;
+	lf_crash_print(&s, NULL, out);
+	lf_stats_free(&s);
+}
+
+int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, bool verbose,
+		     FILE *out)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
@@ -330,7 +387,8 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 			main_ok |= fpid == pid;
 			n++;
 		} else if (fpid == pid && st == LF_STATS_INCOMPLETE) {
-			explain_missing(pid, status, "its file is incomplete", out);
+			if (verbose)
+				explain_missing(pid, status, "its file is incomplete", out);
 			main_told = true;
 		} else {
 			fprintf(out, "lazyfault: cannot read the statistics: %s\n", err);
@@ -338,10 +396,14 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 		}
 	}
 	closedir(d);
-	if (!main_ok && !main_told)
+	if (!main_ok && !main_told && verbose)
 		explain_missing(pid, status, "no file", out);
-	if (n) {
+	if (n)
 		qsort(p, n, sizeof *p, by_start);
+	/* Each process that died of a signal, always: the crash report. */
+	for (size_t i = 0; i < n; i++)
+		lf_crash_print(&p[i].s, NULL, out);
+	if (n && verbose) {
 		char shown[PATH_MAX + 64];
 		lf_escape_text(keep && *keep ? keep : "", shown, sizeof shown);
 		fprintf(out, "lazyfault: statistics of %zu process%s under the library%s%s%s:\n", n,
@@ -355,6 +417,8 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 			fprintf(out, "lazyfault: each rule, over the %zu processes:\n", n);
 		print_rules(p, n, out);
 		print_reads(p, n, out);
+		print_calls(p, n, out);
+		print_sites(p, n, out);
 	}
 	/* Keep the files where the user asked: one per process with %p, else
 	 * the started program's alone. */
@@ -369,7 +433,7 @@ int lf_stats_summary(const char *dir, pid_t pid, int status, const char *keep, F
 		if (lf_stats_copy(p[i].path, to, err, sizeof err) != 0)
 			fprintf(out, "lazyfault: %s\n", err);
 	}
-	if (dropped)
+	if (dropped && verbose)
 		fprintf(out, "lazyfault: warning: the statistics of %zu other process%s are not kept: "
 			"%s has no %%p to tell them apart\n", dropped, dropped == 1 ? "" : "es", keep);
 	for (size_t i = 0; i < n; i++)

@@ -20,6 +20,7 @@ static const char *const counter_names[LF_STAT_NCOUNTERS] = {
 	[LF_STAT_BYTES_HANDED_OFF] = "bytes_handed_off", [LF_STAT_SEED] = "seed",
 	[LF_STAT_FAULT_NS_P50] = "fault_ns_p50", [LF_STAT_FAULT_NS_P99] = "fault_ns_p99",
 	[LF_STAT_READ_ERRORS] = "read_errors", [LF_STAT_READS_CUT] = "reads_cut",
+	[LF_STAT_CALLS_EFAULT] = "calls_efault", [LF_STAT_CALLS_SHORT] = "calls_short",
 };
 
 static const char *const process_names[LF_STAT_NPROCESS] = {
@@ -161,6 +162,88 @@ static int read_argv(json_object *doc, struct lf_stats *out)
 	return 0;
 }
 
+/* An array of {"object": PATH, "offset": N}; what is not one is skipped. */
+static int read_frames(json_object *obj, const char *key, struct lf_stats_frame **out,
+		       size_t *n)
+{
+	json_object *a;
+	*out = NULL;
+	*n = 0;
+	if (!json_object_object_get_ex(obj, key, &a) || !json_object_is_type(a, json_type_array))
+		return 0;
+	size_t len = json_object_array_length(a);
+	if (!(*out = calloc(len ? len : 1, sizeof **out)))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		json_object *f = json_object_array_get_idx(a, i), *o;
+		uint64_t off;
+		if (!json_object_is_type(f, json_type_object) ||
+		    !json_object_object_get_ex(f, "object", &o) || !json_object_is_type(o, json_type_string) ||
+		    !get_u64(f, "offset", &off))
+			continue;
+		if (!((*out)[*n].object = strdup(json_object_get_string(o))))
+			return -1;
+		(*out)[(*n)++].offset = off;
+	}
+	return 0;
+}
+
+/* "crash": {"signal", "code", "address", "ip", "thread", "frames",
+ * "poisoned": {"rule", "region", "page", "allocated"}} */
+static int read_crash(json_object *doc, struct lf_stats_crash *c)
+{
+	json_object *jc, *jp, *v;
+	uint64_t x;
+	if (!json_object_object_get_ex(doc, "crash", &jc) || !json_object_is_type(jc, json_type_object))
+		return 0;
+	c->present = true;
+	c->sig = get_u64(jc, "signal", &x) ? (int)x : 0;
+	if (json_object_object_get_ex(jc, "code", &v) && json_object_is_type(v, json_type_int))
+		c->code = (int)json_object_get_int64(v);
+	c->has_addr = get_u64(jc, "address", &c->addr);
+	get_u64(jc, "ip", &c->ip);
+	get_u64(jc, "thread", &c->tid);
+	if (read_frames(jc, "frames", &c->frames, &c->nframes) != 0)
+		return -1;
+	if (!json_object_object_get_ex(jc, "poisoned", &jp) || !json_object_is_type(jp, json_type_object))
+		return 0;
+	c->poisoned = true;
+	get_u64(jp, "region", &c->region);
+	get_u64(jp, "page", &c->page);
+	if (!(c->rule = dup_string(jp, "rule")))
+		return -1;
+	return read_frames(jp, "allocated", &c->alloc, &c->nalloc);
+}
+
+static int read_sites(json_object *doc, struct lf_stats *out)
+{
+	json_object *a;
+	if (!json_object_object_get_ex(doc, "allocation_sites", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return 0;
+	size_t len = json_object_array_length(a);
+	if (!(out->sites = calloc(len ? len : 1, sizeof *out->sites)))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(o, json_type_object))
+			continue;
+		struct lf_stats_site *site = &out->sites[out->nsites++];
+		get_u64(o, "region", &site->region);
+		if (!(site->rule = dup_string(o, "rule")) ||
+		    read_frames(o, "frames", &site->frames, &site->nframes) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void free_frames(struct lf_stats_frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(f[i].object);
+	free(f);
+}
+
 static int read_rule(json_object *jr, struct lf_stats_rule *r)
 {
 	memset(r, 0, sizeof *r);
@@ -219,6 +302,7 @@ enum lf_stats_status lf_stats_read(const char *path, struct lf_stats *out,
 	out->mode = dup_string(doc, "mode");
 	out->version = dup_string(doc, "version");
 	out->exe = dup_string(doc, "exe");
+	out->poisoned_call = dup_string(doc, "poisoned_call");
 	uint64_t ppid;
 	out->ppid = get_u64(doc, "ppid", &ppid) ? (long long)ppid : -1;
 	if (!get_u64(doc, "page_size", &out->page_size))
@@ -230,7 +314,9 @@ enum lf_stats_status lf_stats_read(const char *path, struct lf_stats *out,
 			out->process_present |= 1u << c;
 	size_t n = json_object_array_length(jrules);
 	out->rule = calloc(n ? n : 1, sizeof *out->rule);
-	if (!out->mode || !out->version || !out->exe || !out->rule || read_argv(doc, out) != 0) {
+	if (!out->mode || !out->version || !out->exe || !out->rule || !out->poisoned_call ||
+	    read_argv(doc, out) != 0 || read_crash(doc, &out->crash) != 0 ||
+	    read_sites(doc, out) != 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
@@ -267,6 +353,15 @@ void lf_stats_free(struct lf_stats *s)
 	free(s->mode);
 	free(s->version);
 	free(s->exe);
+	free(s->poisoned_call);
+	free_frames(s->crash.frames, s->crash.nframes);
+	free_frames(s->crash.alloc, s->crash.nalloc);
+	free(s->crash.rule);
+	for (size_t i = 0; i < s->nsites; i++) {
+		free(s->sites[i].rule);
+		free_frames(s->sites[i].frames, s->sites[i].nframes);
+	}
+	free(s->sites);
 	memset(s, 0, sizeof *s);
 }
 

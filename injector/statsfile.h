@@ -23,6 +23,7 @@ enum lf_stat_counter {
 	LF_STAT_PAGES_LOADED, LF_STAT_BYTES_READ, LF_STAT_PAGES_POISONED, LF_STAT_HANDOFFS,
 	LF_STAT_BYTES_HANDED_OFF, LF_STAT_SEED, LF_STAT_FAULT_NS_P50, LF_STAT_FAULT_NS_P99,
 	LF_STAT_READ_ERRORS, LF_STAT_READS_CUT,
+	LF_STAT_CALLS_EFAULT, LF_STAT_CALLS_SHORT, /* calls that met a page it poisoned */
 	LF_STAT_NCOUNTERS
 };
 
@@ -31,6 +32,36 @@ struct lf_stats_rule {
 	char *action;                     /* "zero", "load", "poison"; "" when absent */
 	uint64_t value[LF_STAT_NCOUNTERS];
 	unsigned present;                 /* bit (1 << counter) when the file had it */
+};
+
+/* A code address: the object it falls in and its offset from the
+ * object's base (symbolize.h). */
+struct lf_stats_frame {
+	char *object;
+	uint64_t offset;
+};
+
+/* How the process died, when a signal killed it ("crash"). */
+struct lf_stats_crash {
+	bool present;
+	int sig, code;
+	uint64_t addr, ip, tid;
+	bool has_addr;                    /* the signal has a faulting address */
+	struct lf_stats_frame *frames;    /* the faulting thread's stack, innermost first */
+	size_t nframes;
+	bool poisoned;                    /* addr is in a page the library poisoned: */
+	char *rule;                       /* its rule, */
+	uint64_t region, page;            /* region number and page index */
+	struct lf_stats_frame *alloc;     /* where that region was allocated */
+	size_t nalloc;
+};
+
+/* Where a region with a poisoned page was allocated ("allocation_sites"). */
+struct lf_stats_site {
+	char *rule;
+	uint64_t region;
+	struct lf_stats_frame *frames;
+	size_t nframes;
 };
 
 /* The figures of the whole process, after "mode". */
@@ -53,6 +84,10 @@ struct lf_stats {
 	unsigned process_present;         /* bit (1 << figure) when the file had it */
 	struct lf_stats_rule *rule;
 	size_t nrules;
+	char *poisoned_call;              /* the first call that met a poisoned page; "" */
+	struct lf_stats_crash crash;
+	struct lf_stats_site *sites;
+	size_t nsites;
 };
 
 /* What lf_stats_read returns. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crash_report.h"
 #include "lazyfault.h"
 #include "statsfile.h"
 #include "sweep.h"
@@ -472,6 +473,47 @@ static int write_csv(const struct lf_sweep *s, char **replay)
 	return 0;
 }
 
+/* The crash report of a run that crashed, read from its statistics. */
+static bool run_crash(const struct lf_sweep *s, const struct lf_sweep_run *r, struct lf_stats *st)
+{
+	char pattern[PATH_MAX + 64];
+	lf_sweep_run_path(s, r, ".stats.*.json", pattern);
+	return r->outcome == LF_CRASH && lf_crash_find(pattern, st);
+}
+
+static json_object *frames_json(const struct lf_stats_frame *f, size_t n)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		char name[2048];
+		lf_crash_frame_name(&f[i], NULL, name, sizeof name);
+		json_object_array_add(a, jstr(name));
+	}
+	return a;
+}
+
+/* "crash": what the library recorded, symbolized; NULL without one. */
+static json_object *crash_json(const struct lf_sweep *s, const struct lf_sweep_run *r)
+{
+	struct lf_stats st;
+	if (!run_crash(s, r, &st))
+		return NULL;
+	json_object *o = json_object_new_object();
+	char head[512];
+	lf_crash_headline(&st, head, sizeof head);
+	put(o, "report", jstr(head));
+	put(o, "address", json_object_new_uint64(st.crash.addr));
+	put(o, "touched_in", frames_json(st.crash.frames, st.crash.nframes));
+	if (st.crash.poisoned) {
+		put(o, "rule", jstr(st.crash.rule));
+		put(o, "region", json_object_new_uint64(st.crash.region));
+		put(o, "page", json_object_new_uint64(st.crash.page));
+		put(o, "allocated_in", frames_json(st.crash.alloc, st.crash.nalloc));
+	}
+	lf_stats_free(&st);
+	return o;
+}
+
 static int write_summary_json(const struct lf_sweep *s, char **replay, const size_t *count,
 			      size_t missing)
 {
@@ -495,6 +537,7 @@ static int write_summary_json(const struct lf_sweep *s, char **replay, const siz
 		bool kept = r->outcome != LF_SURVIVED;
 		put(o, "rules_file", kept ? jstr(ini) : NULL);
 		put(o, "replay", kept && replay[i] ? jstr(replay[i]) : NULL);
+		put(o, "crash", crash_json(s, r));
 		json_object_array_add(runs, o);
 	}
 	put(doc, "runs", runs);
@@ -558,6 +601,11 @@ static void print_table(const struct lf_sweep *s, char **replay, const size_t *c
 		fprintf(out, "  run %-4u %-12.12s %-12s %-12s %-20s %.2f s\n    %s\n", r->index,
 			r->rule, what, lf_outcome_name(r->outcome), end, r->duration,
 			replay[i] ? replay[i] : "");
+		struct lf_stats st;
+		if (run_crash(s, r, &st)) {
+			lf_crash_print_short(&st, NULL, "    ", 4, out);
+			lf_stats_free(&st);
+		}
 		listed++;
 	}
 	if (bad > listed)

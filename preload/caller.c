@@ -2,12 +2,11 @@
  * allocating call stack?  Names are resolved to address ranges once, at the
  * first question, from the ELF symbol tables of every loaded object
  * (common/elfsyms.c: .symtab, so static functions count; .dynsym when a
- * file is stripped, with a warning).  The stack comes from glibc's
- * backtrace(), warmed up at initialisation (its first call loads libgcc_s);
- * the library's own frames are left out.  Runs in program threads only (the
+ * file is stripped, with a warning).  The stack comes from sites.c
+ * (glibc's backtrace(), warmed up at initialisation; the library's own
+ * frames left out).  Runs in program threads only (the
  * mmap and malloc wrappers), never on a helper. */
 #include <dlfcn.h>
-#include <execinfo.h>
 #include <fnmatch.h>
 #include <link.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "elfsyms.h"
 #include "lf.h"
+#include "sites.h"
 
 struct range {
 	uintptr_t lo, hi;
@@ -24,7 +24,6 @@ struct rule_ranges {
 	size_t n, cap;
 };
 static struct rule_ranges *ranges; /* one per rule */
-static uintptr_t self_lo, self_hi; /* this library's text */
 static _Atomic int resolved;
 
 struct walk {
@@ -60,11 +59,8 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
 		if (ph->p_type == PT_LOAD && (uintptr_t)&on_object >= lo &&
-		    (uintptr_t)&on_object < lo + ph->p_memsz) {
-			self_lo = lo;
-			self_hi = lo + ph->p_memsz;
+		    (uintptr_t)&on_object < lo + ph->p_memsz)
 			return 0;
-		}
 	}
 	for (size_t i = 0; i < lf.rules.nrules; i++) {
 		const struct lf_rule *rule = &lf.rules.rule[i];
@@ -102,11 +98,7 @@ static void resolve(void)
 	}
 }
 
-void lf_caller_init(void)
-{
-	void *warm[2];
-	backtrace(warm, 2); /* loads libgcc_s now, not inside a wrapper later */
-}
+void lf_caller_init(void) { lf_sites_init(); }
 
 static bool in_ranges(const struct rule_ranges *rr, uintptr_t pc)
 {
@@ -137,17 +129,7 @@ bool lf_caller_matches(size_t rule, struct lf_frames *f)
 	}
 	if (!ranges)
 		return false;
-	if (f->n < 0) {
-		void *pcs[64 + 16];
-		int n = backtrace(pcs, 64 + 16), k = 0;
-		for (int i = 0; i < n && k < 64; i++) {
-			uintptr_t pc = (uintptr_t)pcs[i];
-			if (pc >= self_lo && pc < self_hi)
-				continue;
-			f->pc[k++] = pc - 1; /* a return address: look inside the call */
-		}
-		f->n = k;
-	}
+	lf_frames_take(f);
 	unsigned depth = lf.rules.rule[rule].caller_depth;
 	for (int i = 0; i < f->n && i < (int)depth; i++)
 		if (in_ranges(&ranges[rule], f->pc[i]))

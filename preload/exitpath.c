@@ -21,6 +21,7 @@
 #include "lf.h"
 #include "record.h"
 #include "trace.h"
+#include "stats_out.h"
 
 static const int fatal_signals[] = {SIGBUS,  SIGSEGV, SIGILL,  SIGFPE,  SIGABRT,   SIGTERM,
 				    SIGINT,  SIGHUP,  SIGQUIT, SIGPIPE, SIGALRM,   SIGUSR1,
@@ -41,6 +42,7 @@ static int real_sigaction(int sig, const struct sigaction *act, struct sigaction
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	lf_crash_record(sig, si, uc); /* the crash report (crash.c) */
 	lf_written_end(); /* no thread holds the table lock in a handler: it blocks signals */
 	lf_trace_end(sig, (uintptr_t)si->si_addr, si->si_code);
 	lf_stats_write();
@@ -71,6 +73,7 @@ void lf_exitpath_init(void)
 {
 	if (!lf.stats_path[0] && !lf_trace_on())
 		return;
+	lf_crash_init();
 	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
 		watched[fatal_signals[i]] = true;
 		install(fatal_signals[i]);

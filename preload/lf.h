@@ -156,6 +156,7 @@ struct lf_rule_rt {
 	_Atomic uint64_t handoffs, bytes_handed_off;
 	_Atomic uint64_t fault_ns_total;        /* the sum of the service times */
 	_Atomic uint64_t read_errors, reads_cut; /* io_error: reads failed, reads cut short */
+	_Atomic uint64_t calls_efault, calls_short; /* calls that met a page it poisoned (efault.c) */
 	_Atomic uint64_t pages_written, pages_read_only; /* written.c: found as they left */
 	_Atomic uint64_t pages_prefetched;      /* prefetch.c: installed ahead */
 	_Atomic uint64_t lat_hist[64 * 8];

@@ -14,6 +14,7 @@
 #include "lf.h"
 #include "fail.h"
 #include "trace.h"
+#include "sites.h"
 
 int lf_match_region(enum lf_match kind, size_t len, const char *path, bool shared,
 		    uint64_t *number)
@@ -57,7 +58,10 @@ int lf_match_region(enum lf_match kind, size_t len, const char *path, bool share
 		if (r->action == LF_ACTION_FAIL && !lf_fail_next(rt, n))
 			continue;
 		*number = n;
-		/* A failed allocation takes no region: no site to trace. */
+		/* A failed allocation takes no region: no site to trace.  A
+		 * poison rule's region keeps its site (sites.c). */
+		if (r->action == LF_ACTION_POISON)
+			lf_sites_keep((uint32_t)i, n, &frames);
 		if (r->action != LF_ACTION_FAIL)
 			lf_trace_site(&frames);
 		return (int)i;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "poisoned.h"
+#include "sites.h"
 #include "trace.h"
 
 /* The rule's lock: held for a decision or for control.c's change of a
@@ -85,12 +87,21 @@ void lf_poison_install(const struct lf_fault_plan *p, uint32_t tid, const char *
 	if (lf_uffd_fill(LF_OP_POISON, p->addr, LF_PAGE, NULL) <= 0)
 		return; /* gone, or present already: its thread retries and sees */
 	atomic_fetch_add_explicit(&rt->pages_poisoned, 1, memory_order_relaxed);
+	lf_poisoned_add(r, p->addr);
 	lf_trace_poison(p, tid, why);
-	char where[512];
+	char where[512], site[400] = "";
 	describe_file(p, where, sizeof where);
-	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %llu, %#lx-%#lx%s), thread %u%s%s",
+	/* Where the region was allocated, when its site is kept (sites.c):
+	 * objects and offsets, which `lazyfault run` names. */
+	uint64_t frame[LF_SITE_FRAMES];
+	int n = lf_sites_of(r->rule, r->number, frame);
+	if (n) {
+		memcpy(site, "; allocated at ", 16);
+		lf_sites_describe(frame, n < 4 ? n : 4, site + 15, sizeof site - 15);
+	}
+	lf_warn("rule '%s': poisoned page %#lx (page %llu of region %llu, %#lx-%#lx%s), thread %u%s%s%s",
 		rt->rule->name, (unsigned long)p->addr,
 		(unsigned long long)((p->addr - r->base) / LF_PAGE), (unsigned long long)r->number,
 		(unsigned long)r->base, (unsigned long)r->base_end, where, tid, why ? ": " : "",
-		why ? why : "");
+		why ? why : "", site);
 }

@@ -24,6 +24,7 @@
 #include "blocks.h"
 #include "filemap.h"
 #include "lf.h"
+#include "poisoned.h"
 #include "stream.h"
 #include "record.h"
 #include "trace.h"
@@ -140,6 +141,7 @@ void lf_regions_remove(uintptr_t start, uintptr_t end)
 {
 	if (!table || start >= end)
 		return;
+	lf_poisoned_forget(start, end);
 	lf_table_lock();
 	size_t i = isolate(start, end);
 	lf_written_released(i, end);
@@ -155,6 +157,7 @@ void lf_regions_set_zero(uintptr_t start, uintptr_t end)
 	if (!table || start >= end)
 		return;
 	lf_trace_drop(start, end);
+	lf_poisoned_forget(start, end); /* emptied: the markers are gone */
 	lf_table_lock();
 	for (size_t i = isolate(start, end); i < nregions && table[i].start < end; i++) {
 		if (table[i].kind != LF_MATCH_FILE)
@@ -238,6 +241,7 @@ void lf_regions_move(uintptr_t old, size_t len, uintptr_t new_addr)
 {
 	if (!table)
 		return;
+	lf_poisoned_move(old, len, new_addr);
 	size_t n;
 	do {
 		n = 0;

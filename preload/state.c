@@ -183,6 +183,9 @@ static void do_init(void)
 	const char *stats = getenv("LAZYFAULT_STATS");
 	if (!stats)
 		stats = lf.rules.stats;
+	/* lazyfault run's, for its crash report, when nothing else asks. */
+	if (!stats || !*stats)
+		stats = getenv("LAZYFAULT_CRASH_STATS");
 	if (stats && *stats)
 		snprintf(lf.stats_path, sizeof lf.stats_path, "%s", stats);
 	/* The tree's places are kept below a program left alone too. */
@@ -240,8 +243,10 @@ static void do_init(void)
 	}
 	lf_fill_init();
 	lf_badfd_init();
+	/* Allocating stacks are taken for `caller` and for the regions of
+	 * poison rules (sites.c): backtrace() is primed now. */
 	for (size_t i = 0; i < lf.rules.nrules; i++)
-		if (lf.rules.rule[i].caller) {
+		if (lf.rules.rule[i].caller || lf.rules.rule[i].action == LF_ACTION_POISON) {
 			lf_caller_init();
 			break;
 		}

@@ -29,6 +29,8 @@
 #include "files.h"
 #include "invisible.h"
 #include "lf.h"
+#include "poisoned.h"
+#include "stats_out.h"
 #include "record.h"
 #include "trace.h"
 #include "tree.h"
@@ -108,19 +110,19 @@ void lf_stats_argv(int argc, char **argv)
 }
 
 /* ---- the output: a small buffer, flushed into the new file ---------- */
-struct out {
+struct lf_stats_out {
 	struct lf_replace *file;
 	char buf[4096];
 	size_t len;
 };
 
-static void flush(struct out *o)
+static void flush(struct lf_stats_out *o)
 {
 	lf_replace_write(o->file, o->buf, o->len);
 	o->len = 0;
 }
 
-static void put_n(struct out *o, const char *s, size_t n)
+static void put_n(struct lf_stats_out *o, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (o->len == sizeof o->buf)
@@ -129,9 +131,9 @@ static void put_n(struct out *o, const char *s, size_t n)
 	}
 }
 
-static void put(struct out *o, const char *s) { put_n(o, s, strlen(s)); }
+static void put(struct lf_stats_out *o, const char *s) { put_n(o, s, strlen(s)); }
 
-static void put_u64(struct out *o, uint64_t v)
+static void put_u64(struct lf_stats_out *o, uint64_t v)
 {
 	char tmp[24];
 	int i = sizeof tmp;
@@ -146,7 +148,7 @@ static void put_u64(struct out *o, uint64_t v)
  * any other), but a program's path and arguments may hold any bytes.
  * Printable UTF-8 as it is; quotes, backslashes and control characters
  * escaped; a byte that is not UTF-8 becomes U+FFFD. */
-static void put_str(struct out *o, const char *s)
+static void put_str(struct lf_stats_out *o, const char *s)
 {
 	size_t n = strlen(s);
 	put(o, "\"");
@@ -173,7 +175,7 @@ static void put_str(struct out *o, const char *s)
 	put(o, "\"");
 }
 
-static void put_field(struct out *o, const char *name, uint64_t v)
+static void put_field(struct lf_stats_out *o, const char *name, uint64_t v)
 {
 	put(o, ", \"");
 	put(o, name);
@@ -181,16 +183,21 @@ static void put_field(struct out *o, const char *name, uint64_t v)
 	put_u64(o, v);
 }
 
+void lf_out_put(struct lf_stats_out *o, const char *s) { put(o, s); }
+void lf_out_str(struct lf_stats_out *o, const char *s) { put_str(o, s); }
+void lf_out_u64(struct lf_stats_out *o, uint64_t v) { put_u64(o, v); }
+void lf_out_field(struct lf_stats_out *o, const char *name, uint64_t v) { put_field(o, name, v); }
+
 /* ---- which regions a rule took, and the process's place in its tree -- */
 
-static void put_bool(struct out *o, const char *name, bool v)
+static void put_bool(struct lf_stats_out *o, const char *name, bool v)
 {
 	put(o, ", \"");
 	put(o, name);
 	put(o, v ? "\": true" : "\": false");
 }
 
-static void put_selection(struct out *o, const struct lf_rule_rt *rt)
+static void put_selection(struct lf_stats_out *o, const struct lf_rule_rt *rt)
 {
 	static char list[LF_RANGES * 44 + 8]; /* static, as the writer's other buffers */
 	struct lf_page_list l = {.pages = (struct lf_page_span *)rt->taken.span,
@@ -209,14 +216,14 @@ static void put_selection(struct out *o, const struct lf_rule_rt *rt)
 		put_field(o, "rule_seed", rt->rule_seed);
 }
 
-static void put_tree(struct out *o)
+static void put_tree(struct lf_stats_out *o)
 {
 	put(o, ", \"tree_position\": ");
 	put_str(o, lf_tree_position());
 }
 
 /* Seconds since the epoch, to the microsecond: 1733090000.123456. */
-static void put_time(struct out *o, const char *name, const struct timespec *t)
+static void put_time(struct lf_stats_out *o, const char *name, const struct timespec *t)
 {
 	char us[7];
 	long v = t->tv_nsec / 1000;
@@ -233,10 +240,13 @@ static void put_time(struct out *o, const char *name, const struct timespec *t)
 
 /* Reads of a rule with io_error (badfd.c): failed with EIO, cut short
  * before a bad page. */
-static void put_io_fields(struct out *o, const struct lf_rule_rt *rt)
+static void put_io_fields(struct lf_stats_out *o, const struct lf_rule_rt *rt)
 {
 	put_field(o, "read_errors", rt->read_errors);
 	put_field(o, "reads_cut", rt->reads_cut);
+	/* Calls whose buffer held a page the rule poisoned (efault.c). */
+	put_field(o, "calls_efault", rt->calls_efault);
+	put_field(o, "calls_short", rt->calls_short);
 }
 
 static _Atomic int written_pid, written_done;
@@ -251,6 +261,7 @@ static void lf_stats_reset(void)
 		rt->pages_zeroed = rt->pages_loaded = rt->bytes_read = rt->pages_poisoned = 0;
 		rt->handoffs = rt->bytes_handed_off = rt->fault_ns_total = 0;
 		rt->read_errors = rt->reads_cut = 0;
+		rt->calls_efault = rt->calls_short = 0;
 		rt->pages_written = rt->pages_read_only = rt->pages_prefetched = 0;
 		memset((void *)rt->lat_hist, 0, sizeof rt->lat_hist);
 	}
@@ -266,6 +277,7 @@ void lf_stats_fork_child(void)
 	started_ns = lf_now_ns();
 	atomic_store(&written_pid, 0);
 	atomic_store(&written_done, 0);
+	lf_met_fork_child();
 }
 
 static const char *mode_name(void)
@@ -275,7 +287,7 @@ static const char *mode_name(void)
 	return lf.mode == LF_MODE_FULL ? "full" : "user-mode-only";
 }
 
-static void put_process(struct out *o, int pid)
+static void put_process(struct lf_stats_out *o, int pid)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -297,6 +309,10 @@ static void put_process(struct out *o, int pid)
 	put_field(o, "blocked_ns", blocked);
 	put_field(o, "trace_records", lf_trace_records());
 	put_field(o, "trace_dropped", lf_trace_dropped());
+	put_field(o, "poisoned_unrecorded", lf_poisoned_unrecorded());
+	put(o, ",\n \"poisoned_call\": "); /* the first call that met a poisoned page */
+	put_str(o, lf_met_first());
+	lf_crash_put(o);
 	put(o, ",\n \"exe\": ");
 	put_str(o, lf.exe);
 	put(o, ",\n \"argv\": [");
@@ -308,7 +324,7 @@ static void put_process(struct out *o, int pid)
 	put(o, "]");
 }
 
-static void put_rule(struct out *o, struct lf_rule_rt *rt)
+static void put_rule(struct lf_stats_out *o, struct lf_rule_rt *rt)
 {
 	put(o, "  {\"name\": ");
 	put_str(o, rt->rule->name);
@@ -356,7 +372,7 @@ void lf_stats_write(void)
 	}
 	static char path[4096];
 	static struct lf_replace file;
-	static struct out o;
+	static struct lf_stats_out o;
 	lf_expand_pid(lf.stats_path, path, sizeof path);
 	/* Readable by its owner only: it holds the program's arguments. */
 	if (lf_replace_begin(&file, path, 0600) == 0) {

@@ -20,7 +20,7 @@ void lf_trace_fork_child(void);
 /* The hooks, one line each where they are called.  Program threads: */
 struct lf_frames;
 uint32_t lf_trace_region_id(void);       /* a region about to be taken; 0: no trace */
-void lf_trace_site(const struct lf_frames *f); /* its allocating stack (match.c, no lock held) */
+void lf_trace_site(struct lf_frames *f); /* its allocating stack (match.c, no lock held) */
 void lf_trace_region(const struct lf_region *r);  /* it was taken (take.c) */
 void lf_trace_released(size_t first, uintptr_t end); /* table lock held: regions first.. leave */
 void lf_trace_drop(uintptr_t start, uintptr_t end);  /* MADV_DONTNEED, MADV_FREE */

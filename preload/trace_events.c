@@ -1,22 +1,19 @@
 /* The events of the fault trace (trace.c writes the file): regions taken
  * and released, their allocation sites, faults, poisonings, handoffs.
  * The fault hooks run on helpers (I1): they only claim and store. */
-#include <dlfcn.h>
-#include <execinfo.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lf.h"
+#include "sites.h"
 #include "trace.h"
 #include "trace_write.h"
 
-#define MAX_OBJECTS 1024
-
 static _Atomic uint32_t last_region;     /* region ids given so far */
-static void *self_base;                  /* this library's base: its frames are left out */
-static _Atomic uintptr_t objects[MAX_OBJECTS]; /* bases of objects named so far */
+/* The objects (sites.c's ids) this trace has named in an OBJECT record. */
+static _Atomic bool named[LF_SITES_MAX_OBJECTS];
 
 /* Set by lf_trace_poison, read by the lf_trace_fault of the same fault. */
 static __thread bool poisoned_here;
@@ -26,74 +23,40 @@ static __thread struct {
 	uint64_t frame[LF_TRACE_SITE_FRAMES];
 } site;
 
-void lf_trace_events_init(void)
-{
-	Dl_info self;
-	if (dladdr((void *)lf_trace_events_init, &self))
-		self_base = self.dli_fbase;
-}
+void lf_trace_events_init(void) { lf_sites_init(); }
 
+/* A child's trace is a file of its own: it names its objects again. */
 void lf_trace_events_fork_child(void)
 {
-	for (size_t i = 0; i < MAX_OBJECTS; i++)
-		atomic_store(&objects[i], 0);
+	for (size_t i = 0; i < LF_SITES_MAX_OBJECTS; i++)
+		atomic_store(&named[i], false);
 }
-
 
 uint32_t lf_trace_region_id(void)
 {
 	return lf_trace_hdr() ? atomic_fetch_add(&last_region, 1) + 1 : 0;
 }
 
-/* The object that holds a frame, named in the trace the first time. */
-static uint64_t object_id(const Dl_info *info)
+/* The OBJECT record of a frame's object, the first time the trace meets it. */
+static void name_object(uint32_t id)
 {
-	uintptr_t base = (uintptr_t)info->dli_fbase;
-	for (size_t i = 0; i < MAX_OBJECTS; i++) {
-		uintptr_t seen = atomic_load(&objects[i]);
-		if (seen == base)
-			return i + 1;
-		if (seen == 0 && atomic_compare_exchange_strong(&objects[i], &seen, base)) {
-			char exe[4096];
-			const char *name = info->dli_fname;
-			size_t len = name ? strlen(name) : 0;
-			if (!len) { /* the program itself */
-				len = lf_trace_exe_path(exe, sizeof exe);
-				name = exe;
-			}
-			struct lf_trace_rec r = {.type = LF_TRACE_OBJECT, .u = {i + 1, base}};
-			lf_trace_emit_named(&r, LF_TRACE_S_OBJECT, (uint32_t)(i + 1), name, len);
-			return i + 1;
-		}
-		if (seen == base)
-			return i + 1;
-	}
-	return 0;
+	uintptr_t base;
+	const char *name = lf_site_object(id, &base);
+	if (!name || atomic_exchange(&named[id - 1], true))
+		return;
+	struct lf_trace_rec r = {.type = LF_TRACE_OBJECT, .u = {id, base}};
+	lf_trace_emit_named(&r, LF_TRACE_S_OBJECT, id, name, strlen(name));
 }
 
-void lf_trace_site(const struct lf_frames *f)
+void lf_trace_site(struct lf_frames *f)
 {
 	site.n = 0;
 	if (!lf_trace_hdr())
 		return;
-	void *pcs[32];
-	int n;
-	if (f->n >= 0) { /* `caller` took the stack already: return addresses - 1 */
-		n = f->n < 32 ? f->n : 32;
-		for (int i = 0; i < n; i++)
-			pcs[i] = (void *)f->pc[i];
-	} else {
-		n = backtrace(pcs, 32);
-		for (int i = 0; i < n; i++)
-			pcs[i] = (char *)pcs[i] - 1; /* inside the call, not after it */
-	}
-	for (int i = 0; i < n && site.n < LF_TRACE_SITE_FRAMES; i++) {
-		Dl_info info;
-		if (!dladdr(pcs[i], &info) || !info.dli_fbase || info.dli_fbase == self_base)
-			continue;
-		uint64_t off = (uint64_t)((uintptr_t)pcs[i] - (uintptr_t)info.dli_fbase);
-		site.frame[site.n++] = object_id(&info) << 48 | (off & ((UINT64_C(1) << 48) - 1));
-	}
+	lf_frames_take(f);
+	site.n = lf_site_encode(f, site.frame, LF_TRACE_SITE_FRAMES);
+	for (int i = 0; i < site.n; i++)
+		name_object(LF_SITE_OBJECT(site.frame[i]));
 }
 
 /* REGION, and for a region loaded from a file its REGION_FILE and path. */

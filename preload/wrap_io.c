@@ -23,6 +23,7 @@
 #include "badpages.h"
 #include "filemap.h"
 #include "lf.h"
+#include "poisoned.h"
 
 /* stdio.h may make these macros; the table defines them as functions */
 #undef fread_unlocked
@@ -40,54 +41,88 @@ static inline bool want_prefault(void)
 
 /* ---- what a row's `buffers` column names ---------------------------- */
 
-#define BUF(p, len) lf_prefault(p, len);
-#define BUF_CAP(p, n, cap) lf_prefault(p, (n) < (cap) ? (n) : (cap));
-#define ITEMS(p, size, n) prefault_items(p, size, n);
-#define ITEMS_CAP(p, cap, size, n) prefault_items_cap(p, cap, size, n);
-#define IOV(iov, count) prefault_iov(iov, count);
-#define MSG(msg) prefault_msg(msg);
-#define ADDR_OUT(sa, lenp) prefault_addr_out(sa, lenp);
+/* The column is expanded twice in each wrapper: before the call with
+ * lf_check NULL, to fill the buffers (user-mode-only mode); after it with
+ * lf_check set, to look for a poisoned page where the call stopped
+ * (efault.c). */
+#define BUF(p, len) on_buf(lf_check, p, len);
+#define BUF_CAP(p, n, cap) on_buf(lf_check, p, (n) < (cap) ? (n) : (cap));
+#define ITEMS(p, size, n) on_items(lf_check, p, size, n, SIZE_MAX);
+#define ITEMS_CAP(p, cap, size, n) on_items(lf_check, p, size, n, cap);
+#define IOV(iov, count) on_iov(lf_check, iov, count);
+#define MSG(msg) on_msg(lf_check, msg);
+#define ADDR_OUT(sa, lenp) on_addr_out(lf_check, sa, lenp);
 
-/* size * n bytes (stdio), or none when that overflows: the call fails then */
-static void prefault_items(const void *p, size_t size, size_t n)
+static void on_buf(struct lf_met *m, const void *p, size_t len)
 {
-	if (size && n <= SIZE_MAX / size)
-		lf_prefault(p, size * n);
+	if (m)
+		lf_met_range(m, p, len);
+	else
+		lf_prefault(p, len);
 }
 
-/* size * n bytes, at most cap (an overflow counts as more than cap) */
-static void prefault_items_cap(const void *p, size_t cap, size_t size, size_t n)
+/* size * n bytes (stdio), at most cap, or none when that overflows (the
+ * call fails then) */
+static void on_items(struct lf_met *m, const void *p, size_t size, size_t n, size_t cap)
 {
-	size_t total = size && n <= SIZE_MAX / size ? size * n : SIZE_MAX;
-	lf_prefault(p, total < cap ? total : cap);
+	if (m) {
+		lf_met_items(m, p, size, n);
+		return;
+	}
+	if (!size || n > SIZE_MAX / size)
+		return;
+	lf_prefault(p, size * n < cap ? size * n : cap);
 }
 
-static void prefault_iov(const struct iovec *iov, int n)
+static void on_iov(struct lf_met *m, const struct iovec *iov, int n)
 {
 	for (int i = 0; iov && i < n; i++)
-		lf_prefault(iov[i].iov_base, iov[i].iov_len);
+		on_buf(m, iov[i].iov_base, iov[i].iov_len);
 }
 
-/* Everything of a msghdr the kernel reads or writes. */
-static void prefault_msg(const struct msghdr *msg)
+/* Everything of a msghdr the kernel reads or writes; after the call, its
+ * data alone. */
+static void on_msg(struct lf_met *m, const struct msghdr *msg)
 {
 	if (!msg)
 		return;
+	if (m) {
+		on_iov(m, msg->msg_iov, (int)msg->msg_iovlen);
+		return;
+	}
 	lf_prefault(msg, sizeof *msg);
-	prefault_iov(msg->msg_iov, (int)msg->msg_iovlen);
+	on_iov(m, msg->msg_iov, (int)msg->msg_iovlen);
 	lf_prefault(msg->msg_iov, msg->msg_iovlen * sizeof *msg->msg_iov);
 	lf_prefault(msg->msg_name, msg->msg_namelen);
 	lf_prefault(msg->msg_control, msg->msg_controllen);
 }
 
-/* The length is read before the address is written: fill it first. */
-static void prefault_addr_out(const struct sockaddr *sa, const socklen_t *len)
+/* The length is read before the address is written: fill it first.
+ * Nothing to look at after the call: the data came first. */
+static void on_addr_out(struct lf_met *m, const struct sockaddr *sa, const socklen_t *len)
 {
-	if (!sa || !len)
+	if (m || !sa || !len)
 		return;
 	lf_prefault(len, sizeof *len);
 	lf_prefault(sa, *len);
 }
+
+/* The call's descriptor (its first parameter, when an int) and stream (its
+ * last, when a FILE *), for the report. */
+#define FIRST_(a, ...) a
+#define FIRST(args) FIRST_ args
+#define NARGS_(_1, _2, _3, _4, _5, _6, _7, n, ...) n
+#define NARGS(...) NARGS_(__VA_ARGS__, 7, 6, 5, 4, 3, 2, 1, 0)
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define LAST(...) CAT(LAST_, NARGS(__VA_ARGS__))(__VA_ARGS__)
+#define LAST_3(a, b, c) c
+#define LAST_4(a, b, c, d) d
+#define LAST_5(a, b, c, d, e) e
+#define LAST_6(a, b, c, d, e, f) f
+#define LAST_7(a, b, c, d, e, f, g) g
+#define FD_OF(args) _Generic((FIRST(args)), int: (FIRST(args)), default: -1)
+#define STREAM_OF(args) _Generic((LAST args), FILE *: (LAST args), default: (FILE *)NULL)
 
 /* ---- what a row's `changes` column names ----------------------------- */
 
@@ -139,12 +174,22 @@ enum lf_io_direction { LF_IO_INTO, LF_IO_FROM }; /* checked, used by no hook yet
 		LF_READS_BEFORE reads                                                 \
 		if (want_prefault()) {                                                \
 			int saved_errno = errno;                                      \
+			struct lf_met *lf_check = NULL;                               \
 			buffers                                                       \
 			errno = saved_errno;                                          \
 		}                                                                     \
 		ret result = next args;                                               \
 		changes                                                               \
 		LF_READS_AFTER reads                                                  \
+		struct lf_met lf_met;                                                 \
+		int lf_err = errno;                                                   \
+		if (lf_poisoned_any() && /* one load while nothing is poisoned */     \
+		    lf_met_begin(&lf_met, #name, FD_OF(args), STREAM_OF(args),        \
+				 (long long)result, lf_err)) {                        \
+			struct lf_met *lf_check = &lf_met;                            \
+			buffers                                                       \
+			errno = lf_err;                                               \
+		}                                                                     \
 		return result;                                                        \
 	}
 #define LF_IO_ALIAS(other, name) LF_API lf_io_##name##_fn other __attribute__((alias(#name)));

@@ -23,6 +23,7 @@
 
 #include "badpages.h"
 #include "lf.h"
+#include "poisoned.h"
 
 /* stdio.h may make these macros; the functions are meant */
 #undef getc
@@ -99,11 +100,33 @@ static bool at_bad_page(const char *call, FILE *f)
 	return true;
 }
 
+/* A read that failed: glibc's internal read into the stream's buffer may
+ * have met a page the library poisoned (efault.c says so). */
+static int met_c(const char *call, FILE *f, int c)
+{
+	if (c == EOF && lf_poisoned_any())
+		lf_met_stream(call, f);
+	return c;
+}
+static char *met_s(const char *call, FILE *f, char *s)
+{
+	if (!s && lf_poisoned_any())
+		lf_met_stream(call, f);
+	return s;
+}
+static ssize_t met_n(const char *call, FILE *f, ssize_t n)
+{
+	if (n < 0 && lf_poisoned_any())
+		lf_met_stream(call, f);
+	return n;
+}
+
 typedef int getc_fn(FILE *);
 #define GETC(name)                                                            \
 	LF_API int name(FILE *f)                                              \
 	{                                                                     \
-		return at_bad_page(__func__, f) ? EOF : NEXT(name, getc_fn *)(f); \
+		return at_bad_page(__func__, f) ? EOF                         \
+						: met_c(__func__, f, NEXT(name, getc_fn *)(f)); \
 	}
 GETC(fgetc)
 GETC(getc)
@@ -111,11 +134,14 @@ GETC(fgetc_unlocked)
 GETC(getc_unlocked)
 LF_API int getchar(void)
 {
-	return at_bad_page(__func__, stdin) ? EOF : NEXT(getchar, int (*)(void))();
+	return at_bad_page(__func__, stdin) ? EOF
+					    : met_c(__func__, stdin, NEXT(getchar, int (*)(void))());
 }
 LF_API int getchar_unlocked(void)
 {
-	return at_bad_page(__func__, stdin) ? EOF : NEXT(getchar_unlocked, int (*)(void))();
+	return at_bad_page(__func__, stdin)
+		       ? EOF
+		       : met_c(__func__, stdin, NEXT(getchar_unlocked, int (*)(void))());
 }
 
 /* ---- lines ------------------------------------------------------------- */
@@ -138,7 +164,7 @@ static char *gets_cut(const char *call, gets_fn *fn, void *next, char *s, size_t
 {
 	size_t ok = lf_badfd_on && size > 1 ? lf_badfd_stream(call, f, (size_t)size - 1, false) : SIZE_MAX;
 	if (ok >= (size_t)size - 1 || size <= 1)
-		return fn(next, s, cap, size, f);
+		return met_s(call, f, fn(next, s, cap, size, f));
 	if (ok == 0) {
 		lf_badfd_stream_error(f);
 		return NULL;
@@ -220,7 +246,8 @@ static ssize_t getdelim_cut(const char *call, getdelim_fn *next, char **line, si
 			    int delim, FILE *f)
 {
 	size_t ok = lf_badfd_on && line && cap ? lf_badfd_stream(call, f, SIZE_MAX, false) : SIZE_MAX;
-	return ok == SIZE_MAX ? next(line, cap, delim, f) : getdelim_before(call, ok, line, cap, delim, f);
+	return ok == SIZE_MAX ? met_n(call, f, next(line, cap, delim, f))
+			      : getdelim_before(call, ok, line, cap, delim, f);
 }
 
 LF_API ssize_t getdelim(char **line, size_t *cap, int delim, FILE *f)
@@ -236,5 +263,6 @@ LF_API ssize_t getline(char **line, size_t *cap, FILE *f)
 {
 	getline_fn *next = NEXT(getline, getline_fn *);
 	size_t ok = lf_badfd_on && line && cap ? lf_badfd_stream(__func__, f, SIZE_MAX, false) : SIZE_MAX;
-	return ok == SIZE_MAX ? next(line, cap, f) : getdelim_before(__func__, ok, line, cap, '\n', f);
+	return ok == SIZE_MAX ? met_n(__func__, f, next(line, cap, f))
+			      : getdelim_before(__func__, ok, line, cap, '\n', f);
 }

@@ -26,6 +26,9 @@ UNIT_LINK_test_symbolize := injector/symbolize.c
 UNIT_LIBS_test_symbolize := -lz
 UNIT_LINK_test_sweep_classify := injector/sweep_classify.c
 UNIT_LIBS_test_sweep_classify := -lz
+UNIT_LINK_test_crash_report := injector/crash_report.c injector/statsfile.c injector/symbolize.c \
+	injector/sweep_classify.c
+UNIT_LIBS_test_crash_report := -ljson-c -lz -ldl
 
 .SECONDEXPANSION:
 $(B)/tests/unit/%: tests/unit/%.c $$(UNIT_LINK_$$*) $(COMMON_SRC) $(HDRS) $(wildcard tests/unit/*.h)
@@ -37,9 +40,11 @@ $(B)/tests/unit/%: tests/unit/%.c $$(UNIT_LINK_$$*) $(COMMON_SRC) $(HDRS) $(wild
 # $@.d (-MMD), which is read back below, so that a program is rebuilt when
 # lftest.h or file_util.h changes (-MP: a header that goes away breaks
 # nothing).  A program without its .d file is rebuilt, to write one.
+# PROG_CFLAGS_NAME: flags of one program (after the others).
+PROG_CFLAGS_crash_target := -fno-omit-frame-pointer -fno-inline
 $(B)/tests/progs/%: tests/progs/%.c $(B)/tests/progs/%.d
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -MMD -MP -o $@ $< -lpthread
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -MMD -MP $(PROG_CFLAGS_$*) -o $@ $< -lpthread
 
 $(B)/tests/progs/%.d: ;
 .PRECIOUS: $(B)/tests/progs/%.d
