@@ -1,31 +1,84 @@
-/* uffd_floor: the cheapest userfaultfd handler there is, on the sparse
- * zero-fill case, to show what any handler that serves one page per fault
- * costs on this machine (no library, no rules, no statistics).
+/* uffd_floor: the smallest userfaultfd handlers there are, for the floor
+ * rows of `make bench`: what any handler that does a case's work costs on
+ * this machine (no library, no rules, no statistics).
  *
- *   uffd_floor MIB PERCENT [SEED] [same-cpu]
+ *   uffd_floor MIB PERCENT [SEED] [same-cpu]  helper thread, COPY one page
+ *   uffd_floor signal MIB PERCENT [SEED]      in-thread: the faulting thread's
+ *                                             SIGBUS handler COPYs its page
+ *   uffd_floor signal-zeropage MIB PERCENT [SEED]  the same with ZEROPAGE
+ *   uffd_floor load PATH PERCENT [SEED]       helper: pread one page, COPY it
+ *   uffd_floor move MIB                       sequential writes; helper MOVEs
+ *                                             2 MiB huge pages it zeroed
  *
- * Maps MIB MiB of anonymous memory, registers it for missing faults, starts
- * one handler thread (read one message, UFFDIO_COPY one page of zeros with
- * its wake-up, nothing else), then writes one byte in PERCENT% of the pages,
- * in the same random order as `zero_touch mmap rand`.  With `same-cpu`, the
- * program and the handler are both pinned to the CPU the program starts on.
- * Prints one line: work_ns=N pages=N bad=N. */
+ * Zero cases: MIB MiB of anonymous memory registered for missing faults,
+ * one byte written in PERCENT% of the pages, in the same random order as
+ * `zero_touch mmap rand` (move: every page in order, as `zero_touch mmap
+ * seq`).  load: the file mapped as anonymous memory that the handler fills
+ * from the file, the first word of PERCENT% of the pages read, as
+ * `file_touch mmap rand` (timed from open to the last touch).  With
+ * `same-cpu`, program and handler are pinned to one CPU.  Prints one line:
+ * work_ns=N pages=N bad=N. */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bench.h"
 
-static int uffd;
-static char zeros[4096] __attribute__((aligned(4096)));
+#ifndef UFFD_FEATURE_MOVE
+#define UFFD_FEATURE_MOVE (1 << 16)
+#endif
+#ifndef UFFDIO_MOVE
+struct uffdio_move {
+	__u64 dst, src, len, mode;
+	__s64 move;
+};
+#define UFFDIO_MOVE _IOWR(UFFDIO, 0x05, struct uffdio_move)
+#endif
+#define HUGE (2UL << 20)
+#define PSZ 4096UL
+
+static int uffd, file_fd;
+static char *region;
+static char zeros[PSZ] __attribute__((aligned(4096)));
+static char *scratch; /* move: a 2 MiB aligned huge page of the handler's */
+
+static void copy_zero(unsigned long addr)
+{
+	struct uffdio_copy c = {.dst = addr & ~(PSZ - 1), .src = (unsigned long)zeros, .len = PSZ};
+	ioctl(uffd, UFFDIO_COPY, &c); /* EEXIST: already there, woken anyway */
+}
+
+static void serve_load(unsigned long addr)
+{
+	static char buf[PSZ] __attribute__((aligned(4096)));
+	unsigned long pg = addr & ~(PSZ - 1);
+	if (pread(file_fd, buf, PSZ, (off_t)(pg - (unsigned long)region)) < 0)
+		return;
+	struct uffdio_copy c = {.dst = pg, .src = (unsigned long)buf, .len = PSZ};
+	ioctl(uffd, UFFDIO_COPY, &c);
+}
+
+static void serve_move(unsigned long addr)
+{
+	unsigned long chunk = addr & ~(HUGE - 1);
+	madvise(scratch, HUGE, MADV_POPULATE_WRITE);
+	struct uffdio_move m = {.dst = chunk, .src = (unsigned long)scratch, .len = HUGE};
+	if (ioctl(uffd, UFFDIO_MOVE, &m) < 0)
+		copy_zero(addr); /* not empty or not aligned: the page alone */
+}
+
+static void (*serve)(unsigned long addr) = copy_zero;
 
 static void *handler(void *arg)
 {
@@ -34,16 +87,27 @@ static void *handler(void *arg)
 	for (;;) {
 		if (read(uffd, &msg, sizeof msg) != sizeof msg)
 			continue;
-		if (msg.event != UFFD_EVENT_PAGEFAULT)
-			continue;
-		struct uffdio_copy c = {
-			.dst = msg.arg.pagefault.address & ~4095ULL,
-			.src = (unsigned long)zeros,
-			.len = 4096,
-		};
-		ioctl(uffd, UFFDIO_COPY, &c); /* EEXIST: already there, woken anyway */
+		if (msg.event == UFFD_EVENT_PAGEFAULT)
+			serve(msg.arg.pagefault.address);
 	}
 	return NULL;
+}
+
+static int zeropage_mode;
+
+/* UFFD_FEATURE_SIGBUS: the faulting thread itself, no message. */
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	unsigned long pg = (unsigned long)si->si_addr & ~(PSZ - 1);
+	if (zeropage_mode) {
+		struct uffdio_zeropage z = {.range = {.start = pg, .len = PSZ}};
+		ioctl(uffd, UFFDIO_ZEROPAGE, &z);
+	} else {
+		struct uffdio_copy c = {.dst = pg, .src = (unsigned long)zeros, .len = PSZ};
+		ioctl(uffd, UFFDIO_COPY, &c);
+	}
 }
 
 static void pin_here(void)
@@ -54,53 +118,152 @@ static void pin_here(void)
 	sched_setaffinity(0, sizeof set, &set);
 }
 
-int main(int argc, char **argv)
+static char *registered(size_t len, uint64_t features)
 {
-	if (argc < 3) {
-		fprintf(stderr, "usage: %s MIB PERCENT [SEED] [same-cpu]\n", argv[0]);
-		return 2;
-	}
-	size_t len = (size_t)strtoull(argv[1], NULL, 0) << 20;
-	double pct = atof(argv[2]);
-	uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : 0x5eed1234abcdULL;
-	bool same_cpu = argc > 4 && !strcmp(argv[4], "same-cpu");
-	size_t psz = 4096, npages = len / psz;
-	if (npages > MAX_PAGES)
-		return 2;
-	size_t n = choose_pages(npages, pct, seed);
-
 	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-	struct uffdio_api api = {.api = UFFD_API};
+	struct uffdio_api api = {.api = UFFD_API, .features = features};
 	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0) {
 		perror("userfaultfd");
-		return 1;
+		exit(1);
 	}
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* 2 MiB aligned, so that a move case can move whole huge pages */
+	char *p = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = (char *)(((uintptr_t)p + HUGE - 1) & ~(HUGE - 1));
+	madvise(p, len, MADV_NOHUGEPAGE); /* no THP trap (as the library does) */
 	struct uffdio_register reg = {
 		.range = {.start = (unsigned long)p, .len = len},
 		.mode = UFFDIO_REGISTER_MODE_MISSING,
 	};
-	if (p == MAP_FAILED || ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
 		perror("register");
-		return 1;
+		exit(1);
 	}
+	return p;
+}
+
+static void start_handler(bool same_cpu)
+{
 	if (same_cpu)
 		pin_here(); /* the handler inherits the mask */
 	pthread_t t;
 	pthread_create(&t, NULL, handler, NULL);
+}
 
+static int zero_case(int argc, char **argv, bool in_thread)
+{
+	size_t len = (size_t)strtoull(argv[0], NULL, 0) << 20;
+	double pct = atof(argv[1]);
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 0x5eed1234abcdULL;
+	bool same_cpu = argc > 3 && !strcmp(argv[3], "same-cpu");
+	size_t npages = len / PSZ;
+	if (npages > MAX_PAGES)
+		return 2;
+	size_t n = choose_pages(npages, pct, seed);
+	char *p = registered(len, in_thread ? UFFD_FEATURE_SIGBUS : 0);
+	if (in_thread) {
+		struct sigaction sa = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO};
+		sigaction(SIGBUS, &sa, NULL);
+	} else {
+		start_handler(same_cpu);
+	}
 	uint64_t t0 = now_ns();
 	for (size_t i = 0; i < n; i++)
-		((volatile char *)p)[(size_t)order[i] * psz + 64] = 1;
+		((volatile char *)p)[(size_t)order[i] * PSZ + 64] = 1;
 	uint64_t t1 = now_ns();
-
 	size_t bad = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *q = p + (size_t)order[i] * psz;
-		if (q[0] || q[64] != 1 || q[psz - 1])
+		const char *q = p + (size_t)order[i] * PSZ;
+		if (q[0] || q[64] != 1 || q[PSZ - 1])
 			bad++;
 	}
 	printf("work_ns=%llu pages=%zu bad=%zu\n", (unsigned long long)(t1 - t0), n, bad);
-	fflush(stdout);
 	return bad ? 1 : 0;
+}
+
+static int move_case(char **argv)
+{
+	size_t len = (size_t)strtoull(argv[0], NULL, 0) << 20, npages = len / PSZ;
+	char *p = registered(len, UFFD_FEATURE_MOVE);
+	char *s = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	scratch = (char *)(((uintptr_t)s + HUGE - 1) & ~(HUGE - 1));
+	madvise(scratch, HUGE, MADV_HUGEPAGE);
+	serve = serve_move;
+	start_handler(false);
+	uint64_t t0 = now_ns();
+	for (size_t i = 0; i < npages; i++)
+		((volatile char *)p)[i * PSZ + 64] = 1;
+	uint64_t t1 = now_ns();
+	size_t bad = 0;
+	for (size_t i = 0; i < npages; i++) {
+		const char *q = p + i * PSZ;
+		if (q[0] || q[63] || q[64] != 1 || q[PSZ - 1])
+			bad++;
+	}
+	printf("work_ns=%llu pages=%zu bad=%zu\n", (unsigned long long)(t1 - t0), npages, bad);
+	return bad ? 1 : 0;
+}
+
+static int load_case(int argc, char **argv)
+{
+	struct stat st;
+	if (stat(argv[0], &st) < 0) {
+		perror(argv[0]);
+		return 1;
+	}
+	size_t len = (size_t)st.st_size, npages = len / PSZ;
+	double pct = atof(argv[1]);
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 0x5eed1234abcdULL;
+	if (npages > MAX_PAGES || !npages)
+		return 2;
+	size_t n = choose_pages(npages, pct, seed);
+	uint64_t t0 = now_ns();
+	file_fd = open(argv[0], O_RDONLY);
+	if (file_fd < 0) {
+		perror(argv[0]);
+		return 1;
+	}
+	region = registered(len, 0);
+	serve = serve_load;
+	start_handler(false);
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += *(volatile const uint64_t *)(region + (size_t)order[i] * PSZ);
+	uint64_t t1 = now_ns();
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pg = order[i], head;
+		const unsigned char *q = (const unsigned char *)region + pg * PSZ;
+		memcpy(&head, q, sizeof head);
+		unsigned char fill = (unsigned char)((pg * 131 + 7) & 0xff);
+		if (head != pg || q[8] != fill || q[PSZ - 1] != fill)
+			bad++;
+	}
+	printf("work_ns=%llu pages=%zu bad=%zu sum=%llu\n", (unsigned long long)(t1 - t0), n, bad,
+	       (unsigned long long)sum);
+	return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *usage = "usage: %s [signal|signal-zeropage] MIB PERCENT [SEED] [same-cpu] | "
+			    "load PATH PERCENT [SEED] | move MIB\n";
+	if (argc < 2) {
+		fprintf(stderr, usage, argv[0]);
+		return 2;
+	}
+	int rc;
+	if (!strcmp(argv[1], "signal") || !strcmp(argv[1], "signal-zeropage")) {
+		zeropage_mode = !strcmp(argv[1], "signal-zeropage");
+		rc = argc < 4 ? 2 : zero_case(argc - 2, argv + 2, true);
+	} else if (!strcmp(argv[1], "load")) {
+		rc = argc < 4 ? 2 : load_case(argc - 2, argv + 2);
+	} else if (!strcmp(argv[1], "move")) {
+		rc = move_case(argv + 2);
+	} else {
+		rc = argc < 3 ? 2 : zero_case(argc - 1, argv + 1, false);
+	}
+	if (rc == 2)
+		fprintf(stderr, usage, argv[0]);
+	fflush(stdout);
+	return rc;
 }

@@ -15,6 +15,7 @@
 #include "badpages.h"
 #include "filemap.h"
 #include "lf.h"
+#include "stream.h"
 #include "trace.h"
 
 /* Registered but in no region: a range that changed behind our back (a raw
@@ -65,10 +66,18 @@ uintptr_t lf_fault_serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 		return end;
 	}
 	struct lf_fill_result done = {.wake_from = addr, .wake_len = LF_PAGE};
-	if (poisoned_now(&plan))
+	if (poisoned_now(&plan)) {
 		lf_poison_install(&plan, tid, NULL);
-	else
+	} else if (lf_fill_alone(&plan, write)) {
+		/* A random write: its page's COPY wakes it, counted first. */
+		lf_trace_fault(&plan, &done, write, tid, t0);
+		lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);
+		lf_fill_zero_woken(&plan);
+		lf_epochs_leave();
+		return addr + LF_PAGE;
+	} else {
 		lf_fill(&plan, write, tid, &done);
+	}
 	lf_trace_fault(&plan, &done, write, tid, t0);
 	lf_stats_fault(&lf.rt[plan.r.rule], lf_now_ns() - t0);
 	lf_uffd_wake(done.wake_from, done.wake_len);
@@ -76,6 +85,8 @@ uintptr_t lf_fault_serve(uintptr_t addr, bool write, uint32_t tid, uint64_t t0)
 		lf_fill_later(&plan, &done);
 		lf_uffd_wake(done.later_from, done.later_len); /* anyone waiting there */
 	}
+	if (done.after_wake)
+		lf_fill_after_wake(&plan);
 	lf_epochs_leave();
 	end = done.wake_from + done.wake_len;
 	return end > addr ? end : addr + LF_PAGE;

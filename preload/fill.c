@@ -19,6 +19,7 @@
 
 #include "lf.h"
 #include "signals.h"
+#include "stream.h"
 
 /* LF_MAX_WINDOW of anonymous memory that is never written: reading it maps
  * the shared zero page, so it costs no memory and is a COPY source of zeros. */
@@ -31,6 +32,8 @@ void lf_fill_init(void)
 {
 	void *p = lf_real_mmap(NULL, LF_MAX_WINDOW, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	zero_buf = p == MAP_FAILED ? NULL : p;
+	if (zero_buf)
+		lf_stream_init();
 }
 
 bool lf_fill_rules_load(void)
@@ -70,7 +73,11 @@ void *lf_fill_new_bounce(void)
 	return p;
 }
 
-void lf_fill_fork_child(void) { nused = 0; }
+void lf_fill_fork_child(void)
+{
+	nused = 0;
+	lf_stream_fork_child();
+}
 
 void lf_fill_thread_init(void *buffer) { bounce = buffer; }
 
@@ -132,7 +139,7 @@ static void count(_Atomic uint64_t *counter, size_t bytes)
  * page tables; it faults nothing in. */
 static void clip_to_missing(uintptr_t addr, uintptr_t *from, size_t *len)
 {
-	unsigned char vec[LF_MAX_WINDOW / LF_PAGE];
+	unsigned char vec[LF_WINDOW_HUGE_MAX / LF_PAGE];
 	if (*len <= LF_PAGE || syscall(SYS_mincore, *from, *len, vec) < 0)
 		return;
 	size_t at = (addr - *from) / LF_PAGE, pages = *len / LF_PAGE, lo = at, hi = at + 1;
@@ -157,8 +164,23 @@ static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_
 	if (p->win.stream || op == LF_OP_ZEROPAGE) {
 		clip_to_missing(p->addr, &out->wake_from, &out->wake_len);
 		/* A write stream's window goes in writable (no fault per page
-		 * for the kernel to record), so its pages count as written. */
-		count(&rt->pages_zeroed, install(op, out->wake_from, out->wake_len, zero_buf));
+		 * for the kernel to record), so its pages count as written;
+		 * its 2 MiB chunks as huge pages moved in (stream.c). */
+		long moved = op == LF_OP_COPY && lf_stream_wanted(&p->r)
+				     ? lf_stream_zero(p->addr, out->wake_from, out->wake_len, zero_buf)
+				     : -1;
+		if (moved >= 0) {
+			count(&rt->pages_zeroed, (size_t)moved);
+			out->after_wake = p->win.largest; /* a long stream: its next huge pages */
+			return;
+		}
+		/* A huge-page stream's window may be larger than the zero
+		 * buffer: in pieces it holds. */
+		for (size_t off = 0; off < out->wake_len; off += LF_MAX_WINDOW) {
+			size_t n = out->wake_len - off < LF_MAX_WINDOW ? out->wake_len - off
+								       : LF_MAX_WINDOW;
+			count(&rt->pages_zeroed, install(op, out->wake_from + off, n, zero_buf));
+		}
 		return;
 	}
 	uintptr_t end = out->wake_from + out->wake_len;
@@ -166,6 +188,24 @@ static void fill_zero(const struct lf_fault_plan *p, bool write, struct lf_fill_
 	out->wake_len = p->addr + LF_PAGE - out->wake_from;
 	out->later_from = p->addr + LF_PAGE;
 	out->later_len = end - out->later_from;
+}
+
+bool lf_fill_alone(const struct lf_fault_plan *p, bool write)
+{
+	return write && zero_buf && p->r.src == LF_SRC_ZERO && p->win.len == LF_PAGE &&
+	       !p->win.stream;
+}
+
+/* Counted before the COPY wakes the thread (which may end the process at
+ * once); a COPY that fails installed nothing and woke nobody. */
+void lf_fill_zero_woken(const struct lf_fault_plan *p)
+{
+	_Atomic uint64_t *zeroed = &lf.rt[p->r.rule].pages_zeroed;
+	atomic_fetch_add_explicit(zeroed, 1, memory_order_relaxed);
+	if (install(LF_OP_COPY_WAKE, p->addr, LF_PAGE, zero_buf) == LF_PAGE)
+		return;
+	atomic_fetch_sub_explicit(zeroed, 1, memory_order_relaxed);
+	lf_uffd_wake(p->addr, LF_PAGE); /* there already (EEXIST), or gone */
 }
 
 void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done)
@@ -241,10 +281,21 @@ static void fill_load(const struct lf_fault_plan *p, bool write, uint32_t tid,
 	if (got < len)
 		memset(buf + got, 0, len - got);
 	count(&rt->pages_loaded, install(op, from, len, buf));
-	/* The new pages wait in this CPU's LRU batch, where a drop from
-	 * another CPU could not take them (filechange.c): MADV_COLD on a page
-	 * of ours empties the batch. */
-	if (p->r.tracked && zero_buf)
+	out->after_wake = p->r.tracked;
+}
+
+void lf_fill_after_wake(const struct lf_fault_plan *p)
+{
+	if (p->r.src == LF_SRC_ZERO) {
+		lf_stream_refill();
+		return;
+	}
+	/* The new pages of a tracked load wait in this CPU's LRU batch,
+	 * where a drop from another CPU could not take them (filechange.c):
+	 * MADV_COLD on a page of ours empties the batch.  After the wake: a
+	 * drop in between finds them left clean, and gives such pages a second
+	 * pass (filechange.c). */
+	if (zero_buf)
 		syscall(SYS_madvise, zero_buf, LF_PAGE, MADV_COLD);
 }
 

@@ -4,7 +4,8 @@
  * copy; an emulated mapping must copy every byte (UFFDIO_CONTINUE exists
  * only for shmem and hugetlbfs).  So when a stream in a region whose pages
  * can only hold the file's bytes (read only, never made writable, locked or
- * given advice the mapping keeps) has grown to the largest window, the
+ * given advice the mapping keeps) has grown to 256 KiB windows (the
+ * third fault in a row that continues it: sequential for sure), the
  * helper maps the file itself over the whole region, wakes every thread
  * waiting in it and forgets the region: from then on the mapping is the
  * kernel's, with the kernel's own meaning for everything.
@@ -61,7 +62,7 @@ void lf_handoff_forbid(uintptr_t start, uintptr_t end, bool everything)
 
 bool lf_handoff_wanted(const struct lf_fault_plan *p)
 {
-	return p->win.largest && p->r.handoff_ok && p->r.end - p->r.start >= LF_HANDOFF_MIN;
+	return p->win.settled && p->r.handoff_ok && p->r.end - p->r.start >= LF_HANDOFF_MIN;
 }
 
 /* Since Linux 6.12 a file whose own mmap method fails (NFS, FUSE) leaves a

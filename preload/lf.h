@@ -207,7 +207,8 @@ enum lf_reg { LF_REG_MISSING, LF_REG_MINOR, LF_REG_MISSING_WP };
 int lf_uffd_register(uintptr_t start, size_t len, enum lf_reg how, uint64_t *ioctls);
 int lf_uffd_unregister(uintptr_t start, size_t len);
 /* COPY_WP: a COPY that installs the pages write-protected (LF_REG_MISSING_WP). */
-enum lf_fill_op { LF_OP_COPY, LF_OP_COPY_WP, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE };
+enum lf_fill_op { LF_OP_COPY, LF_OP_COPY_WP, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP_CONTINUE,
+		 LF_OP_COPY_WAKE /* a COPY that wakes the range itself (fill.c) */ };
 /* Fill [dst, dst+len) (COPY from src) without waking anyone: the caller
  * counts, then wakes the range, so that a woken thread never sees figures
  * that miss its own fault.  Handles EEXIST (skips the page), partial
@@ -216,27 +217,12 @@ enum lf_fill_op { LF_OP_COPY, LF_OP_COPY_WP, LF_OP_ZEROPAGE, LF_OP_POISON, LF_OP
  * the process is exiting. */
 long lf_uffd_fill(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src);
 void lf_uffd_wake(uintptr_t start, size_t len);
+/* UFFDIO_MOVE of [src, src+len) to dst, DONTWAKE: the bytes moved, or
+ * -errno when none were (stream.c). */
+long lf_uffd_move(uintptr_t dst, uintptr_t src, size_t len);
 
-/* ---- window.c: how much a fault serves (pure functions) ------------- */
-/* The last window served in a region; size 0: no stream. */
-struct lf_window {
-	uintptr_t lo, hi;
-	size_t size;
-};
-struct lf_window_ask {
-	uintptr_t addr;                 /* the faulting page */
-	uintptr_t start, end;           /* the region */
-	size_t min;                     /* the rule's readahead, lf_window_min() */
-	bool one_page;                  /* poison rules: one page per fault */
-};
-struct lf_window_plan {
-	uintptr_t from;                 /* [from, from+len) holds addr */
-	size_t len;
-	bool stream;                    /* the access is sequential (either way) */
-	bool largest;                   /* a stream at LF_MAX_WINDOW */
-};
-size_t lf_window_min(uint64_t readahead, bool one_page);
-void lf_window_decide(struct lf_window *w, const struct lf_window_ask *a, struct lf_window_plan *out);
+/* ---- window.c: how much a fault serves: window.h ------------------- */
+#include "window.h"
 
 /* ---- regions.c: the table of registered regions --------------------- */
 /* What a fault in the region installs: zeros; the file's bytes, copied
@@ -263,6 +249,9 @@ struct lf_region {
 	 * its pages loaded write-protected: the kernel records the ones the
 	 * program writes (filechange.c). */
 	uint8_t tracked;
+	/* The program gave it MADV_NOHUGEPAGE (the library gives every
+	 * registered range that advice itself, and keeps the program's). */
+	uint8_t thp_no;
 	/* Registered for write-protect faults too, its pages installed
 	 * write-protected (all of a tracked region's): the kernel records the
 	 * ones the program writes, counted when they leave (written.c). */
@@ -294,7 +283,8 @@ void lf_regions_remove(uintptr_t start, uintptr_t end);
  * anonymous memory that was loaded from a source). */
 void lf_regions_set_zero(uintptr_t start, uintptr_t end);
 /* madvise gave [start, end) fork advice (MADV_DONTFORK, MADV_DOFORK,
- * MADV_WIPEONFORK, MADV_KEEPONFORK). */
+ * MADV_WIPEONFORK, MADV_KEEPONFORK), or huge page advice (MADV_HUGEPAGE,
+ * MADV_NOHUGEPAGE). */
 void lf_regions_set_fork(uintptr_t start, uintptr_t end, int advice);
 /* In the child of fork, before registering again: forget the regions the
  * child does not have (DONTFORK, and their malloc blocks), and make the
@@ -362,9 +352,18 @@ struct lf_fill_result {
 	size_t wake_len;
 	uintptr_t later_from;           /* zero pages to map once the thread runs */
 	size_t later_len;
+	bool after_wake;                /* work left for lf_fill_after_wake() */
 };
 void lf_fill(const struct lf_fault_plan *p, bool write, uint32_t tid, struct lf_fill_result *out);
 void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *done);
+/* A write fault whose window is its page alone, in zeros: served by one
+ * COPY that also wakes the thread (lf_fill_zero_woken), one system call
+ * fewer than fill, then wake. */
+bool lf_fill_alone(const struct lf_fault_plan *p, bool write);
+void lf_fill_zero_woken(const struct lf_fault_plan *p);
+/* What need not hold the thread: the scratch of a zero stream populated
+ * again (stream.c), the LRU batch of a tracked load emptied. */
+void lf_fill_after_wake(const struct lf_fault_plan *p);
 void lf_fill_init(void);
 void *lf_fill_new_bounce(void);
 void lf_fill_fork_child(void);          /* the inherited buffers are free */

@@ -25,6 +25,7 @@
 #include "filemap.h"
 #include "lf.h"
 #include "poisoned.h"
+#include "stream.h"
 #include "record.h"
 #include "trace.h"
 
@@ -179,6 +180,16 @@ void lf_regions_set_fork(uintptr_t start, uintptr_t end, int advice)
 		case MADV_DOFORK: *f &= (uint8_t)~LF_FORK_DONT; break;
 		case MADV_WIPEONFORK: *f |= LF_FORK_WIPE; break;
 		case MADV_KEEPONFORK: *f &= (uint8_t)~LF_FORK_WIPE; break;
+		case MADV_HUGEPAGE:
+			/* Kept, but the range stays MADV_NOHUGEPAGE while
+			 * registered (take.c says why); its zero streams get
+			 * huge pages (stream.c). */
+			table[i].thp_no = 0;
+			if (table[i].src != LF_SRC_SHMEM)
+				lf_real_madvise((void *)table[i].start, table[i].end - table[i].start,
+						MADV_NOHUGEPAGE);
+			break;
+		case MADV_NOHUGEPAGE: table[i].thp_no = 1; break;
 		}
 	}
 	lf_table_unlock();
@@ -364,6 +375,7 @@ bool lf_regions_plan(uintptr_t addr, struct lf_fault_plan *plan)
 		struct lf_window_ask ask = {
 			.addr = addr, .start = r->start, .end = r->end,
 			.min = lf_window_min(rule->readahead, one_page), .one_page = one_page,
+			.huge = lf_stream_wanted(r),
 		};
 		lf_window_decide(&r->win, &ask, &plan->win);
 		plan->r = *r;

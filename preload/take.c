@@ -50,6 +50,14 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 	};
 	/* The pages it writes told apart (written.c); always so when tracked. */
 	r.wp = r.tracked || (src != LF_SRC_SHMEM && lf_written_can_track(src));
+	/* With THP `always` (or the program's MADV_HUGEPAGE) a write fault in
+	 * a registered range with an empty PMD makes the kernel allocate and
+	 * zero a huge page, drop it, and only then ask us: several times the
+	 * cost of the fault.  COPY installs 4 KiB pages anyway; zero streams
+	 * get huge pages moved in (stream.c).  The program's own advice is
+	 * kept in the table (regions.c). */
+	if (src != LF_SRC_SHMEM)
+		lf_real_madvise((void *)start, len, MADV_NOHUGEPAGE);
 	int rc = lf_uffd_register(start, len, lf_region_reg(&r), &ioctls);
 	if (rc < 0) {
 		lf_info("rule '%s': cannot register %#lx+%zu (%s): left to the kernel",

@@ -29,7 +29,8 @@
  * (filechange.c reads the record). */
 #define WANTED_FEATURES (UFFD_FEATURE_POISON | UFFD_FEATURE_THREAD_ID | \
 			 UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MISSING_HUGETLBFS | \
-			 UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_ASYNC)
+			 UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_ASYNC | \
+			 UFFD_FEATURE_MOVE /* zero streams of 2 MiB pages (stream.c) */)
 
 /* Every ioctl goes through here: a raw system call, as helpers must (I1). */
 static int uffd_ioctl(int fd, unsigned long request, void *arg)
@@ -156,6 +157,15 @@ void lf_uffd_wake(uintptr_t start, size_t len)
 	uffd_ioctl(lf.uffd, UFFDIO_WAKE, &r);
 }
 
+long lf_uffd_move(uintptr_t dst, uintptr_t src, size_t len)
+{
+	struct uffdio_move m = {.dst = dst, .src = src, .len = len,
+				.mode = UFFDIO_MOVE_MODE_DONTWAKE};
+	if (uffd_ioctl(lf.uffd, UFFDIO_MOVE, &m) == 0)
+		return (long)len;
+	return m.move > 0 ? m.move : -errno;
+}
+
 /* The four fill ioctls, never waking (the caller wakes once, after
  * counting).  Each returns 0 when [dst, dst+len) was done, else -1 with
  * errno, and *done = bytes done before the error. */
@@ -163,6 +173,15 @@ static int uffd_copy(uintptr_t dst, size_t len, const void *src, bool wp, long *
 {
 	struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len,
 				.mode = UFFDIO_COPY_MODE_DONTWAKE | (wp ? UFFDIO_COPY_MODE_WP : 0)};
+	int rc = uffd_ioctl(lf.uffd, UFFDIO_COPY, &c);
+	*done = c.copy;
+	return rc;
+}
+
+/* The one COPY that wakes: a fault served by its page alone (fill.c). */
+static int uffd_copy_wake(uintptr_t dst, size_t len, const void *src, long *done)
+{
+	struct uffdio_copy c = {.dst = dst, .src = (uintptr_t)src, .len = len};
 	int rc = uffd_ioctl(lf.uffd, UFFDIO_COPY, &c);
 	*done = c.copy;
 	return rc;
@@ -205,6 +224,7 @@ static int fill_once(enum lf_fill_op op, uintptr_t dst, size_t len, const void *
 	case LF_OP_COPY_WP: rc = uffd_copy(dst, len, src, true, progress); break;
 	case LF_OP_ZEROPAGE: rc = uffd_zeropage(dst, len, progress); break;
 	case LF_OP_CONTINUE: rc = uffd_continue(dst, len, progress); break;
+	case LF_OP_COPY_WAKE: rc = uffd_copy_wake(dst, len, src, progress); break;
 	default: rc = uffd_poison(dst, len, progress); break;
 	}
 	if (rc == 0)

@@ -24,6 +24,21 @@
 #ifndef _UFFDIO_MOVE
 #define _UFFDIO_MOVE (0x05)
 #endif
+#ifndef UFFDIO_MOVE
+struct uffdio_move {
+	__u64 dst;
+	__u64 src;
+	__u64 len;
+	__u64 mode;
+	__s64 move;
+};
+#define UFFDIO_MOVE _IOWR(UFFDIO, _UFFDIO_MOVE, struct uffdio_move)
+#endif
+#ifndef UFFDIO_MOVE_MODE_DONTWAKE
+#define UFFDIO_MOVE_MODE_DONTWAKE ((__u64)1 << 0)
+#endif
+_Static_assert(sizeof(struct uffdio_move) == 40, "uffdio_move ABI");
+_Static_assert(UFFDIO_MOVE == 0xC028AA05u, "UFFDIO_MOVE number");
 #ifndef _UFFDIO_POISON
 #define _UFFDIO_POISON (0x08)
 #endif

@@ -363,7 +363,8 @@ LF_API int madvise(void *addr, size_t len, int advice)
 		lf_prefetch_release();
 	/* What fork will do with the range: the child forgets or wipes it. */
 	if (rc == 0 && (advice == MADV_DONTFORK || advice == MADV_DOFORK ||
-			advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK))
+			advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK ||
+			advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE))
 		lf_regions_set_fork(a, e, advice);
 	lf_mm_unlock();
 	return rc;

@@ -15,7 +15,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(patsubst tests/progs/%.c,$(B)/tests/progs/%,$(PROG_SRC))
-DEBUG_MODULES := anon file fork malloc badblock prefetch
+DEBUG_MODULES := anon file fork malloc badblock prefetch stream
 
 # A unit test is compiled with the sources it tests in one command, which
 # gcc's -MMD cannot describe (one .d file for several sources): it depends on

@@ -54,6 +54,7 @@ Test(window, forward_stream_doubles_up_to_the_largest)
 		cr_expect_eq(p.from, next);
 		cr_expect_eq(p.len, expect, "fault %d: %zu, expected %zu", i, p.len, expect);
 		cr_expect_eq(p.largest, expect == LF_MAX_WINDOW);
+		cr_expect_eq(p.settled, expect >= 256 * KIB, "fault %d: settled from 256K up", i);
 	}
 }
 
@@ -121,4 +122,50 @@ Test(window, poison_rules_serve_one_page_and_never_stream)
 		cr_expect_eq(p.len, LF_PAGE);
 		cr_expect(!p.stream);
 	}
+}
+
+Test(window, random_jumps_shrink_the_window_to_one_page)
+{
+	struct lf_window w = {0};
+	size_t expect = 64 * KIB;
+	for (int i = 0; i < 8; i++) {
+		/* far apart, never adjacent to the last window */
+		struct lf_window_plan p = fault(&w, BASE + (uintptr_t)(i * 7 + 1) * MIB, 64 * KIB,
+						false);
+		cr_expect(!p.stream);
+		cr_expect_eq(p.len, expect, "jump %d: %zu, expected %zu", i, p.len, expect);
+		expect = expect / 2 < LF_PAGE ? LF_PAGE : expect / 2;
+	}
+	/* Then sequential access: a stream again, from the readahead up. */
+	struct lf_window_plan p = fault(&w, w.hi, 64 * KIB, false);
+	cr_expect(p.stream);
+	cr_expect_eq(p.len, 64 * KIB);
+	p = fault(&w, w.hi, 64 * KIB, false);
+	cr_expect_eq(p.len, 128 * KIB);
+	/* A jump after a stream starts over at the readahead. */
+	p = fault(&w, BASE + 60 * MIB, 64 * KIB, false);
+	cr_expect(!p.stream);
+	cr_expect_eq(p.len, 64 * KIB);
+}
+
+Test(window, huge_streams_end_on_2mib_boundaries_and_keep_doubling)
+{
+	struct lf_window w = {0};
+	uintptr_t at = BASE + 5 * LF_PAGE; /* not aligned */
+	struct lf_window_ask a = {.addr = at, .start = BASE, .end = END, .min = 64 * KIB,
+				  .huge = true};
+	struct lf_window_plan p;
+	lf_window_decide(&w, &a, &p);
+	for (int i = 0; i < 10; i++) {
+		a.addr = p.from + p.len;
+		lf_window_decide(&w, &a, &p);
+		cr_expect(p.stream);
+		cr_expect_eq(p.from, a.addr);
+		if (p.len >= 2 * MIB || w.size >= 2 * MIB)
+			cr_expect_eq((p.from + p.len) % (2 * MIB), 0, "fault %d: window %#lx+%zu",
+				     i, (unsigned long)p.from, p.len);
+	}
+	cr_expect_eq(p.len, LF_WINDOW_HUGE_MAX, "aligned windows of the largest size");
+	cr_expect(p.largest);
+	cr_expect_eq(p.from % (2 * MIB), 0);
 }
