@@ -14,6 +14,7 @@ const char *const lf_action_names[LF_NACTION] = { "zero", "load", "poison", "fai
 const char *const lf_fill_names[LF_NFILL] = { "zero", "load" };
 const char *const lf_level_names[4] = { "error", "warn", "info", "debug" };
 const char *const lf_on_error_names[2] = { "passthrough", "abort" };
+const char *const lf_serve_names[3] = { "auto", "helper", "signal" };
 
 #define NAME_OF(tab, v) ((unsigned)(v) < sizeof(tab) / sizeof(tab[0]) ? tab[v] : "?")
 

@@ -72,6 +72,7 @@ extern const char *const lf_action_names[LF_NACTION];
 extern const char *const lf_fill_names[LF_NFILL];
 extern const char *const lf_level_names[4];
 extern const char *const lf_on_error_names[2];
+extern const char *const lf_serve_names[3];
 
 /* The key's field in `base` (a struct lf_rule, or the struct lf_rules for
  * a global key). */

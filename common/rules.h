@@ -19,6 +19,9 @@ enum lf_match { LF_MATCH_ANON, LF_MATCH_FILE, LF_MATCH_MALLOC };
 enum lf_action { LF_ACTION_ZERO, LF_ACTION_LOAD, LF_ACTION_POISON, LF_ACTION_FAIL };
 enum lf_fill { LF_FILL_ZERO, LF_FILL_LOAD };
 enum lf_on_error { LF_ON_ERROR_PASSTHROUGH, LF_ON_ERROR_ABORT };
+/* Who serves a fault: a helper thread, or the faulting thread itself from
+ * the library's SIGBUS handler; auto: signal in user-mode-only mode. */
+enum lf_serve { LF_SERVE_AUTO, LF_SERVE_HELPER, LF_SERVE_SIGNAL };
 enum lf_level { LF_LEVEL_ERROR, LF_LEVEL_WARN, LF_LEVEL_INFO, LF_LEVEL_DEBUG };
 #define LF_NMATCH 3
 #define LF_NACTION 4
@@ -115,6 +118,7 @@ struct lf_rules {
 	char *trace;            /* the fault trace: NULL or "" = none; may hold %p */
 	enum lf_on_error on_error;
 	unsigned workers;
+	enum lf_serve serve;
 	char *program;          /* fnmatch glob on the executable's path, NULL = any */
 	bool control;           /* listen for `lazyfault ctl` */
 	struct lf_rule *rule;

@@ -8,8 +8,8 @@
 
 void lf_usage(FILE *out)
 {
-	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-t TRACE] [-v] [-D RULE.KEY=VALUE]... [--]\n"
-	      "                     PROGRAM [ARGS...]\n"
+	fputs("Usage: lazyfault run [-r RULES] [-s STATS] [-t TRACE] [-v] [-D RULE.KEY=VALUE]...\n"
+	      "                     [--serve=auto|helper|signal] [--] PROGRAM [ARGS...]\n"
 	      "       lazyfault check [-D RULE.KEY=VALUE]... [-f FILE]... RULES [PROGRAM]\n"
 	      "       lazyfault report TRACE... [-o REPORT.html] [--perfetto OUT.json] [--dump]\n"
 	      "       lazyfault sweep -r RULES [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -31,6 +31,9 @@ void lf_usage(FILE *out)
 	      "    -D, --define=RULE.KEY=VALUE\n"
 	      "                         set KEY of rule RULE (or of [global]: global.KEY)\n"
 	      "                         as if the rule file said so; run, check and sweep\n"
+	      "    --serve=MODE         who fills a page: helper threads, or the faulting\n"
+	      "                         thread in a SIGBUS handler (signal); default auto:\n"
+	      "                         signal in user-mode-only mode ($LAZYFAULT_SERVE)\n"
 	      "  check    print the rules as understood; with PROGRAM, also check that it\n"
 	      "           can run under the library and that every `caller` names a\n"
 	      "           function of PROGRAM or of the libraries it needs\n"

@@ -135,6 +135,7 @@ int lf_cmd_run(int argc, char **argv)
 		{ "trace", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "define", required_argument, NULL, 'D' },
+		{ "serve", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -152,6 +153,16 @@ int lf_cmd_run(int argc, char **argv)
 		case 's': stats_arg = optarg; break;
 		case 't': trace_arg = optarg; break;
 		case 'v': verbose = true; break;
+		case 'S':
+			/* Who serves the faults (the rule file's `serve`), through
+			 * the environment, which the library reads over the key. */
+			if (strcmp(optarg, "auto") && strcmp(optarg, "helper") && strcmp(optarg, "signal"))
+				return lf_usage_error("run: --serve=%s: give auto, helper or signal", optarg);
+			if (setenv("LAZYFAULT_SERVE", optarg, 1) != 0) {
+				lf_error("out of memory");
+				return LF_EXIT_USAGE;
+			}
+			break;
 		case 'D':
 			if (lf_defines_add(&defs, optarg) != 0) {
 				lf_error("out of memory");

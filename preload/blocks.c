@@ -11,6 +11,7 @@
 
 #include "blocks.h"
 #include "lf.h"
+#include "signals.h"
 
 #define BLOCKS (1u << 20)
 #define DELETED ((uintptr_t)1)
@@ -24,7 +25,7 @@ static void blocks_lock(void)
 {
 	sigset_t all;
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &block_mask);
+	lf_real_sigmask(SIG_BLOCK, &all, &block_mask);
 	pthread_mutex_lock(&block_lock);
 	LF_LOCK_TAKEN(LF_LOCK_BLOCKS);
 }
@@ -33,7 +34,7 @@ static void blocks_unlock(void)
 {
 	LF_LOCK_DROPPED(LF_LOCK_BLOCKS);
 	pthread_mutex_unlock(&block_lock);
-	pthread_sigmask(SIG_SETMASK, &block_mask, NULL);
+	lf_real_sigmask(SIG_SETMASK, &block_mask, NULL);
 }
 
 void lf_blocks_fork_prepare(void) { blocks_lock(); }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "signals.h"
 #include "stream.h"
 
 /* LF_MAX_WINDOW of anonymous memory that is never written: reading it maps
@@ -35,7 +36,7 @@ void lf_fill_init(void)
 		lf_stream_init();
 }
 
-static bool rules_load(void)
+bool lf_fill_rules_load(void)
 {
 	for (size_t i = 0; i < lf.rules.nrules; i++)
 		if (lf.rules.rule[i].match == LF_MATCH_FILE || lf.rules.rule[i].source)
@@ -57,7 +58,7 @@ static size_t nmade, nused;
  * take address space the program is about to grow into (mremap in place). */
 void *lf_fill_new_bounce(void)
 {
-	if (!rules_load())
+	if (!lf_fill_rules_load())
 		return NULL;
 	if (nused < nmade)
 		return made[nused++];
@@ -79,6 +80,13 @@ void lf_fill_fork_child(void)
 }
 
 void lf_fill_thread_init(void *buffer) { bounce = buffer; }
+
+void *lf_fill_swap_bounce(void *buffer)
+{
+	void *had = bounce;
+	bounce = buffer;
+	return had;
+}
 
 /* Other threads (user-mode-only prefault) make theirs on first use and
  * give it back when they end (a thread-specific key's destructor). */
@@ -110,9 +118,13 @@ static void *bounce_buffer(void)
 	return bounce;
 }
 
+__thread unsigned long lf_fill_installs __attribute__((tls_model("initial-exec")));
+
 static size_t install(enum lf_fill_op op, uintptr_t dst, size_t len, const void *src)
 {
 	long n = len ? lf_uffd_fill(op, dst, len, src) : 0;
+	if (n > 0)
+		lf_fill_installs++;
 	return n > 0 ? (size_t)n : 0;
 }
 

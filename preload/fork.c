@@ -22,6 +22,7 @@
 #include "invisible.h"
 #include "lf.h"
 #include "record.h"
+#include "signals.h"
 #include "trace.h"
 
 static void prepare(void)
@@ -76,6 +77,7 @@ static void child(void)
 	lf_stats_fork_child();
 	lf_trace_fork_child();
 	lf_server_fork_child();
+	lf_sigbus_fork_child();
 	lf_prefetch_fork_child(); /* the record is the parent's; its helper is not here */
 	/* The watch's descriptors act on the parent's: closed before any
 	 * region leaves the table (a watch removed through the parent's

@@ -190,7 +190,11 @@ static inline bool lf_is_on(void)
 {
 	return atomic_load_explicit(&lf.state, memory_order_acquire) == LF_ON;
 }
-static inline bool lf_user_mode(void) { return lf_is_on() && lf.mode == LF_MODE_USER; }
+extern bool lf_serve_by_signal; /* signals.h: the kernel cannot fill for system calls either */
+static inline bool lf_user_mode(void)
+{
+	return lf_is_on() && (lf.mode == LF_MODE_USER || lf_serve_by_signal);
+}
 
 /* ---- uffd.c: the userfaultfd, one small function per ioctl ---------- */
 int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whylen);

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "lf.h"
+#include "signals.h"
 
 static pthread_mutex_t mm_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread sigset_t mm_mask __attribute__((tls_model("initial-exec")));
@@ -36,7 +37,7 @@ static void block_all(sigset_t *old)
 {
 	sigset_t all;
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, old);
+	lf_real_sigmask(SIG_BLOCK, &all, old);
 }
 
 void lf_mm_lock(void)
@@ -56,7 +57,7 @@ bool lf_mm_trylock(void)
 	lf_touch_stack();
 	block_all(&old);
 	if (pthread_mutex_trylock(&mm_lock) != 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		lf_real_sigmask(SIG_SETMASK, &old, NULL);
 		return false;
 	}
 	LF_LOCK_TAKEN(LF_LOCK_MM);
@@ -68,7 +69,7 @@ void lf_mm_unlock(void)
 {
 	LF_LOCK_DROPPED(LF_LOCK_MM);
 	pthread_mutex_unlock(&mm_lock);
-	pthread_sigmask(SIG_SETMASK, &mm_mask, NULL);
+	lf_real_sigmask(SIG_SETMASK, &mm_mask, NULL);
 }
 
 /* Helpers run with every signal blocked already (lf_signals_blocked): they
@@ -89,7 +90,7 @@ void lf_table_unlock(void)
 	LF_LOCK_DROPPED(LF_LOCK_TABLE);
 	pthread_mutex_unlock(&table_lock);
 	if (!lf_signals_blocked)
-		pthread_sigmask(SIG_SETMASK, &table_mask, NULL);
+		lf_real_sigmask(SIG_SETMASK, &table_mask, NULL);
 }
 
 /* The child of fork is single-threaded, and fork.c's prepare handler held
@@ -103,5 +104,5 @@ void lf_locks_fork_child(void)
 #ifdef LF_DEBUG
 	lf_locks_held = 0;
 #endif
-	pthread_sigmask(SIG_SETMASK, &mm_mask, NULL);
+	lf_real_sigmask(SIG_SETMASK, &mm_mask, NULL);
 }

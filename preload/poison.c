@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "signals.h"
 #include "poisoned.h"
 #include "sites.h"
 #include "trace.h"
@@ -87,6 +88,7 @@ void lf_poison_install(const struct lf_fault_plan *p, uint32_t tid, const char *
 	if (lf_uffd_fill(LF_OP_POISON, p->addr, LF_PAGE, NULL) <= 0)
 		return; /* gone, or present already: its thread retries and sees */
 	atomic_fetch_add_explicit(&rt->pages_poisoned, 1, memory_order_relaxed);
+	lf_sigbus_poisoned(); /* its SIGBUS is the program's (sigbus.c) */
 	lf_poisoned_add(r, p->addr);
 	lf_trace_poison(p, tid, why);
 	char where[512], site[400] = "";

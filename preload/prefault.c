@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "signals.h"
 
 #define CHUNK 256 /* pages per mincore call */
 
@@ -20,11 +21,11 @@ static uintptr_t serve_with_signals_blocked(uintptr_t page, uint32_t tid)
 {
 	sigset_t all, old;
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	lf_real_sigmask(SIG_BLOCK, &all, &old);
 	lf_busy++; /* what the fill allocates goes straight to glibc */
 	uintptr_t end = lf_serve_fault_sync(page, true, tid);
 	lf_busy--;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	lf_real_sigmask(SIG_SETMASK, &old, NULL);
 	return end;
 }
 
@@ -70,7 +71,9 @@ void lf_prefault(const void *buf, size_t len)
 					served = serve_with_signals_blocked(page, tid);
 				continue;
 			}
-			if (src < 0 || (vec[i] & 1))
+			/* A poisoned page is empty for mincore: the call gets
+			 * EFAULT there, as the kernel gives it. */
+			if (src < 0 || (vec[i] & 1) || lf_sigbus_marker(page))
 				continue;
 			/* Serve, then look again from the next page: a window may
 			 * have stopped short (a VMA end), so trust mincore, not the

@@ -18,6 +18,7 @@
 
 #include "invisible.h"
 #include "lf.h"
+#include "signals.h"
 #include "uffd_compat.h"
 
 static _Atomic int started;
@@ -172,7 +173,7 @@ int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 	sigset_t all, old;
 	sigfillset(&all);
 	lf_busy++; /* what pthread_create allocates goes straight to glibc */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	lf_real_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -184,7 +185,7 @@ int lf_server_spawn(void *(*fn)(void *), void *arg, const char *name)
 		pthread_setname_np(t, name);
 	}
 	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	lf_real_sigmask(SIG_SETMASK, &old, NULL);
 	lf_busy--;
 	return e;
 }
@@ -193,6 +194,12 @@ int lf_server_start(void)
 {
 	if (atomic_load(&started))
 		return 0;
+	if (lf_serve_by_signal) {
+		/* No fault message ever comes (signals.h): no helper; the
+		 * faulting thread sleeps its rule's delay itself. */
+		has_delay = any_delay();
+		return 0;
+	}
 	int rc = 0;
 	lf_busy++;
 	pthread_mutex_lock(&start_lock);

@@ -24,6 +24,8 @@
 #include "badpages.h"
 #include "invisible.h"
 #include "lf.h"
+#include "rule_keys.h"
+#include "signals.h"
 #include "control.h"
 #include "record.h"
 #include "trace.h"
@@ -206,6 +208,17 @@ static void do_init(void)
 	lf.mode = uffd_env && !strcmp(uffd_env, "user") ? LF_MODE_USER : LF_MODE_FULL;
 	if (uffd_env && *uffd_env && strcmp(uffd_env, "user") && strcmp(uffd_env, "auto"))
 		lf_warn("LAZYFAULT_UFFD=%s is not auto or user: using auto", uffd_env);
+	lf_serve_asked = lf.rules.serve;
+	const char *serve_env = getenv("LAZYFAULT_SERVE");
+	if (serve_env && *serve_env) {
+		size_t k = 0;
+		while (k < 3 && strcmp(serve_env, lf_serve_names[k]))
+			k++;
+		if (k < 3)
+			lf_serve_asked = (enum lf_serve)k;
+		else
+			lf_warn("LAZYFAULT_SERVE=%s is not auto, helper or signal: ignored", serve_env);
+	}
 	char why[1024];
 	lf.uffd = lf_uffd_open(&lf.mode, &lf.features, why, sizeof why);
 	lf_prefetch_load(); /* first: the trace about to open may be the file it reads */
@@ -237,6 +250,7 @@ static void do_init(void)
 			lf_setup_failed(msg);
 			syscall(SYS_close, lf.uffd);
 			lf.uffd = -1;
+			lf_serve_by_signal = false;
 			atomic_store(&lf.state, LF_OFF);
 			return;
 		}
@@ -251,8 +265,10 @@ static void do_init(void)
 			break;
 		}
 	lf_fork_init();
-	lf_info("%zu rule(s) from %s, %s mode, %u worker(s), at %s in the tree", lf.rules.nrules,
-		lf.rules.file, lf.mode == LF_MODE_FULL ? "full" : "user-mode-only", lf.workers,
+	lf_signals_init(); /* serve = signal: the SIGBUS handler, before any region */
+	lf_info("%zu rule(s) from %s, %s mode, faults served by %s, %u worker(s), at %s in the tree",
+		lf.rules.nrules, lf.rules.file, lf.mode == LF_MODE_FULL ? "full" : "user-mode-only",
+		lf_serve_by_signal ? "the faulting thread (SIGBUS)" : "helper threads", lf.workers,
 		lf_tree_position());
 	if (lf.rules.control)
 		lf_control_start();

@@ -32,6 +32,7 @@
 #include "poisoned.h"
 #include "stats_out.h"
 #include "record.h"
+#include "signals.h"
 #include "trace.h"
 #include "tree.h"
 #include "text.h"
@@ -296,6 +297,8 @@ static void put_process(struct lf_stats_out *o, int pid)
 	put_field(o, "ppid", (uint64_t)started_ppid);
 	put(o, ", \"mode\": \"");
 	put(o, mode_name());
+	put(o, "\", \"serve\": \"");
+	put(o, lf_serve_by_signal ? "signal" : "helper");
 	put(o, "\"");
 	put_tree(o);
 	put(o, ", \"version\": \"" LF_VERSION "\"");

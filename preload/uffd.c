@@ -18,6 +18,7 @@
 
 #include "invisible.h"
 #include "lf.h"
+#include "signals.h"
 #include "uffd_compat.h"
 
 /* Features we ask for when the kernel has them.  No events: the library
@@ -111,11 +112,18 @@ int lf_uffd_open(enum lf_mode *mode, uint64_t *features, char *why, size_t whyle
 			supported = 0;
 		lf_real_close(probe);
 	}
-	if (api(fd, supported & WANTED_FEATURES, features) < 0) {
+	/* serve = signal (signals.h): every fault raises SIGBUS in the
+	 * faulting thread instead of a message; auto: in user-mode-only mode,
+	 * where the kernel cannot fill pages for system calls either. */
+	bool by_signal = (lf_serve_asked == LF_SERVE_SIGNAL || (lf_serve_asked == LF_SERVE_AUTO && m == LF_MODE_USER)) &&
+			 (supported & UFFD_FEATURE_SIGBUS);
+	uint64_t want = (supported & WANTED_FEATURES) | (by_signal ? UFFD_FEATURE_SIGBUS : 0);
+	if (api(fd, want, features) < 0) {
 		snprintf(why, whylen, "UFFDIO_API: %s", strerror(errno));
 		lf_real_close(fd);
 		return -1;
 	}
+	lf_serve_by_signal = by_signal;
 	*mode = m;
 	return lf_fd_place(fd);
 }
@@ -143,6 +151,8 @@ int lf_uffd_unregister(uintptr_t start, size_t len)
 
 void lf_uffd_wake(uintptr_t start, size_t len)
 {
+	if (lf_serve_by_signal)
+		return; /* nobody waits: a faulting thread serves itself */
 	struct uffdio_range r = {.start = start, .len = len};
 	uffd_ioctl(lf.uffd, UFFDIO_WAKE, &r);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lf.h"
+#include "signals.h"
 #include "tree.h"
 
 #define TREE_PREFIX "LAZYFAULT_TREE="
@@ -63,7 +64,12 @@ LF_API int execve(const char *path, char *const argv[], char *const envp[])
 	char buf[LF_TREE_ENTRY_MAX];
 	const char *entry = tree_entry(buf, sizeof buf, false);
 	char *copy[ENV_ROOM(entry, envp)];
-	return (int)syscall(SYS_execve, path, argv, ENV_FOR(entry, envp, copy));
+	char *const *env = ENV_FOR(entry, envp, copy);
+	struct lf_sig_exec sig;
+	lf_signals_exec_prepare(&sig); /* the program's dispositions and mask go on */
+	int rc = (int)syscall(SYS_execve, path, argv, env);
+	lf_signals_exec_failed(&sig);
+	return rc;
 }
 
 LF_API int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
@@ -71,7 +77,12 @@ LF_API int execveat(int dirfd, const char *path, char *const argv[], char *const
 	char buf[LF_TREE_ENTRY_MAX];
 	const char *entry = tree_entry(buf, sizeof buf, false);
 	char *copy[ENV_ROOM(entry, envp)];
-	return (int)syscall(SYS_execveat, dirfd, path, argv, ENV_FOR(entry, envp, copy), flags);
+	char *const *env = ENV_FOR(entry, envp, copy);
+	struct lf_sig_exec sig;
+	lf_signals_exec_prepare(&sig);
+	int rc = (int)syscall(SYS_execveat, dirfd, path, argv, env, flags);
+	lf_signals_exec_failed(&sig);
+	return rc;
 }
 
 /* glibc's own fexecve is this same call (and /proc/self/fd/N only on
@@ -93,6 +104,8 @@ static int spawn(spawn_fn *real, const char *name, pid_t *pid, const char *path,
 	char buf[LF_TREE_ENTRY_MAX];
 	const char *entry = tree_entry(buf, sizeof buf, true);
 	char *copy[ENV_ROOM(entry, envp)];
+	posix_spawnattr_t with_mask;
+	attr = lf_signals_spawn_attr(attr, &with_mask); /* the child's mask is the program's */
 	return (*real)(pid, path, fa, attr, argv, ENV_FOR(entry, envp, copy));
 }
 

@@ -23,6 +23,7 @@
 #include "badpages.h"
 #include "filemap.h"
 #include "lf.h"
+#include "signals.h"
 #include "poisoned.h"
 
 /* stdio.h may make these macros; the table defines them as functions */
@@ -179,6 +180,8 @@ enum lf_io_direction { LF_IO_INTO, LF_IO_FROM }; /* checked, used by no hook yet
 			errno = saved_errno;                                          \
 		}                                                                     \
 		ret result = next args;                                               \
+		if (__builtin_expect(lf_sigbus_parked, 0)) /* a signalfd read */      \
+			lf_sigmask_unpark_check();                                    \
 		changes                                                               \
 		LF_READS_AFTER reads                                                  \
 		struct lf_met lf_met;                                                 \

@@ -3,6 +3,9 @@
 #  - the integration suite (tests/integration/run.py), which runs the small
 #    programs of tests/progs/ and real Debian programs under the library and
 #    checks both their output and the statistics the library wrote;
+#  - the whole suite again with LAZYFAULT_SERVE=signal (serve = signal: each
+#    process serves its faults in the faulting thread; util.helper_only marks
+#    the tests of what helper threads alone do);
 #  - the suite's memory modules again, against the debug library (its
 #    assertions on), chosen by module name: DEBUG_MODULES.
 # `make test-asan` runs the unit tests and the command under ASan+UBSan.
@@ -55,6 +58,8 @@ test-build: all $(B)/debug/liblazyfault.so $(UNIT_BIN) $(PROG_BIN)
 test: deps test-build
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
 	python3 tests/integration/run.py
+	@echo "== the suite again with LAZYFAULT_SERVE=signal: faults served in the faulting thread"
+	LAZYFAULT_SERVE=signal python3 tests/integration/run.py
 	@echo "== the modules $(DEBUG_MODULES) again, against $(B)/debug/liblazyfault.so"
 	LF_LIBRARY=$(abspath $(B)/debug/liblazyfault.so) python3 tests/integration/run.py $(DEBUG_MODULES)
 

@@ -10,7 +10,7 @@ that passes everything through to the kernel fails every test here).
 """
 import unittest
 
-from util import (LFTestCase, ZERO_RULES, SOURCE_OFFSET, SOURCE_SIZE, MiB, make_source, prog,
+from util import (helper_only, LFTestCase, ZERO_RULES, SOURCE_OFFSET, SOURCE_SIZE, MiB, make_source, prog,
                   source_rules)
 
 
@@ -45,6 +45,8 @@ class AnonZeroTest(LFTestCase):
         self.assertAllChecksPassed(l, "threads")
         self.assertServed(l, "big", zeroed=True)
 
+    @helper_only("no helper thread: each thread serves its own faults "
+                 "(test_signals.py, many threads fault at once)")
     def test_threads_with_two_workers_one_page_per_fault(self):
         """Same with two helper threads and one page per fault: most races."""
         rules = "[global]\nworkers = 2\n\n" + ZERO_RULES + "readahead = 4K\n"

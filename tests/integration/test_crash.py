@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 
-from util import BUILD, LFTestCase, prog, write_file
+from util import helper_only, BUILD, LFTestCase, prog, write_file
 
 COMMAND = os.path.abspath(os.environ.get("LF_COMMAND") or BUILD / "lazyfault")
 
@@ -76,6 +76,8 @@ class EfaultTest(LFTestCase):
     def test_calls_user_mode(self):
         self.check_efault_program("user")
 
+    @helper_only("glibc's internal read into the stream's buffer is the kernel's access: "
+                 "it gets EFAULT with no fault to serve, as in user-mode-only mode")
     def test_sqlite3_stdin_read_efault(self):
         """sqlite3 reads its SQL from standard input with fgets, into the
         stream's buffer: poisoned, glibc's internal read(0, ...) fails with

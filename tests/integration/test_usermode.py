@@ -21,7 +21,7 @@ import re
 import subprocess
 import unittest
 
-from util import (BUILD, LIB, LFTestCase, NOBODY, ROOT, SOURCE_OFFSET, SYS_PYTHON, ZERO_RULES,
+from util import (helper_only, BUILD, LIB, LFTestCase, NOBODY, ROOT, SOURCE_OFFSET, SYS_PYTHON, ZERO_RULES,
                   make_source, prog, shared_copy, source_rules)
 
 WARN = r": warn: .*user-mode-only.*vm\.unprivileged_userfaultfd=1.*/dev/userfaultfd"
@@ -219,6 +219,8 @@ print("read", n, hashlib.sha256(m[:]).hexdigest())
         self.assertFalse(passed, "calls with a check that passes without the prefault: "
                          "it does not show that the wrapper filled the pages")
 
+    @helper_only("the kernel's accesses to unfilled pages fail with EFAULT, as in "
+                 "user-mode-only mode (the user-mode tests here show it)")
     def test_other_system_calls_full_mode(self):
         """Control for the next test: fstat, stat, getcwd, readlink, uname,
         pipe, getdents64, clock_gettime, sysinfo and getsockname into

@@ -53,6 +53,17 @@ LIB_ENV = ("LD_PRELOAD", "LAZYFAULT_RULES", "LAZYFAULT_STATS", "LAZYFAULT_LOG",
            "LAZYFAULT_LOG_LEVEL", "LAZYFAULT_UFFD", "LAZYFAULT_LIBRARY", "LAZYFAULT_DEFINES",
            "LAZYFAULT_TREE", "LAZYFAULT_TRACE", "LAZYFAULT_TRACE_SIZE")
 
+# `make test` runs the suite twice: as it is (serve = auto: helper threads in
+# full mode), and with LAZYFAULT_SERVE=signal, which every run keeps in its
+# environment (each process serves its faults in the faulting thread).  A
+# test of what one mode alone does says so with helper_only(reason).
+SIGNAL_MODE = os.environ.get("LAZYFAULT_SERVE") == "signal"
+
+
+def helper_only(reason):
+    return unittest.skipIf(SIGNAL_MODE, "serve = signal: " + reason)
+
+
 ZERO_RULES = """\
 [big]
 match = anon
@@ -325,15 +336,17 @@ def run_lib(argv, rules, *, env=None, uffd=None, log_level=None, timeout=DEFAULT
     if prefix:
         argv = list(prefix) + ["/usr/bin/env"] + [f"{k}={v}" for k, v in lenv.items()] + list(argv)
         return _run(argv, _clean_env(env), timeout, input, cwd, tmp, True, user, stdout_file)
-    return _run(argv, _clean_env({**(env or {}), **lenv}), timeout, input, cwd, tmp, True, user,
-                stdout_file)
+    r = _run(argv, _clean_env({**(env or {}), **lenv}), timeout, input, cwd, tmp, True, user,
+             stdout_file)
+    r.serve_asked = (env or {}).get("LAZYFAULT_SERVE")
+    return r
 
 
 STAT_FIELDS = ("regions", "bytes_registered", "faults", "pages_zeroed", "pages_loaded",
                "bytes_read", "pages_poisoned", "handoffs", "bytes_handed_off",
                "fault_ns_p50", "fault_ns_p99")
 # What says which process a file is from.
-PROCESS_FIELDS = {"pid": int, "ppid": int, "exe": str, "argv": list, "version": str,
+PROCESS_FIELDS = {"pid": int, "ppid": int, "exe": str, "argv": list, "version": str, "serve": str,
                   "page_size": int, "start_time": (int, float), "end_time": (int, float)}
 # The largest seed: every JSON tool keeps integers up to 2^53 exact.
 SEED_MAX = (1 << 53) - 1
@@ -387,7 +400,14 @@ class LFTestCase(unittest.TestCase):
         # (run.describe() only on a failure: a file may have many rules.)
         for p, doc in run.stats.items():
             bad = [f for f, t in PROCESS_FIELDS.items() if not isinstance(doc.get(f), t)]
-            if (bad or doc["pid"] != p or doc.get("mode") not in ("full", "user-mode-only", "passthrough")
+            # The suite's second pass (LAZYFAULT_SERVE=signal) serves in
+            # the faulting thread in every process the library runs in.
+            # A run that asked for a mode itself (env) gets that one.
+            asked = getattr(run, "serve_asked", None) or ("signal" if SIGNAL_MODE else None)
+            wrong_serve = doc.get("serve") not in ("helper", "signal") or (
+                asked and doc.get("mode") != "passthrough" and doc.get("serve") != asked)
+            if (bad or wrong_serve or doc["pid"] != p
+                    or doc.get("mode") not in ("full", "user-mode-only", "passthrough")
                     or (mode and doc.get("mode") != mode) or not isinstance(doc.get("rules"), list)
                     or not all(isinstance(a, str) for a in doc["argv"])
                     or doc["end_time"] < doc["start_time"]):
