@@ -17,87 +17,58 @@
 #define WANTED(mask) ((mask) && lf_serve_by_signal && !lf_busy)
 
 typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+typedef int (*__ppoll_chk_fn)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *,
+			      size_t);
 typedef int (*pselect_fn)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
 			  const sigset_t *);
 typedef int (*epoll_pwait_fn)(int, struct epoll_event *, int, int, const sigset_t *);
 typedef int (*epoll_pwait2_fn)(int, struct epoll_event *, int, const struct timespec *,
 			       const sigset_t *);
-static void *_Atomic next_ppoll, *_Atomic next_pselect, *_Atomic next_epoll_pwait,
-	*_Atomic next_epoll_pwait2;
 
-LF_API int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask)
-{
-	ppoll_fn next = (ppoll_fn)lf_next(&next_ppoll, "ppoll");
-	if (!WANTED(mask))
-		return next(fds, n, t, mask);
-	sigset_t s;
-	bool was = lf_sigmask_wait_begin(mask, &s, CALLER_SP);
-	int rc = next(fds, n, t, &s);
-	lf_sigmask_wait_end(was);
-	return rc;
-}
+/* One wrapper of a call whose parameter `mask` is the temporary mask;
+ * args(m) is its argument list with m in the mask's place. */
+#define MASKED_WAIT(name, params, args)                                          \
+	static void *_Atomic next_##name;                                        \
+	LF_API int name params                                                   \
+	{                                                                        \
+		name##_fn next = (name##_fn)lf_next(&next_##name, #name);        \
+		if (!WANTED(mask))                                               \
+			return next args(mask);                                  \
+		sigset_t s;                                                      \
+		bool was = lf_sigmask_wait_begin(mask, &s, CALLER_SP);           \
+		int rc = next args(&s);                                          \
+		lf_sigmask_wait_end(was);                                        \
+		return rc;                                                       \
+	}
 
+#define PPOLL_ARGS(m) (fds, n, t, m)
+#define PPOLL_CHK_ARGS(m) (fds, n, t, m, fdslen)
+#define PSELECT_ARGS(m) (n, r, w, e, t, m)
+#define EPOLL_PWAIT_ARGS(m) (fd, ev, n, ms, m)
+#define EPOLL_PWAIT2_ARGS(m) (fd, ev, n, t, m)
+
+MASKED_WAIT(ppoll, (struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask),
+	    PPOLL_ARGS)
 /* _FORTIFY_SOURCE's: glibc's checks, then its internal ppoll. */
-typedef int (*ppoll_chk_fn)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *,
-			    size_t);
-static void *_Atomic next_ppoll_chk;
-
-LF_API int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask,
-		       size_t fdslen)
-{
-	ppoll_chk_fn next = (ppoll_chk_fn)lf_next(&next_ppoll_chk, "__ppoll_chk");
-	if (!WANTED(mask))
-		return next(fds, n, t, mask, fdslen);
-	sigset_t s;
-	bool was = lf_sigmask_wait_begin(mask, &s, CALLER_SP);
-	int rc = next(fds, n, t, &s, fdslen);
-	lf_sigmask_wait_end(was);
-	return rc;
-}
-
-LF_API int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t,
-		   const sigset_t *mask)
-{
-	pselect_fn next = (pselect_fn)lf_next(&next_pselect, "pselect");
-	if (!WANTED(mask))
-		return next(n, r, w, e, t, mask);
-	sigset_t s;
-	bool was = lf_sigmask_wait_begin(mask, &s, CALLER_SP);
-	int rc = next(n, r, w, e, t, &s);
-	lf_sigmask_wait_end(was);
-	return rc;
-}
-
-LF_API int epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigset_t *mask)
-{
-	epoll_pwait_fn next = (epoll_pwait_fn)lf_next(&next_epoll_pwait, "epoll_pwait");
-	if (!WANTED(mask))
-		return next(fd, ev, n, ms, mask);
-	sigset_t s;
-	bool was = lf_sigmask_wait_begin(mask, &s, CALLER_SP);
-	int rc = next(fd, ev, n, ms, &s);
-	lf_sigmask_wait_end(was);
-	return rc;
-}
-
-LF_API int epoll_pwait2(int fd, struct epoll_event *ev, int n, const struct timespec *t,
-			const sigset_t *mask)
-{
-	epoll_pwait2_fn next = (epoll_pwait2_fn)lf_next(&next_epoll_pwait2, "epoll_pwait2");
-	if (!WANTED(mask))
-		return next(fd, ev, n, t, mask);
-	sigset_t s;
-	bool was = lf_sigmask_wait_begin(mask, &s, CALLER_SP);
-	int rc = next(fd, ev, n, t, &s);
-	lf_sigmask_wait_end(was);
-	return rc;
-}
+MASKED_WAIT(__ppoll_chk,
+	    (struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask,
+	     size_t fdslen),
+	    PPOLL_CHK_ARGS)
+MASKED_WAIT(pselect,
+	    (int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t,
+	     const sigset_t *mask),
+	    PSELECT_ARGS)
+MASKED_WAIT(epoll_pwait, (int fd, struct epoll_event *ev, int n, int ms, const sigset_t *mask),
+	    EPOLL_PWAIT_ARGS)
+MASKED_WAIT(epoll_pwait2,
+	    (int fd, struct epoll_event *ev, int n, const struct timespec *t, const sigset_t *mask),
+	    EPOLL_PWAIT2_ARGS)
 
 /* Looked up as the library loads, not at a first call in a handler. */
 __attribute__((constructor)) static void look_up(void)
 {
 	lf_next(&next_ppoll, "ppoll");
-	lf_next(&next_ppoll_chk, "__ppoll_chk");
+	lf_next(&next___ppoll_chk, "__ppoll_chk");
 	lf_next(&next_pselect, "pselect");
 	lf_next(&next_epoll_pwait, "epoll_pwait");
 	lf_next(&next_epoll_pwait2, "epoll_pwait2");
