@@ -48,6 +48,22 @@ def kind():
     return "bare metal", "cpuid: no hypervisor bit"
 
 
+def free_page_reporting():
+    """True where a virtio balloon reports the guest's free pages to its host
+    (feature bit 5, VIRTIO_BALLOON_F_REPORTING): memory freed by one run
+    comes back cold to the next unless something touches it first."""
+    base = "/sys/bus/virtio/drivers/virtio_balloon"
+    try:
+        devices = [d for d in os.listdir(base) if d.startswith("virtio")]
+    except OSError:
+        return False
+    for d in devices:
+        bits = _read(os.path.join(base, d, "features")).strip()
+        if len(bits) > 5 and bits[5] == "1":
+            return True
+    return False
+
+
 def thp():
     """The THP setting: always, madvise or never ("?" unknown)."""
     m = re.search(r"\[(\w+)\]", _read(THP))

@@ -62,6 +62,9 @@ DATA = os.path.join(DATA_DIR, "data-%dM.bin" % MIB)
 PCT = "1"  # sparse / random cases touch 1% of the pages
 SEED = "0x5eed1234abcd"
 MALLOC_TARGET_S = 1.5
+# bench/spawn writes to and frees this much memory before each run, so that
+# every case starts from memory the host has not taken back (see spawn.c).
+WARM_MIB = MIB + 256
 MMAP_CALLS = 300000  # mmap_churn: memory calls of the passthrough case
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "zero,thp,load,passthrough,trace").split(",")))
 FIU_RUN = shutil.which("fiu-run") or "/usr/bin/fiu-run"
@@ -141,7 +144,8 @@ class Case:
         out_path = os.path.join(stats_dir, "stdout")
         err_path = os.path.join(stats_dir, "stderr")
         with open(out_path, "w") as out, open(err_path, "w") as err:
-            p = subprocess.Popen([SPAWN] + argv, env=env, stdout=out, stderr=err, cwd=ROOT)
+            spawn_env = dict(env, SPAWN_WARM_MIB=str(WARM_MIB))
+            p = subprocess.Popen([SPAWN] + argv, env=spawn_env, stdout=out, stderr=err, cwd=ROOT)
             _, status, _ = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         text = open(out_path).read()
@@ -317,6 +321,9 @@ def machine_lines():
         "- model name: %s" % model,
         "- kernel: %s %s %s (%s)" % (u.sysname, u.release, u.machine, u.version),
         "- memory: %s; %s; THP: %s" % (mem, distro, thp),
+        "- free pages reported to the host (virtio balloon): %s; before every run bench/spawn "
+        "writes to and frees %d MiB, so that no case pays for memory the host took back"
+        % ("yes" if machine.free_page_reporting() else "no", WARM_MIB),
         "- library: %s (git %s, sha256 %s)" % (os.path.relpath(LIB, ROOT), rev, lib_digest()),
         "- runs per case: %d (BENCH_RUNS); size %d MiB (BENCH_MIB); tables: %s; "
         "load average at start: %s" % (RUNS, MIB, ",".join(sorted(ONLY)),

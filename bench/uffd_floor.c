@@ -7,8 +7,9 @@
  *                                             SIGBUS handler COPYs its page
  *   uffd_floor signal-zeropage MIB PERCENT [SEED]  the same with ZEROPAGE
  *   uffd_floor load PATH PERCENT [SEED]       helper: pread one page, COPY it
- *   uffd_floor move MIB                       sequential writes; helper MOVEs
- *                                             2 MiB huge pages it zeroed
+ *   uffd_floor move MIB                       sequential writes; helper COPYs
+ *                                             the faulting 2 MiB, MOVEs in 3
+ *                                             huge pages it zeroed ahead
  *
  * Zero cases: MIB MiB of anonymous memory registered for missing faults,
  * one byte written in PERCENT% of the pages, in the same random order as
@@ -69,13 +70,31 @@ static void serve_load(unsigned long addr)
 	ioctl(uffd, UFFDIO_COPY, &c);
 }
 
+/* The faulting chunk already has a page table (the kernel makes one before
+ * it asks the handler): a MOVE of a huge page into it would split the page
+ * and leave a page table in the scratch, which then populates 4 KiB pages
+ * for good.  So, as the library's stream does, the faulting chunk is COPYed
+ * in one ioctl and the next MOVE_AHEAD chunks, still without page tables,
+ * get the huge pages. */
+#define MOVE_AHEAD 3
+static size_t region_len;
+static char huge_zeros[HUGE] __attribute__((aligned(4096)));
+
 static void serve_move(unsigned long addr)
 {
-	unsigned long chunk = addr & ~(HUGE - 1);
-	madvise(scratch, HUGE, MADV_POPULATE_WRITE);
-	struct uffdio_move m = {.dst = chunk, .src = (unsigned long)scratch, .len = HUGE};
-	if (ioctl(uffd, UFFDIO_MOVE, &m) < 0)
-		copy_zero(addr); /* not empty or not aligned: the page alone */
+	unsigned long chunk = addr & ~(HUGE - 1), end = (unsigned long)region + region_len;
+	/* The moves first: the COPY wakes the thread, which would reach the
+	 * next chunk (and make its page table) before a move into it. */
+	for (unsigned long at = chunk + HUGE; at < chunk + (MOVE_AHEAD + 1) * HUGE && at < end;
+	     at += HUGE) {
+		madvise(scratch, HUGE, MADV_POPULATE_WRITE);
+		struct uffdio_move m = {.dst = at, .src = (unsigned long)scratch, .len = HUGE};
+		if (ioctl(uffd, UFFDIO_MOVE, &m) < 0)
+			break; /* not empty: faults serve what is left */
+	}
+	struct uffdio_copy c = {.dst = chunk, .src = (unsigned long)huge_zeros, .len = HUGE};
+	if (ioctl(uffd, UFFDIO_COPY, &c) < 0 && errno != EEXIST)
+		copy_zero(addr);
 }
 
 static void (*serve)(unsigned long addr) = copy_zero;
@@ -184,6 +203,8 @@ static int move_case(char **argv)
 {
 	size_t len = (size_t)strtoull(argv[0], NULL, 0) << 20, npages = len / PSZ;
 	char *p = registered(len, UFFD_FEATURE_MOVE);
+	region = p;
+	region_len = len;
 	char *s = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	scratch = (char *)(((uintptr_t)s + HUGE - 1) & ~(HUGE - 1));
 	madvise(scratch, HUGE, MADV_HUGEPAGE);
