@@ -76,6 +76,8 @@ RULES = {
     "malloc": "[buf]\nmatch = malloc\nmin_size = 1M\n",
     "none": "[none]\nmatch = anon\nmin_size = 1000G\n",
     "none_malloc": "[none_malloc]\nmatch = malloc\nmin_size = 1000G\n",
+    "load_signal": "[global]\nserve = signal\n\n[data]\nmatch = file\npath = %s/*\n"
+                   "action = load\n" % DATA_DIR,
     "load_shm": "[shm]\nmatch = file\npath = %s/*\naction = load\n" % SHM_DIR,
     # SIGNAL-SERVE: the in-thread service, once `serve` exists (see
     # serve_signal_supported).
@@ -389,8 +391,7 @@ def calibrate_malloc():
 # ---- the tables -----------------------------------------------------------
 
 def serve_signal_supported():
-    """SIGNAL-SERVE: the in-thread service (`serve = signal` in [global]) is
-    built by another branch; its rows run once the rule file knows the key."""
+    """The rule file knows `serve` (the in-thread service's rows need it)."""
     try:
         with open(os.path.join(ROOT, "common", "rule_keys.def")) as f:
             return re.search(r"\bserve\b", f.read()) is not None
@@ -548,6 +549,15 @@ def lazy_loading():
     # The floor: a helper that preads the faulting page and COPYs it.
     cases["floor rand"] = Case("file random floor pread+COPY",
                                [os.path.join(BIN, "uffd_floor"), "load", DATA, PCT, SEED])
+    # In-thread service: the library's serve = signal, and its floor (the
+    # faulting thread's own SIGBUS handler doing the pread and the COPY).
+    signal_ok = serve_signal_supported()
+    if signal_ok:
+        cases["lf rand signal"] = Case("file random lazyfault serve=signal",
+                                       [ft, "mmap", "rand", DATA, PCT, SEED], "load_signal")
+        cases["floor rand signal"] = Case("file random floor in-thread pread+COPY",
+                                          [os.path.join(BIN, "uffd_floor"), "signal-load", DATA,
+                                           PCT, SEED])
     run_interleaved("lazy loading", list(cases.values()), warm_cache)
     say("## Lazy loading: a %d MiB file mapped MAP_PRIVATE, PROT_READ" % MIB)
     say()
@@ -581,6 +591,13 @@ def lazy_loading():
     say(row("random 1%, vs the floor pread+COPY", c["floor rand"], c["lf rand"], "work"))
     say(row("random 1%, vs the floor pread+COPY", c["floor rand"], c["lf rand"], "rss", 2.0,
             goal_name="peak RSS, load random 1%, vs the floor"))
+    if signal_ok:
+        say(row("random 1%, serve = signal, vs read-all", c["read rand"], c["lf rand signal"],
+                "work", 0.06, goal_name="load random 1%, serve = signal, vs read() of the whole file"))
+        say(row("random 1%, floor in-thread pread+COPY, vs read-all", c["read rand"],
+                c["floor rand signal"], "work"))
+        say(row("random 1%, serve = signal, vs the in-thread floor", c["floor rand signal"],
+                c["lf rand signal"], "work"))
     say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "work"))
     say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "wall"))
     say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "rss"))

@@ -7,6 +7,8 @@
  *                                             SIGBUS handler COPYs its page
  *   uffd_floor signal-zeropage MIB PERCENT [SEED]  the same with ZEROPAGE
  *   uffd_floor load PATH PERCENT [SEED]       helper: pread one page, COPY it
+ *   uffd_floor signal-load PATH PERCENT [SEED]  the same in the faulting
+ *                                             thread's SIGBUS handler
  *   uffd_floor move MIB                       sequential writes; helper COPYs
  *                                             the faulting 2 MiB, MOVEs in 3
  *                                             huge pages it zeroed ahead
@@ -63,7 +65,7 @@ static void copy_zero(unsigned long addr)
 static void serve_load(unsigned long addr)
 {
 	static char buf[PSZ] __attribute__((aligned(4096)));
-	unsigned long pg = addr & ~(PSZ - 1);
+	unsigned long pg = addr & ~(PSZ - 1); /* one thread at a time: buf is shared */
 	if (pread(file_fd, buf, PSZ, (off_t)(pg - (unsigned long)region)) < 0)
 		return;
 	struct uffdio_copy c = {.dst = pg, .src = (unsigned long)buf, .len = PSZ};
@@ -127,6 +129,14 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		struct uffdio_copy c = {.dst = pg, .src = (unsigned long)zeros, .len = PSZ};
 		ioctl(uffd, UFFDIO_COPY, &c);
 	}
+}
+
+/* In-thread loading: the faulting thread preads and COPYs its own page. */
+static void on_sigbus_load(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	serve_load((unsigned long)si->si_addr);
 }
 
 static void pin_here(void)
@@ -224,7 +234,7 @@ static int move_case(char **argv)
 	return bad ? 1 : 0;
 }
 
-static int load_case(int argc, char **argv)
+static int load_case(int argc, char **argv, bool in_thread)
 {
 	struct stat st;
 	if (stat(argv[0], &st) < 0) {
@@ -243,9 +253,14 @@ static int load_case(int argc, char **argv)
 		perror(argv[0]);
 		return 1;
 	}
-	region = registered(len, 0);
-	serve = serve_load;
-	start_handler(false);
+	region = registered(len, in_thread ? UFFD_FEATURE_SIGBUS : 0);
+	if (in_thread) {
+		struct sigaction sa = {.sa_sigaction = on_sigbus_load, .sa_flags = SA_SIGINFO};
+		sigaction(SIGBUS, &sa, NULL);
+	} else {
+		serve = serve_load;
+		start_handler(false);
+	}
 	uint64_t sum = 0;
 	for (size_t i = 0; i < n; i++)
 		sum += *(volatile const uint64_t *)(region + (size_t)order[i] * PSZ);
@@ -267,7 +282,7 @@ static int load_case(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const char *usage = "usage: %s [signal|signal-zeropage] MIB PERCENT [SEED] [same-cpu] | "
-			    "load PATH PERCENT [SEED] | move MIB\n";
+			    "[signal-]load PATH PERCENT [SEED] | move MIB\n";
 	if (argc < 2) {
 		fprintf(stderr, usage, argv[0]);
 		return 2;
@@ -276,8 +291,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "signal") || !strcmp(argv[1], "signal-zeropage")) {
 		zeropage_mode = !strcmp(argv[1], "signal-zeropage");
 		rc = argc < 4 ? 2 : zero_case(argc - 2, argv + 2, true);
-	} else if (!strcmp(argv[1], "load")) {
-		rc = argc < 4 ? 2 : load_case(argc - 2, argv + 2);
+	} else if (!strcmp(argv[1], "load") || !strcmp(argv[1], "signal-load")) {
+		rc = argc < 4 ? 2 : load_case(argc - 2, argv + 2, argv[1][0] == 's');
 	} else if (!strcmp(argv[1], "move")) {
 		rc = move_case(argv + 2);
 	} else {
