@@ -10,6 +10,11 @@
  * waiting in it and forgets the region: from then on the mapping is the
  * kernel's, with the kernel's own meaning for everything.
  *
+ * A region of a shmem file is already the program's own mapping of the
+ * file, registered for minor faults (CONTINUE maps the page-cache pages):
+ * handing it over is unregistering it, which wakes the threads waiting
+ * there too.
+ *
  * The helper does it under the mm lock, taken only if free (I1), so that
  * no wrapper changes the address space meanwhile.  Fills that planned with
  * the region find no registered range any more (ENOENT: they only wake);
@@ -90,7 +95,9 @@ static bool still_ours(uintptr_t addr, const struct lf_region *r)
 {
 	uintptr_t vs, ve;
 	bool anon;
-	return lf_vma_at(addr, &vs, &ve, &anon) == 0 && anon && vs <= r->start && ve >= r->end;
+	bool emulated = r->src != LF_SRC_SHMEM; /* anonymous memory over the file */
+	return lf_vma_at(addr, &vs, &ve, &anon) == 0 && anon == emulated && vs <= r->start &&
+	       ve >= r->end;
 }
 
 /* Mapping the file over the region; mm lock held (tried), table lock held. */
@@ -99,6 +106,14 @@ static bool map_over(uintptr_t addr, struct lf_region *r, bool *lost)
 	if (!still_ours(addr, r)) {
 		lf_handoff_leave(r);
 		return false;
+	}
+	if (r->src == LF_SRC_SHMEM) {
+		if (lf_uffd_unregister(r->start, r->end - r->start) < 0) {
+			lf_handoff_leave(r);
+			return false;
+		}
+		lf_regions_delete_locked(r);
+		return true;
 	}
 	void *p = lf_real_mmap((void *)r->start, r->end - r->start, r->prot,
 			       MAP_PRIVATE | MAP_FIXED, r->fd, (off_t)r->offset);

@@ -44,7 +44,8 @@ bool lf_take_region(uintptr_t start, size_t len, int rule, uint64_t number, enum
 		.rule = (uint32_t)rule, .number = number, .kind = (uint8_t)kind, .src = (uint8_t)src,
 		.fd = fd, .offset = offset,
 		.dev = st ? st->st_dev : 0, .ino = st ? st->st_ino : 0, .prot = prot,
-		.handoff_ok = copies_file && len >= LF_HANDOFF_MIN && lf.rules.rule[rule].handoff &&
+		.handoff_ok = kind == LF_MATCH_FILE && (src == LF_SRC_FILE || src == LF_SRC_SHMEM) &&
+			      len >= LF_HANDOFF_MIN && lf.rules.rule[rule].handoff &&
 			      !(prot & (PROT_WRITE | PROT_EXEC)),
 		.tracked = copies_file && lf_follow_start(),
 	};

@@ -338,6 +338,25 @@ class ShmemFileTest(FileTestCase):
     def test_changed_by_another_process(self):
         self.run_shmem("file_change", "other")
 
+    def test_sequential_scan_hands_off_to_the_kernel(self):
+        """A read in order: once the stream has grown to 256K windows (the
+        third fault), the region, the program's own mapping of the file, is
+        unregistered and the kernel serves the rest; same bytes."""
+        l, r = self.run_shmem("file_sparse", "64", "seq")
+        self.assertIn("read 16384 pages in order", l.stdout)
+        self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 64 * MiB), r)
+        self.assertEqual((r["faults"], r["pages_loaded"]), (3, 48), r)
+        self.assertLogLines(l, r"rule 'files': sequential reading at 0x[0-9a-f]+: the mapping "
+                            r"0x[0-9a-f]+-0x[0-9a-f]+ \(file offset 0\) is handed to the kernel")
+
+    def test_handoff_keeps_the_meaning(self):
+        """file_handoff on tmpfs: the kernel's meaning after the handoff, and
+        no handoff of the mappings that may not have one (as on a disk
+        file): exactly one, of 32 MiB."""
+        l, r = self.run_shmem("file_handoff")
+        self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 32 * MiB), r)
+        self.assertEqual(r["regions"], 6, r)
+
 
 class SourceTest(LFTestCase):
     """`action = load` with `source =` on an anonymous rule."""
