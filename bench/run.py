@@ -628,7 +628,8 @@ def lazy_loading_shmem():
     say()
     say("`lazyfault`: rule `[shm] match = file, path = %s/*, action = load`. A private mapping "
         "of a shmem file is served with UFFDIO_CONTINUE: the page-cache pages are mapped, not "
-        "copied." % SHM_DIR)
+        "copied; with the default `handoff = yes` the read in order is handed to the kernel "
+        "at its third fault (the region is unregistered)." % SHM_DIR)
     say()
     table_head()
     for key in ("work", "wall", "rss"):
