@@ -110,23 +110,5 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	uint64_t sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += *(volatile const uint64_t *)(p + (size_t)order[i] * psz);
-	uint64_t t1 = now_ns();
-
-	size_t bad = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t pg = order[i];
-		const unsigned char *q = (const unsigned char *)p + pg * psz;
-		uint64_t head;
-		memcpy(&head, q, sizeof head);
-		unsigned char fill = (unsigned char)((pg * 131 + 7) & 0xff);
-		if (head != pg || q[8] != fill || q[psz - 1] != fill)
-			bad++;
-	}
-	printf("work_ns=%llu pages=%zu bad=%zu sum=%llu\n", (unsigned long long)(t1 - t0), n, bad,
-	       (unsigned long long)sum);
-	fflush(stdout);
-	return bad ? 1 : 0;
+	return touch_file_pages(p, n, psz, t0) ? 1 : 0;
 }

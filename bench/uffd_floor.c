@@ -261,22 +261,7 @@ static int load_case(int argc, char **argv, bool in_thread)
 		serve = serve_load;
 		start_handler(false);
 	}
-	uint64_t sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += *(volatile const uint64_t *)(region + (size_t)order[i] * PSZ);
-	uint64_t t1 = now_ns();
-	size_t bad = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t pg = order[i], head;
-		const unsigned char *q = (const unsigned char *)region + pg * PSZ;
-		memcpy(&head, q, sizeof head);
-		unsigned char fill = (unsigned char)((pg * 131 + 7) & 0xff);
-		if (head != pg || q[8] != fill || q[PSZ - 1] != fill)
-			bad++;
-	}
-	printf("work_ns=%llu pages=%zu bad=%zu sum=%llu\n", (unsigned long long)(t1 - t0), n, bad,
-	       (unsigned long long)sum);
-	return bad ? 1 : 0;
+	return touch_file_pages(region, n, PSZ, t0) ? 1 : 0;
 }
 
 int main(int argc, char **argv)

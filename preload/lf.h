@@ -299,6 +299,9 @@ bool lf_regions_has_kind(uintptr_t start, uintptr_t end, enum lf_match kind);
 bool lf_regions_empty(void);
 /* A copy of the region that holds addr (read only: nothing changes). */
 bool lf_regions_lookup(uintptr_t addr, struct lf_region *out);
+/* A copy of the region that holds addr or, if none does, of the first
+ * above it; false when no region ends above addr. */
+bool lf_regions_lookup_from(uintptr_t addr, struct lf_region *out);
 /* The program is about to reuse descriptor number `from` (dup2 onto it):
  * every region that loads through it now loads through `to`. */
 void lf_regions_relocate_fd(int from, int to);

@@ -359,9 +359,16 @@ static long chunk(const struct job *j, uintptr_t from, uint32_t pages, bool writ
 	long rc = 0;
 	uintptr_t end = from + (uintptr_t)pages * LF_PAGE;
 	for (uintptr_t at = from; at < end && rc >= 0;) {
-		if (!lf_regions_lookup(at, &r) || r.rule != j->rule || r.number != j->number ||
-		    r.base != j->base) {
-			at += LF_PAGE; /* not the region queued (any more): on demand */
+		/* Over what is not the region queued (any more) in one step: a
+		 * hole up to the next region, another region to its end.  They
+		 * are served on demand. */
+		if (!lf_regions_lookup_from(at, &r))
+			break;
+		at = r.start > at ? r.start : at;
+		if (at >= end)
+			break;
+		if (r.rule != j->rule || r.number != j->number || r.base != j->base) {
+			at = r.end;
 			continue;
 		}
 		uintptr_t stop = end < r.end ? end : r.end, run = at;

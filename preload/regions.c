@@ -351,6 +351,17 @@ bool lf_regions_lookup(uintptr_t addr, struct lf_region *out)
 	return r != NULL;
 }
 
+bool lf_regions_lookup_from(uintptr_t addr, struct lf_region *out)
+{
+	lf_table_lock();
+	size_t i = lf_regions_lower_bound_locked(addr); /* no table: nregions is 0 */
+	bool hit = i < nregions;
+	if (hit)
+		*out = table[i];
+	lf_table_unlock();
+	return hit;
+}
+
 void lf_regions_relocate_fd(int from, int to)
 {
 	if (!table)

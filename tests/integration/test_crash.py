@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 
-from util import helper_only, BUILD, LFTestCase, prog, write_file
+from util import helper_only, BUILD, HEAP_POISON_RULES, LFTestCase, prog, write_file
 
 COMMAND = os.path.abspath(os.environ.get("LF_COMMAND") or BUILD / "lazyfault")
 
@@ -268,17 +268,9 @@ class CrashReportTest(LFTestCase):
     def test_sweep_sqlite3_names_the_allocator(self):
         """A real, stripped program: its exported functions are named
         (.dynsym), the others shown as object and offset."""
-        if not shutil.which("sqlite3"):
-            self.skipTest("sqlite3 is not installed")
-        tmp = self.tmpdir()
-        db = sqlite3.connect(tmp / "t.db")
-        db.execute("create table t(a integer, b text)")
-        db.executemany("insert into t values (?, ?)", [(i, "x" * 40) for i in range(3000)])
-        db.commit()
-        db.close()
+        tmp = self.sqlite3_db()
         query = write_file(tmp / "q.sql", "select count(*), sum(a) from t;\n")
-        rules = write_file(tmp / "heap.ini", "[global]\nlog = off\n\n[heap]\nmatch = malloc\n"
-                           "min_size = 64K\naction = poison\n")
+        rules = write_file(tmp / "heap.ini", HEAP_POISON_RULES)
         out = tmp / "out"
         p = subprocess.run([COMMAND, "sweep", "-r", str(rules), "--max", "4", "--stdin", str(query),
                             "-o", str(out), "--", "sqlite3", "t.db"], capture_output=True,

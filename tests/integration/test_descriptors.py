@@ -3,12 +3,9 @@ high, close-on-exec, and closed to the program's probes (fstat, fcntl).
 A program lists only its own descriptors, gets 3 from its first open(),
 passes exactly the descriptors it means to an exec'd child, and a daemon
 that closes everything reopens 0, 1, 2 and 3 at those numbers."""
-import os
 import unittest
 
-from util import LFTestCase, ZERO_RULES, prog
-
-PYTHON = "/usr/bin/python3.11"
+from util import LFTestCase, ZERO_RULES, prog, zero_rules
 
 
 class DescriptorsTest(LFTestCase):
@@ -51,11 +48,8 @@ class DescriptorsTest(LFTestCase):
         self.assertNoLibErrors(l)
 
     def test_cpython_pass_fds(self):
-        if not os.path.exists("/usr/lib/python3.11/test/test_subprocess.py"):
-            self.skipTest("libpython3.11-testsuite is not installed")
-        argv = [PYTHON, "-m", "test", "test_subprocess", "-m", "test_pass_fds*", "-v"]
-        rules = {"anon": "[r]\nmatch = anon\nmin_size = 64K\naction = zero\n",
-                 "malloc": "[r]\nmatch = malloc\nmin_size = 128K\naction = zero\n"}
+        argv = self.cpython_test("test_subprocess", "-m", "test_pass_fds*", "-v")
+        rules = {"anon": zero_rules("anon", "64K", "r"), "malloc": zero_rules("malloc", "128K", "r")}
         for kind, text in rules.items():
             with self.subTest(rules=kind):
                 n, l = self.both(argv, text, compare=False, timeout=120)

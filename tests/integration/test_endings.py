@@ -4,18 +4,9 @@ the child) ends the process, as do exec from another thread, exit while
 faults are served, SIGKILL during a fault and vfork children.  A helper
 thread that glibc counted kept such processes alive for ever (a zombie
 leader with one thread in read() on the userfaultfd)."""
-import os
 import unittest
 
-from util import LFTestCase, ZERO_RULES, prog
-
-PYTHON = "/usr/bin/python3.11"  # Debian's, whose test package is installed
-PY_RULES = """\
-[zero]
-match = anon
-min_size = 64K
-action = zero
-"""
+from util import LFTestCase, ZERO_RULES, prog, zero_rules
 
 
 class EndingsTest(LFTestCase):
@@ -73,12 +64,10 @@ class EndingsTest(LFTestCase):
     def test_cpython_join_in_forked_from_thread(self):
         """CPython's own test: forks from a worker thread, which in the child
         ends with pthread_exit; its parent waits for the child."""
-        if not os.path.exists("/usr/lib/python3.11/test/test_threading.py"):
-            self.skipTest("libpython3.11-testsuite is not installed")
-        argv = [PYTHON, "-m", "test", "test_threading", "-m", "test_3_join_in_forked_from_thread"]
-        n, l = self.both(argv, PY_RULES, compare=False, timeout=60)
+        argv = self.cpython_test("test_threading", "-m", "test_3_join_in_forked_from_thread")
+        n, l = self.both(argv, zero_rules(min_size="64K"), compare=False, timeout=60)
         self.assertIn("Tests result: SUCCESS", l.stdout)
-        self.assertServed(l, "zero", zeroed=True)
+        self.assertServed(l, "big", zeroed=True)
 
 
 if __name__ == "__main__":

@@ -162,6 +162,29 @@ class PrefetchTest(LFTestCase):
                         self.assertEqual((r["faults"], r["pages_prefetched"]), (0, 6144),
                                          l.describe())
 
+    def test_munmap_in_the_middle_while_prefetching(self):
+        """64 MiB read in order, run again with its trace: right after mmap,
+        while the helper installs, the program unmaps pages 6000-9999 and
+        maps new memory there, another rule's.  Nothing of the region lands
+        in it (it reads zeros), and the helper still installs the region's
+        pages after it, 10000 on, within the chunk that began before it."""
+        subprocess.run([prog("prefetch_touch"), "mkfile", self.data, "huge"], check=True, timeout=60)
+        hole_rule = "\n[hole]\nmatch = anon\nmin_size = 16000K\nmax_size = 16000K\naction = zero\n"
+        for mode in MODES:
+            with self.subTest(mode=mode):
+                first, t = self.d / f"d.{mode}", self.d / f"d2.{mode}"
+                self.touch(mode, first, args=("huge", "dense"), rules_size="64M")
+                argv = [prog("prefetch_touch"), mode, self.data, "huge", "dense", "hole", "pause"]
+                n, l = self.both(argv, self.rules(mode, t, first, "64M") + hole_rule, log_level="info")
+                self.assertAllChecksPassed(l, "prefetch_touch")
+                self.assertNoLibErrors(l)
+                self.assertServed(l, "hole", zeroed=True)
+                self.assertEqual(l.rule("hole")["pages_prefetched"], 0, l.describe())
+                self.assertGreater(l.rule("r")["pages_prefetched"], 4096, l.describe())
+                _, _, prefetched = pages_of(t)
+                missed = set(range(10000, 10240)) - prefetched.get(1, set())
+                self.assertEqual(sorted(missed)[:8], [], l.describe())
+
     def test_third_run_prefetches_the_same_set(self):
         """The trace of a prefetched run records what it installed: a third
         run prefetching from it installs the same 384 pages."""

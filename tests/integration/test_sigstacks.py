@@ -4,14 +4,9 @@ any system call, so the library fills the stack when sigaltstack is
 called (wrap_stack.c).  In the full mode the kernel asks for its pages."""
 import unittest
 
-from util import LFTestCase, prog
+from util import LFTestCase, prog, zero_rules
 
-RULES = """\
-[big]
-match = malloc
-min_size = 128K
-action = zero
-"""
+RULES = zero_rules("malloc", "128K")
 
 
 class SigstacksTest(LFTestCase):

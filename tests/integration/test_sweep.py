@@ -13,11 +13,10 @@ import os
 import re
 import shlex
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
-from util import LFTestCase, ROOT, SYS_PYTHON, prog, write_file
+from util import HEAP_POISON_RULES, LFTestCase, ROOT, SYS_PYTHON, prog, write_file
 
 COMMAND = os.path.abspath(os.environ.get("LF_COMMAND") or ROOT / "build" / "lazyfault")
 
@@ -248,17 +247,9 @@ class SweepTest(LFTestCase):
     # -- real programs --------------------------------------------------------------
 
     def test_sqlite3_small_database(self):
-        if not shutil.which("sqlite3"):
-            self.skipTest("sqlite3 is not installed")
-        tmp = self.tmpdir()
-        db = sqlite3.connect(tmp / "t.db")
-        db.execute("create table t(a integer, b text)")
-        db.executemany("insert into t values (?, ?)", [(i, "x" * 40 + str(i)) for i in range(3000)])
-        db.commit()
-        db.close()
+        tmp = self.sqlite3_db()
         query = write_file(tmp / "q.sql", "select count(*), sum(a), max(b) from t;\n")
-        rules = write_file(tmp / "rules.ini", "[global]\nlog = off\n\n[heap]\nmatch = malloc\n"
-                           "min_size = 64K\naction = poison\n")
+        rules = write_file(tmp / "rules.ini", HEAP_POISON_RULES)
         out = tmp / "out"
         r = self.sweep("-r", rules, "--max", "8", "--timeout", "20", "--stdin", query,
                        "-o", out, "--", "sqlite3", "t.db", cwd=tmp)

@@ -27,6 +27,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import tempfile
@@ -42,6 +43,7 @@ PROGS = BUILD / "tests" / "progs"
 # Programs under test run with Debian's python, never a pyenv shim (a shim is
 # a shell script that execs something else, under the library too).
 SYS_PYTHON = "/usr/bin/python3"
+CPYTHON = "/usr/bin/python3.11"  # Debian's, whose own test suite install-deps.sh installs
 NOBODY = 65534
 DEFAULT_TIMEOUT = 60
 MiB = 1 << 20
@@ -64,12 +66,12 @@ def helper_only(reason):
     return unittest.skipIf(SIGNAL_MODE, "serve = signal: " + reason)
 
 
-ZERO_RULES = """\
-[big]
-match = anon
-min_size = 1M
-action = zero
-"""
+def zero_rules(match="anon", min_size="1M", name="big"):
+    """One rule that zero-fills the `match` memory of min_size or more."""
+    return f"[{name}]\nmatch = {match}\nmin_size = {min_size}\naction = zero\n"
+
+
+ZERO_RULES = zero_rules()
 
 # The test programs' source regions are exactly 3 MiB (SOURCE_REGION in
 # tests/progs/lftest.h); every other mapping they make is taken by `big`.
@@ -159,6 +161,10 @@ def shared_copy(path):
                                         f"{d} must be open to every user")
         _SHARED[path] = copy
     return str(_SHARED[path])
+
+
+# Poison, one page at a time in a sweep, each heap block of 64 KiB or more.
+HEAP_POISON_RULES = "[global]\nlog = off\n\n[heap]\nmatch = malloc\nmin_size = 64K\naction = poison\n"
 
 
 def write_file(path, data, mode=0o644):
@@ -365,6 +371,27 @@ class LFTestCase(unittest.TestCase):
         d = make_tmp()
         self.addCleanup(shutil.rmtree, d, ignore_errors=True)
         return d
+
+    def cpython_test(self, module, *args):
+        """argv of one module of CPython's own test suite, run by CPYTHON;
+        skips the test when the suite is not installed."""
+        if not os.path.exists(f"/usr/lib/python3.11/test/{module}.py"):
+            self.skipTest("libpython3.11-testsuite is not installed")
+        return [CPYTHON, "-m", "test", module, *args]
+
+    def sqlite3_db(self):
+        """A fresh directory holding t.db for Debian's sqlite3: a table t(a, b)
+        of 3000 rows, a = 0..2999, b 40 x's then a; skips the test without
+        sqlite3."""
+        if not shutil.which("sqlite3"):
+            self.skipTest("sqlite3 is not installed")
+        tmp = self.tmpdir()
+        db = sqlite3.connect(tmp / "t.db")
+        db.execute("create table t(a integer, b text)")
+        db.executemany("insert into t values (?, ?)", [(i, "x" * 40 + str(i)) for i in range(3000)])
+        db.commit()
+        db.close()
+        return tmp
 
     def native(self, argv, **kw):
         kw.setdefault("tmp", self.tmpdir())

@@ -36,22 +36,7 @@
 static char *self;
 
 /* 1 MiB of fresh anonymous memory, every page written and read back. */
-static bool touch(void)
-{
-	unsigned char *p = mmap(NULL, AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				-1, 0);
-	if (p == MAP_FAILED)
-		return false;
-	bool zero = true;
-	for (size_t i = 0; i < AREA; i += 4096) {
-		zero &= p[i] == 0;
-		p[i] = (unsigned char)(i >> 12);
-	}
-	for (size_t i = 0; i < AREA; i += 4096)
-		zero &= p[i] == (unsigned char)(i >> 12);
-	munmap(p, AREA);
-	return zero;
-}
+static bool touch(void) { return lft_touch_anon(AREA, false); }
 
 /* Waits for pid at most `secs`: its status, or -1 when it did not end. */
 static int wait_for(pid_t pid, int secs)

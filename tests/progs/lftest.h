@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -149,6 +150,37 @@ static inline void *map_anon(size_t len)
 	if (p == MAP_FAILED)
 		die("mmap anon %zu", len);
 	return p;
+}
+
+/* `len` bytes of fresh anonymous memory, each page read (it must be zero),
+ * written with its number, and read back; unmapped unless `keep`.  True
+ * when every page read right. */
+static inline bool lft_touch_anon(size_t len, bool keep)
+{
+	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return false;
+	bool ok = true;
+	for (size_t i = 0; i < len; i += 4096) {
+		ok &= p[i] == 0;
+		p[i] = (unsigned char)(i >> 12);
+	}
+	for (size_t i = 0; i < len; i += 4096)
+		ok &= p[i] == (unsigned char)(i >> 12);
+	if (!keep)
+		munmap(p, len);
+	return ok;
+}
+
+/* fn handles sig (SA_SIGINFO, nothing masked); dies if it cannot. */
+static inline void lft_on_signal(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(sig, &sa, NULL) < 0)
+		die("sigaction");
 }
 
 /* True when this run is under liblazyfault with rules: memory that a load

@@ -95,12 +95,7 @@ static bool touch(const volatile uint8_t *p, uint8_t *out)
 int main(int argc, char **argv)
 {
 	size_t size = (argc > 1 ? strtoul(argv[1], NULL, 0) : 2) * MiB, pg = (size_t)page_size();
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_bus;
-	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGBUS, &sa, NULL) < 0)
-		die("sigaction");
+	lft_on_signal(SIGBUS, on_bus);
 
 	struct {
 		const char *name;

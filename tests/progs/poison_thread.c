@@ -76,12 +76,7 @@ int main(int argc, char **argv)
 	bool expect = argc > 3 && !strcmp(argv[3], "expect");
 	if (page >= npages || page == 0)
 		die("PAGE must be within 1..NPAGES-1");
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_bus;
-	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGBUS, &sa, NULL) < 0)
-		die("sigaction");
+	lft_on_signal(SIGBUS, on_bus);
 
 	uint8_t *base = map_anon(npages * pg);
 	volatile uint8_t v0 = base[100];

@@ -7,6 +7,7 @@
  *
  *   prefetch_touch mkfile PATH [huge]     a 4 MiB (64 MiB) file of pattern 7
  *   prefetch_touch zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big] [huge] [poison9]
+ *                  [dense] [hole]
  *     zero: anonymous memory (zeros); file: a private mapping of PATH;
  *     source: anonymous memory a `load` rule fills from PATH.
  *     fork: a child checks every touched page, writes some, and its parent
@@ -19,7 +20,10 @@
  *     8 MiB (the same pages touched); huge: 64 MiB, the same pattern over
  *     all of it (6144 pages touched, more than prefetch installs before
  *     mmap returns: its helper installs the rest); poison9: page 9 is read through a
- *     probe, which reports whether it raised SIGBUS (a poison rule's page).
+ *     probe, which reports whether it raised SIGBUS (a poison rule's page);
+ *     dense: every page is read, in order, none written; hole (with huge):
+ *     right after mmap, pages 6000-9999 are unmapped and mapped again as
+ *     new anonymous memory (zeros), while a prefetch may be installing.
  * Every touched page is checked whole, so a wrong byte anywhere shows. */
 #include <sys/wait.h>
 
@@ -30,16 +34,21 @@
 #define PG 4096
 #define DROP_FROM 128
 #define DROP_TO 384
+#define HOLE_FROM 6000
+#define HOLE_TO 10000
 
 static int mode; /* 0 zero, 1 file, 2 source */
 static struct source src;
 static size_t np = NP; /* pages of the region's pattern (huge: NP_HUGE) */
-static bool wrote[NP_HUGE], dropped[NP_HUGE];
+static bool wrote[NP_HUGE], dropped[NP_HUGE], holed[NP_HUGE];
 static bool poison9; /* page 9 is probed, not checked */
+static bool dense;   /* every page read, in order */
 
 static uint8_t base_byte(size_t i, size_t off)
 {
 	uint64_t x = (uint64_t)i * PG + off;
+	if (holed[i])
+		return 0;
 	if (mode == 1)
 		return pat_byte(x, 7);
 	if (mode == 2 && !dropped[i])
@@ -69,14 +78,21 @@ static void write_page(volatile uint8_t *p, size_t i)
 	wrote[i] = true;
 }
 
-static bool touched(size_t i) { return (i % 8 == 1 || i % 8 == 3 || i % 8 == 5) && !(poison9 && i == 9); }
+static bool touched(size_t i)
+{
+	return (dense || i % 8 == 1 || i % 8 == 3 || i % 8 == 5) && !(poison9 && i == 9);
+}
 
 /* The touches, in their order; true when every read was right. */
 static bool touch(volatile uint8_t *p)
 {
 	bool ok = true;
 	for (size_t k = 0; k < np; k++) {
-		size_t i = k * 37 % np;
+		size_t i = dense ? k : k * 37 % np;
+		if (dense) {
+			ok &= page_ok(p, i);
+			continue;
+		}
 		if (poison9 && i == 9) {
 			struct probe_result r = probe(p + 9 * PG, false, 0);
 			printf("page 9: %s\n", r.sig == SIGBUS && r.addr_in_page ? "SIGBUS" :
@@ -113,6 +129,20 @@ static void drop(uint8_t *p)
 	}
 }
 
+/* Pages HOLE_FROM to HOLE_TO - 1 of the huge region are new memory. */
+static void hole(uint8_t *p)
+{
+	uint8_t *h = p + HOLE_FROM * PG;
+	size_t len = (HOLE_TO - HOLE_FROM) * PG;
+	check(np == NP_HUGE && munmap(h, len) == 0 &&
+	      mmap(h, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == h,
+	      "pages %d-%d unmapped and mapped again as new memory", HOLE_FROM, HOLE_TO - 1);
+	for (size_t i = HOLE_FROM; i < HOLE_TO; i++) {
+		holed[i] = true;
+		wrote[i] = false;
+	}
+}
+
 static void forked(volatile uint8_t *p)
 {
 	pid_t pid = lft_fork();
@@ -131,7 +161,7 @@ static void forked(volatile uint8_t *p)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: prefetch_touch mkfile|zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big] [huge] [poison9]\n");
+		fprintf(stderr, "usage: prefetch_touch mkfile|zero|file|source PATH [early] [fork] [dontneed] [keep] [pause] [big] [huge] [poison9] [dense] [hole]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -144,7 +174,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	mode = !strcmp(argv[1], "file") ? 1 : !strcmp(argv[1], "source") ? 2 : 0;
-	bool early = false, do_fork = false, do_drop = false, keep = false, pause = false;
+	bool early = false, do_fork = false, do_drop = false, keep = false, pause = false,
+	     do_hole = false;
 	size_t len = NP * PG;
 	for (int a = 3; a < argc; a++) {
 		early |= !strcmp(argv[a], "early");
@@ -153,6 +184,8 @@ int main(int argc, char **argv)
 		keep |= !strcmp(argv[a], "keep");
 		pause |= !strcmp(argv[a], "pause");
 		poison9 |= !strcmp(argv[a], "poison9");
+		dense |= !strcmp(argv[a], "dense");
+		do_hole |= !strcmp(argv[a], "hole");
 		if (!strcmp(argv[a], "big"))
 			len = 2 * NP * PG;
 		if (!strcmp(argv[a], "huge"))
@@ -170,6 +203,8 @@ int main(int argc, char **argv)
 			source_open(&src, argv[2], 0);
 		p = map_anon(len);
 	}
+	if (do_hole)
+		hole(p);
 	if (pause)
 		usleep(100000);
 	if (early && do_drop)

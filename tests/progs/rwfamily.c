@@ -11,68 +11,13 @@
  * region that a `load` rule fills from FILE.
  */
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-#include "lftest.h"
+#include "rw_util.h"
 
 #define DATA (1 * MiB)
-#define FRESH_GAP (4 * MiB + 64 * KiB)
 #define REGION (256 * MiB)
-
-static uint8_t *region;
-static size_t next_off;
-static char tmpdir[256];
-
-/* A fresh untouched range of n bytes (page aligned) plus `skew` bytes:
- * far (more than the library's largest readahead window) from everything
- * touched before, so that nothing filled it in advance. */
-static uint8_t *fresh(size_t n, size_t skew)
-{
-	size_t pg = (size_t)page_size();
-	uint8_t *b = region + next_off + skew;
-	next_off += (n + skew + pg - 1) / pg * pg + FRESH_GAP;
-	if (next_off > REGION)
-		die("region too small");
-	return b;
-}
-
-static int tmpfile_fd(const char *name, uint8_t *content, size_t len)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		die("open %s", path);
-	unlink(path);
-	if (content) {
-		for (size_t off = 0; off < len;) {
-			ssize_t w = pwrite(fd, content + off, len - off, (off_t)off);
-			if (w <= 0)
-				die("pwrite");
-			off += (size_t)w;
-		}
-	}
-	return fd;
-}
-
-/* The file's bytes [0, len) compare equal to `want` (NULL: zeros). */
-static bool file_is(int fd, const uint8_t *want, size_t len)
-{
-	uint8_t *buf = malloc(len + 1);
-	ssize_t n = pread(fd, buf, len + 1, 0);
-	bool ok = n == (ssize_t)len && (want ? !memcmp(buf, want, len) : find_nonzero(buf, len) == NOMISMATCH);
-	free(buf);
-	return ok;
-}
-
-/* A connected pair of stream sockets of its own for one check. */
-static void pair(int sv[2])
-{
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-		die("socketpair");
-}
 
 /* What was sent or written to the other end, n bytes by now, is zeros
  * (never waits: what a failed call did not send is not waited for). */
@@ -87,16 +32,6 @@ static bool drained_zeros(int fd, size_t n)
 	return ok;
 }
 
-static const char *res(ssize_t n)
-{
-	static char b[64];
-	if (n < 0)
-		snprintf(b, sizeof b, "-1 (%s)", strerror(errno));
-	else
-		snprintf(b, sizeof b, "%zd", n);
-	return b;
-}
-
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -105,13 +40,11 @@ int main(int argc, char **argv)
 	bool have_src = argc > 3 && !strcmp(argv[1], "--source");
 	if (have_src)
 		source_open(&src, argv[2], strtoull(argv[3], NULL, 0));
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
 
 	uint8_t *data = malloc(DATA); /* malloc'd: small, not a rule's */
 	fill_pat(data, DATA, 0, 42);
 	int fd = tmpfile_fd("lf-rw-data", data, DATA);
-	region = map_anon(REGION);
+	region_map(REGION);
 	ssize_t n;
 
 	/* read() into an untouched buffer */
