@@ -12,7 +12,8 @@ medians, the range of per-round ratios after each:
     run against a first run (no prefetch);
   recording: the first run (trace and written-page tracking) against a run
     of a build without written-page tracking and without a trace, for
-    zero_touch seq (every page written) and rand.
+    zero_touch seq (every page written) and rand; rand again with the program
+    and its helpers pinned to one CPU.
 
 Each row gives the work time (what the program measures around its
 touches), the whole process's time, and the faults of the rule from the
@@ -66,8 +67,9 @@ def rules(kind, name, trace=None, prefetch=None):
     return path
 
 
-def run(argv, rules_path=None, lib=LIB):
-    """One run through bench/spawn: work_ns, wall_ns, and the rule's faults."""
+def run(argv, rules_path=None, lib=LIB, one_cpu=False):
+    """One run through bench/spawn: work_ns, wall_ns, and the rule's faults.
+    one_cpu: the program and its helpers pinned to the CPU this runs on."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAZYFAULT_") and k != "LD_PRELOAD"}
     env["LC_ALL"] = "C"
     stats = os.path.join(WORK, "stats.%p.json")
@@ -79,7 +81,9 @@ def run(argv, rules_path=None, lib=LIB):
     # Memory written and freed just before the run, as bench/run.py does:
     # none of the cases pays for memory the host took back (spawn.c).
     env["SPAWN_WARM_MIB"] = str(MIB + 256)
-    p = subprocess.run([SPAWN] + argv, env=env, capture_output=True, text=True)
+    cpu = os.sched_getaffinity(0)
+    pin = (lambda: os.sched_setaffinity(0, {min(cpu)})) if one_cpu else None
+    p = subprocess.run([SPAWN] + argv, env=env, capture_output=True, text=True, preexec_fn=pin)
     fields = dict(kv.split("=", 1) for kv in p.stdout.split() if "=" in kv)
     if p.returncode or fields.get("bad", "0") != "0" or "work_ns" not in fields:
         raise SystemExit("bench: %s failed (%d): %s %s" % (argv, p.returncode, p.stdout, p.stderr[:300]))
@@ -93,10 +97,10 @@ def run(argv, rules_path=None, lib=LIB):
 
 def interleaved(cases):
     """{name: [runs]} over RUNS rounds, the order reversed every other round."""
-    out = {name: [] for name, _, _, _ in cases}
+    out = {c[0]: [] for c in cases}
     for i in range(RUNS):
-        for name, argv, rules_path, lib in (cases if i % 2 == 0 else list(reversed(cases))):
-            r = run(argv, rules_path, lib)
+        for name, argv, rules_path, lib, *pin in (cases if i % 2 == 0 else list(reversed(cases))):
+            r = run(argv, rules_path, lib, bool(pin))
             out[name].append(r)
             note("  run %d %-28s work %.3fs process %.3fs faults %s" % (
                 i + 1, name, r["work"] / 1e9, r["wall"] / 1e9, r["faults"]))
@@ -155,6 +159,12 @@ def main():
         ("zero rand, neither", zt, rules("zero", "none-rand"), NOWP_LIB),
         ("zero seq, recording", zseq, rules("zero", "rec-seq", trace=os.path.join(WORK, "r2")), LIB),
         ("zero seq, neither", zseq, rules("zero", "none-seq"), NOWP_LIB),
+        # The same on one CPU: a cross-CPU wake-up, whose cost on a virtual
+        # machine swings several-fold between runs, drowns what recording
+        # adds to a random fault; on one CPU a fault costs a steady ~10 us.
+        ("zero rand, recording, one CPU", zt,
+         rules("zero", "rec-rand-1", trace=os.path.join(WORK, "r3")), LIB, True),
+        ("zero rand, neither, one CPU", zt, rules("zero", "none-rand-1"), NOWP_LIB, True),
     ])
     say()
     say("### Prefetch (%d MiB, %s%% of the pages, %d runs, medians)" % (MIB, PCT, RUNS))
@@ -171,6 +181,9 @@ def main():
         res["zero rand, recording"], res["zero rand, neither"], "<= 1.05x")
     row("recording (trace, written pages), zero every page, vs neither",
         res["zero seq, recording"], res["zero seq, neither"], "<= 1.05x")
+    row("recording (trace, written pages), zero 1% random, vs neither, program and helper "
+        "on one CPU", res["zero rand, recording, one CPU"], res["zero rand, neither, one CPU"],
+        "<= 1.05x")
     with open(RESULTS, "a") as f:
         f.write("\n".join(LINES) + "\n")
 
