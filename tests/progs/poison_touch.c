@@ -175,15 +175,8 @@ int main(int argc, char **argv)
 		free(copy);
 	}
 
-	if (handler) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_sigaction = on_bus;
-		sa.sa_flags = SA_SIGINFO;
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(SIGBUS, &sa, NULL) < 0)
-			die("sigaction");
-	}
+	if (handler)
+		lft_on_signal(SIGBUS, on_bus);
 
 	const pid_t me = (pid_t)syscall(SYS_gettid);
 	bool *bus = calloc(npages, sizeof *bus);
