@@ -357,6 +357,16 @@ class ShmemFileTest(FileTestCase):
         self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 32 * MiB), r)
         self.assertEqual(r["regions"], 6, r)
 
+    def test_handoff_with_faults_pending(self):
+        """8 threads read one tmpfs mapping in order at once: the region is
+        unregistered while other threads wait in it (the kernel wakes them
+        with the unregistration), with one worker and with two."""
+        for workers in (1, 2):
+            with self.subTest(workers=workers):
+                rules = f"[global]\nworkers = {workers}\n\n" + self.rules
+                l, r = self.run_shmem("file_handoff", "threads", rules=rules)
+                self.assertEqual((r["handoffs"], r["bytes_handed_off"]), (1, 32 * MiB), r)
+
 
 class SourceTest(LFTestCase):
     """`action = load` with `source =` on an anonymous rule."""
