@@ -82,29 +82,15 @@ LF_API int statx(int fd, const char *path, int flags, unsigned mask, struct stat
 
 /* Every command takes at most one argument, an int or a pointer: passed on
  * as a pointer-sized word. */
-static int do_fcntl(const char *name, int fd, int cmd, void *arg)
-{
-	static fcntl_fn real[2];
-	fcntl_fn *r = &real[name[5] == '6'];
-	if (!*r)
-		*r = (fcntl_fn)lf_real_sym(name);
-	return hidden(fd) ? -1 : (*r)(fd, cmd, arg);
-}
-
-LF_API int fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	va_start(ap, cmd);
-	void *arg = va_arg(ap, void *);
-	va_end(ap);
-	return do_fcntl("fcntl", fd, cmd, arg);
-}
-
-LF_API int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	va_start(ap, cmd);
-	void *arg = va_arg(ap, void *);
-	va_end(ap);
-	return do_fcntl("fcntl64", fd, cmd, arg);
-}
+#define FCNTL(name)                                                       \
+	LF_API int name(int fd, int cmd, ...)                             \
+	{                                                                 \
+		REAL(#name, fcntl_fn);                                    \
+		va_list ap;                                               \
+		va_start(ap, cmd);                                        \
+		void *arg = va_arg(ap, void *);                           \
+		va_end(ap);                                               \
+		return hidden(fd) ? -1 : real(fd, cmd, arg);              \
+	}
+FCNTL(fcntl)
+FCNTL(fcntl64)
