@@ -79,8 +79,6 @@ RULES = {
     "load_signal": "[global]\nserve = signal\n\n[data]\nmatch = file\npath = %s/*\n"
                    "action = load\n" % DATA_DIR,
     "load_shm": "[shm]\nmatch = file\npath = %s/*\naction = load\n" % SHM_DIR,
-    # SIGNAL-SERVE: the in-thread service, once `serve` exists (see
-    # serve_signal_supported).
     "zero_signal": "[global]\nserve = signal\n\n[big]\nmatch = anon\nmin_size = 1M\n"
                    "action = zero\n",
     "malloc_signal": "[global]\nserve = signal\n\n[buf]\nmatch = malloc\nmin_size = 1M\n",
@@ -395,14 +393,6 @@ def calibrate_malloc():
 
 # ---- the tables -----------------------------------------------------------
 
-def serve_signal_supported():
-    """The rule file knows `serve` (the in-thread service's rows need it)."""
-    try:
-        with open(os.path.join(ROOT, "common", "rule_keys.def")) as f:
-            return re.search(r"\bserve\b", f.read()) is not None
-    except OSError:
-        return False
-
 
 def zero_cases(malloc_ok, tag=""):
     """The zero-fill cases of one THP setting (tag: a suffix of the names)."""
@@ -430,11 +420,10 @@ def zero_cases(malloc_ok, tag=""):
         # from run to run and drowns what the library adds.
         c["rnd_l1"] = Case("zero sparse lazyfault one cpu", [zt, "mmap", "rand"] + sparse, "zero",
                            one_cpu=True)
-    if serve_signal_supported():
-        c["rnd_s"] = Case("zero sparse lazyfault serve=signal" + tag,
-                          [zt, "mmap", "rand"] + sparse, "zero_signal")
-        c["mrnd_s"] = Case("zero sparse malloc lazyfault serve=signal" + tag,
-                           [zt, "malloc", "rand"] + sparse, "malloc_signal")
+    c["rnd_s"] = Case("zero sparse lazyfault serve=signal" + tag,
+                      [zt, "mmap", "rand"] + sparse, "zero_signal")
+    c["mrnd_s"] = Case("zero sparse malloc lazyfault serve=signal" + tag,
+                       [zt, "malloc", "rand"] + sparse, "malloc_signal")
     if malloc_ok:
         c["mrnd_n"] = Case("zero sparse malloc native" + tag, [zt, "malloc", "rand"] + sparse)
         c["mrnd_l"] = Case("zero sparse malloc lazyfault" + tag, [zt, "malloc", "rand"] + sparse,
@@ -463,15 +452,10 @@ def sparse_rows(c, thp_name):
                 1.15, goal_name="malloc zero sparse, helper, vs floor" + t))
         say(row("malloc sparse 1%%%s" % t, c["mrnd_n"], c["mrnd_l"], "rss", 2.0,
                 goal_name="peak RSS, malloc sparse" + t))
-    # SIGNAL-SERVE: the in-thread rows (`serve = signal`), once it is built.
-    if "rnd_s" in c:
-        say(row("anon sparse 1%%, serve = signal, vs the floor helper%s" % t, c["floor"],
-                c["rnd_s"], "work", 0.8, goal_name="anon zero sparse, serve = signal" + t))
-        say(row("malloc sparse 1%%, serve = signal, vs the floor helper%s" % t, c["floor"],
-                c["mrnd_s"], "work", 0.8, goal_name="malloc zero sparse, serve = signal" + t))
-    else:
-        na_goal("anon and malloc zero sparse, serve = signal" + t, 0.8,
-                "`serve = signal` is not in this build yet")
+    say(row("anon sparse 1%%, serve = signal, vs the floor helper%s" % t, c["floor"],
+            c["rnd_s"], "work", 0.8, goal_name="anon zero sparse, serve = signal" + t))
+    say(row("malloc sparse 1%%, serve = signal, vs the floor helper%s" % t, c["floor"],
+            c["mrnd_s"], "work", 0.8, goal_name="malloc zero sparse, serve = signal" + t))
 
 
 def zero_fill(malloc_ok):
@@ -564,13 +548,11 @@ def lazy_loading():
                                [os.path.join(BIN, "uffd_floor"), "load", DATA, PCT, SEED])
     # In-thread service: the library's serve = signal, and its floor (the
     # faulting thread's own SIGBUS handler doing the pread and the COPY).
-    signal_ok = serve_signal_supported()
-    if signal_ok:
-        cases["lf rand signal"] = Case("file random lazyfault serve=signal",
-                                       [ft, "mmap", "rand", DATA, PCT, SEED], "load_signal")
-        cases["floor rand signal"] = Case("file random floor in-thread pread+COPY",
-                                          [os.path.join(BIN, "uffd_floor"), "signal-load", DATA,
-                                           PCT, SEED])
+    cases["lf rand signal"] = Case("file random lazyfault serve=signal",
+                                   [ft, "mmap", "rand", DATA, PCT, SEED], "load_signal")
+    cases["floor rand signal"] = Case("file random floor in-thread pread+COPY",
+                                      [os.path.join(BIN, "uffd_floor"), "signal-load", DATA, PCT,
+                                       SEED])
     run_interleaved("lazy loading", list(cases.values()), warm_cache)
     say("## Lazy loading: a %d MiB file mapped MAP_PRIVATE, PROT_READ" % MIB)
     say()
@@ -604,13 +586,12 @@ def lazy_loading():
     say(row("random 1%, vs the floor pread+COPY", c["floor rand"], c["lf rand"], "work"))
     say(row("random 1%, vs the floor pread+COPY", c["floor rand"], c["lf rand"], "rss", 2.0,
             goal_name="peak RSS, load random 1%, vs the floor"))
-    if signal_ok:
-        say(row("random 1%, serve = signal, vs read-all", c["read rand"], c["lf rand signal"],
-                "work", 0.06, goal_name="load random 1%, serve = signal, vs read() of the whole file"))
-        say(row("random 1%, floor in-thread pread+COPY, vs read-all", c["read rand"],
-                c["floor rand signal"], "work"))
-        say(row("random 1%, serve = signal, vs the in-thread floor", c["floor rand signal"],
-                c["lf rand signal"], "work"))
+    say(row("random 1%, serve = signal, vs read-all", c["read rand"], c["lf rand signal"],
+            "work", 0.06, goal_name="load random 1%, serve = signal, vs read() of the whole file"))
+    say(row("random 1%, floor in-thread pread+COPY, vs read-all", c["read rand"],
+            c["floor rand signal"], "work"))
+    say(row("random 1%, serve = signal, vs the in-thread floor", c["floor rand signal"],
+            c["lf rand signal"], "work"))
     say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "work"))
     say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "wall"))
     say(row("random 1% vs kernel mmap", c["mmap rand"], c["lf rand"], "rss"))
