@@ -222,7 +222,7 @@ void lf_fill_later(const struct lf_fault_plan *p, const struct lf_fill_result *d
 
 /* Read [off, off+len) of fd into buf, as far as the file goes; *err: the
  * read error that stopped it, else 0. */
-static size_t read_file(int fd, char *buf, size_t len, uint64_t off, int *err)
+size_t lf_fill_read_file(int fd, char *buf, size_t len, uint64_t off, int *err)
 {
 	size_t got = 0;
 	*err = 0;
@@ -259,7 +259,7 @@ static void fill_load(const struct lf_fault_plan *p, bool write, uint32_t tid,
 	uintptr_t from = out->wake_from;
 	size_t len = out->wake_len;
 	int err;
-	size_t got = read_file(p->r.fd, buf, len, p->r.offset + (from - p->r.start), &err);
+	size_t got = lf_fill_read_file(p->r.fd, buf, len, p->r.offset + (from - p->r.start), &err);
 	atomic_fetch_add_explicit(&rt->bytes_read, got, memory_order_relaxed);
 	/* Short: the end of the file or a truncation (SIGBUS for a file
 	 * mapping, zeros for a source), or a read error (SIGBUS for both). */

@@ -369,6 +369,8 @@ void lf_fill_zero_woken(const struct lf_fault_plan *p);
 void lf_fill_after_wake(const struct lf_fault_plan *p);
 void lf_fill_init(void);
 void *lf_fill_new_bounce(void);
+/* pread of [off, off+len) as far as the file goes; *err: the error that stopped it. */
+size_t lf_fill_read_file(int fd, char *buf, size_t len, uint64_t off, int *err);
 void lf_fill_fork_child(void);          /* the inherited buffers are free */
 void lf_fill_thread_init(void *bounce_buffer);
 

@@ -290,18 +290,9 @@ static long install(const struct job *j, const struct lf_region *r, uintptr_t fr
 		 * written), but in a region that follows its file's changes,
 		 * where an unprotected page would be taken for the program's. */
 		op = r->wp && (!written || r->tracked) ? LF_OP_COPY_WP : LF_OP_COPY;
-		size_t got = 0;
-		bool err = false;
-		uint64_t off = r->offset + (from - r->start);
-		while (got < len) {
-			long n = syscall(SYS_pread64, r->fd, buf + got, len - got, (off_t)(off + got));
-			if (n < 0 && errno == EINTR)
-				continue;
-			err = n < 0;
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
+		int e;
+		size_t got = lf_fill_read_file(r->fd, buf, len, r->offset + (from - r->start), &e);
+		bool err = e != 0;
 		atomic_fetch_add_explicit(&rt->bytes_read, got, memory_order_relaxed);
 		if (got < len && (r->kind == LF_MATCH_FILE || err))
 			len = lf_page_down(got); /* past a file mapping's end, a read error: the fault's */
